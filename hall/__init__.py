@@ -1,0 +1,1 @@
+"""The hall controller: engine, journal, dispatcher and web app."""

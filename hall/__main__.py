@@ -1,0 +1,65 @@
+"""Run the hall controller: ``python -m hall --config hall.toml [--validate-config]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from hall.clock import SystemClock
+from hall.config import ConfigError, load_hall_config, load_secret
+from hall.controller import Controller
+from hall.service import ServiceNotifier
+
+log = logging.getLogger(__name__)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hall", description=__doc__)
+    parser.add_argument("--config", required=True, help="the hall's TOML file")
+    parser.add_argument("--validate-config", action="store_true",
+                        help="check the config (and the secret) and exit")
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_hall_config(args.config)
+        secret = load_secret(config, args.config)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    if args.validate_config:
+        print(f"{args.config}: ok ({len(config.services)} services, "
+              f"{len(config.counters)} counters, {len(config.devices)} devices)")
+        return 0
+    journal = Path(args.config).parent / config.journal
+    asyncio.run(_serve(config, secret, journal))
+    return 0
+
+
+async def _serve(config, secret: bytes, journal: Path) -> None:  # type: ignore[no-untyped-def]
+    controller = Controller(config, SystemClock(ZoneInfo(config.hall.timezone)), secret, journal)
+    notifier = ServiceNotifier()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await controller.start()
+    notifier.ready()
+    watchdog = asyncio.create_task(notifier.keep_alive())
+    await stop.wait()
+    notifier.stopping()
+    watchdog.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watchdog
+    await controller.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Alerts for the hall manager: long waits, counters paused too long, devices offline,
+printer trouble and bad ratings. Each is raised once and cleared when its cause ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from hall.engine.engine import HallEngine
+from protocol import messages as m
+
+
+@dataclass
+class AlertBoard:
+    """The set of active alerts, keyed by (kind, subject)."""
+
+    active: dict[tuple[m.AlertKind, str], m.Alert] = field(default_factory=dict)
+    recent: list[m.Alert] = field(default_factory=list)
+
+    def raise_(self, kind: m.AlertKind, subject: str, message: str,
+               now: datetime) -> m.Alert | None:
+        """Record an alert; returns it if it is new (so it gets announced)."""
+        key = (kind, subject)
+        if key in self.active:
+            return None
+        alert = m.Alert(kind=kind, subject=subject, message=message, at=now)
+        self.active[key] = alert
+        self.recent.insert(0, alert)
+        del self.recent[50:]
+        return alert
+
+    def clear(self, kind: m.AlertKind, subject: str) -> None:
+        self.active.pop((kind, subject), None)
+
+    def check_hall(self, engine: HallEngine, now: datetime) -> list[m.Alert]:
+        """Raise or clear the alerts that depend on time passing."""
+        t = now.timestamp()
+        rules = engine.config.rules
+        new: list[m.Alert] = []
+        for service, queue in engine.queues.items():
+            longest = max((t - tk.queued_at for tk in queue.tickets()), default=0.0) / 60
+            if longest > rules.wait_target_min:
+                new.append(self.raise_(m.AlertKind.LONG_WAIT, service,
+                                       f"service {service}: a resident has waited "
+                                       f"{longest:.0f} min (target {rules.wait_target_min:.0f})",
+                                       now))
+            else:
+                self.clear(m.AlertKind.LONG_WAIT, service)
+        for desk in engine.desks.values():
+            paused = (t - (desk.since or t)) / 60
+            if desk.status is m.CounterStatus.PAUSED and paused > rules.pause_alert_min:
+                new.append(self.raise_(m.AlertKind.PAUSED_TOO_LONG, desk.counter_id,
+                                       f"{desk.name} paused for {paused:.0f} min", now))
+            else:
+                self.clear(m.AlertKind.PAUSED_TOO_LONG, desk.counter_id)
+        return [a for a in new if a is not None]
+
+    def presence(self, device: str, presence: m.Presence | None, now: datetime) -> m.Alert | None:
+        if presence is not None and presence.state == m.PresenceState.OFFLINE:
+            return self.raise_(m.AlertKind.DEVICE_OFFLINE, device,
+                               f"{device} ({presence.role.value}) went offline", now)
+        self.clear(m.AlertKind.DEVICE_OFFLINE, device)
+        return None
+
+    def health(self, device: str, health: m.DeviceHealth | None, now: datetime) -> m.Alert | None:
+        if health is not None and not health.ok:
+            what = health.printer.value if health.printer else "fault"
+            return self.raise_(m.AlertKind.PRINTER, device,
+                               f"{device}: {what} {health.detail}".strip(), now)
+        self.clear(m.AlertKind.PRINTER, device)
+        return None
+
+    def rating(self, counter: str, ticket: str, rating: int, now: datetime) -> m.Alert | None:
+        if rating > m.Rating.DISSATISFIED:
+            return None
+        return self.raise_(m.AlertKind.BAD_RATING, f"{counter}:{ticket}",
+                           f"counter {counter}: ticket {ticket.split('-')[-1]} rated {rating}/5",
+                           now)

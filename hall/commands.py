@@ -1,0 +1,197 @@
+"""The command table: who may send each command, and what it does to the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hall.config import Device
+from hall.engine.engine import HallEngine, Refused
+from hall.engine.projection import Projection, project
+from hall.snapshots import counter_state, ticket_view
+from protocol import messages as m
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a handler gets: the engine, the sender, the time and the latest projection."""
+
+    engine: HallEngine
+    device: Device
+    now: datetime
+    projection: Projection
+
+
+Handler = Callable[[Context, Any], dict[str, Any]]
+
+
+def own_counter(ctx: Context, cmd: m.CounterCommand) -> str:
+    """The counter a command acts on; a caller may act only on its own."""
+    if ctx.device.role == m.Role.CALLER:
+        if cmd.counter is not None and cmd.counter != ctx.device.counter:
+            raise Refused(m.ErrorCode.FORBIDDEN,
+                          f"{ctx.device.id} may only command counter {ctx.device.counter}")
+        return str(ctx.device.counter)
+    if cmd.counter is None:
+        raise Refused(m.ErrorCode.MALFORMED, "counter: required for this device")
+    return cmd.counter
+
+
+def _view(ctx: Context, ticket: Any, wait_s: float | None = None) -> dict[str, Any]:
+    return {"ticket": ticket_view(ctx.engine, ticket, ctx.projection, wait_s).model_dump(
+        mode="json")}
+
+
+def issue(ctx: Context, cmd: m.IssueTicket) -> dict[str, Any]:
+    pending = cmd.print_on_kiosk and ctx.device.role == m.Role.KIOSK
+    if ctx.device.role == m.Role.KIOSK and cmd.green and cmd.id_hash is None:
+        raise Refused(m.ErrorCode.MALFORMED, "id_hash: a kiosk's green ticket needs the card")
+    ticket = ctx.engine.issue(ctx.now, cmd.service, cmd.id_hash, cmd.green, cmd.appointment,
+                              pending_print=pending)
+    if ticket.channel is m.Channel.NORMAL:
+        # A new normal ticket is the youngest: the cached projection's frontier is exact.
+        wait_s = ctx.projection.new_ticket_wait(ctx.engine, ticket.service)
+        projection = ctx.projection
+    else:
+        projection = project(ctx.engine, ctx.now.timestamp())
+        wait_s = projection.wait_seconds(ticket)
+    ticket.estimate_at_issue = wait_s
+    view = ticket_view(ctx.engine, ticket, projection, wait_s)
+    return {"ticket": view.model_dump(mode="json")}
+
+
+def lookup(ctx: Context, cmd: m.Lookup) -> dict[str, Any]:
+    e = ctx.engine
+    held = [ticket_view(e, t, ctx.projection) for (h, _), t in e.open_by_person.items()
+            if h == cmd.id_hash]
+    booking = e.appointments.get(cmd.id_hash)
+    result = m.LookupResult(open_tickets=held)
+    if booking is not None and booking.checked_in is None:
+        rules = e.config.rules
+        result = m.LookupResult(
+            open_tickets=held, appointment_service=booking.service,
+            appointment_slot=e.local(booking.slot),
+            appointment_checkin_from=e.local(booking.slot - rules.appointment_early_min * 60),
+            appointment_checkin_until=e.local(booking.slot + rules.appointment_late_min * 60))
+    return result.model_dump(mode="json")
+
+
+def printed(ctx: Context, cmd: m.TicketPrinted) -> dict[str, Any]:
+    return _view(ctx, ctx.engine.printed(ctx.now, cmd.ticket))
+
+
+def void(ctx: Context, cmd: m.VoidTicket) -> dict[str, Any]:
+    return _view(ctx, ctx.engine.void(ctx.now, cmd.ticket, cmd.reason))
+
+
+def call_next(ctx: Context, cmd: m.CallNext) -> dict[str, Any]:
+    counter = own_counter(ctx, cmd)
+    ticket = ctx.engine.call_next(ctx.now, counter)
+    return {"called": None if ticket is None else
+            ticket_view(ctx.engine, ticket, None).model_dump(mode="json"),
+            "counter": _counter(ctx, counter)}
+
+
+def _counter_action(action: Callable[[HallEngine, datetime, str], Any]) -> Handler:
+    def handler(ctx: Context, cmd: m.CounterCommand) -> dict[str, Any]:
+        counter = own_counter(ctx, cmd)
+        action(ctx.engine, ctx.now, counter)
+        return {"counter": _counter(ctx, counter)}
+    return handler
+
+
+def _counter(ctx: Context, counter: str) -> dict[str, Any]:
+    return counter_state(ctx.engine, ctx.engine.desks[counter], ctx.now).model_dump(mode="json")
+
+
+def transfer(ctx: Context, cmd: m.Transfer) -> dict[str, Any]:
+    counter = own_counter(ctx, cmd)
+    ticket = ctx.engine.transfer(ctx.now, counter, cmd.to_service, cmd.to_counter)
+    return {**_view(ctx, ticket), "counter": _counter(ctx, counter)}
+
+
+def sign_in(ctx: Context, cmd: m.SignIn) -> dict[str, Any]:
+    counter = own_counter(ctx, cmd)
+    ctx.engine.sign_in(ctx.now, counter, cmd.staff_no, cmd.pin)
+    return {"counter": _counter(ctx, counter)}
+
+
+def evaluate(ctx: Context, cmd: m.Evaluate) -> dict[str, Any]:
+    counter = own_counter(ctx, cmd)
+    ticket = ctx.engine.evaluate(ctx.now, counter, cmd.rating, cmd.ticket)
+    return {"ticket": ticket.ticket_id, "rating": int(cmd.rating)}
+
+
+def set_services(ctx: Context, cmd: m.SetCounterServices) -> dict[str, Any]:
+    counter = own_counter(ctx, cmd)
+    ctx.engine.set_counter_services(ctx.now, counter, list(cmd.services))
+    return {"counter": _counter(ctx, counter)}
+
+
+def set_intake(ctx: Context, cmd: m.SetIntake) -> dict[str, Any]:
+    ctx.engine.set_intake(ctx.now, cmd.service, cmd.open)
+    return {"service": cmd.service, "open": cmd.open}
+
+
+def set_notice(ctx: Context, cmd: m.SetNotice) -> dict[str, Any]:
+    ctx.engine.set_notice(ctx.now, cmd.text)
+    return {"notice": cmd.text}
+
+
+def cancel(ctx: Context, cmd: m.CancelTicket) -> dict[str, Any]:
+    return _view(ctx, ctx.engine.cancel(ctx.now, cmd.ticket))
+
+
+def move(ctx: Context, cmd: m.MoveTicket) -> dict[str, Any]:
+    return _view(ctx, ctx.engine.move(ctx.now, cmd.ticket, cmd.to_service))
+
+
+def reprint(ctx: Context, cmd: m.Reprint) -> dict[str, Any]:
+    ticket = ctx.engine.ticket(cmd.ticket)
+    if ticket.status is not m.TicketStatus.WAITING:
+        raise Refused(m.ErrorCode.INVALID_STATE, f"{ticket.number} is {ticket.status.value}")
+    return _view(ctx, ticket)
+
+
+def book(ctx: Context, cmd: m.BookAppointment) -> dict[str, Any]:
+    ctx.engine.book(ctx.now, cmd.id_hash, cmd.service, cmd.slot)
+    return {"service": cmd.service, "slot": cmd.slot.isoformat()}
+
+
+def end_day(ctx: Context, cmd: m.EndDay) -> dict[str, Any]:
+    ctx.engine.end_day(ctx.now)
+    return {"ended": ctx.engine.day.isoformat()}
+
+
+HANDLERS: dict[str, Handler] = {
+    "issue": issue,
+    "lookup": lookup,
+    "printed": printed,
+    "void": void,
+    "call_next": call_next,
+    "recall": _counter_action(HallEngine.recall),
+    "no_show": _counter_action(HallEngine.no_show),
+    "start": _counter_action(HallEngine.start),
+    "done": _counter_action(HallEngine.done),
+    "transfer": transfer,
+    "pause": _counter_action(lambda e, now, c: e.set_counter_status(now, c, m.CounterStatus.PAUSED)),
+    "resume": _counter_action(lambda e, now, c: e.set_counter_status(now, c, m.CounterStatus.OPEN)),
+    "sign_in": sign_in,
+    "sign_out": _counter_action(HallEngine.sign_out),
+    "evaluate": evaluate,
+    "open_counter": _counter_action(
+        lambda e, now, c: e.set_counter_status(now, c, m.CounterStatus.OPEN)),
+    "close_counter": _counter_action(
+        lambda e, now, c: e.set_counter_status(now, c, m.CounterStatus.CLOSED)),
+    "set_counter_services": set_services,
+    "set_intake": set_intake,
+    "set_notice": set_notice,
+    "cancel": cancel,
+    "move": move,
+    "reprint": reprint,
+    "book": book,
+    "end_day": end_day,
+}
+assert set(HANDLERS) == set(m.COMMANDS), "every protocol command needs a handler"

@@ -1,0 +1,214 @@
+"""The hall's TOML configuration, validated with errors that name the bad key."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import tomllib
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from protocol.device import describe
+from protocol.link import BrokerSettings
+from protocol.messages import Role
+
+HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="local time HH:MM")]
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HallInfo(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$", description="hall id, used in MQTT topics")
+    name: str = Field(min_length=1, description="name in Chinese")
+    name_en: str = Field(min_length=1, description="name in English")
+    timezone: str = Field("Asia/Shanghai", description="IANA time zone of the hall's clock")
+    status_url_base: str = Field("http://127.0.0.1:8080/t/",
+                                 description="prefix of the resident's status page URL")
+    secret_file: str | None = Field(None, description="file holding the hall secret (HMAC key)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class Hours(Strict):
+    """Opening hours per weekday; a missing day or an empty list means closed."""
+
+    monday: list[HHMM] = ["08:30", "16:30"]
+    tuesday: list[HHMM] = ["08:30", "16:30"]
+    wednesday: list[HHMM] = ["08:30", "16:30"]
+    thursday: list[HHMM] = ["08:30", "16:30"]
+    friday: list[HHMM] = ["08:30", "16:30"]
+    saturday: list[HHMM] = ["08:30", "11:30"]
+    sunday: list[HHMM] = ["08:30", "11:30"]
+    holidays: list[date] = Field([], description="days that keep weekend hours")
+    holiday_hours: list[HHMM] = ["08:30", "11:30"]
+
+    @model_validator(mode="after")
+    def _pairs(self) -> Hours:
+        for day in (*WEEKDAYS, "holiday_hours"):
+            span = getattr(self, day)
+            if span and (len(span) != 2 or span[0] >= span[1]):
+                raise ValueError(f"hours.{day} must be [open, close] with open before close")
+        return self
+
+    def for_day(self, day: date) -> tuple[time, time] | None:
+        span = self.holiday_hours if day in self.holidays else getattr(self, WEEKDAYS[day.weekday()])
+        if not span:
+            return None
+        return time.fromisoformat(span[0]), time.fromisoformat(span[1])
+
+
+class Rules(Strict):
+    green_age: int = Field(70, ge=50, le=100, description="age from which the green channel applies")
+    recall_limit: int = Field(2, ge=0, le=5, description="recalls allowed per call (重呼)")
+    appointment_early_min: int = Field(30, ge=0, le=240, description="check-in from slot minus this")
+    appointment_late_min: int = Field(15, ge=0, le=240, description="check-in until slot plus this")
+    pending_print_s: int = Field(60, ge=5, le=600, description="void an unprinted ticket after this")
+    wait_target_min: float = Field(20, gt=0, description="the hall's wait target (alerts, policy)")
+    pause_alert_min: float = Field(30, gt=0, description="alert when a counter is paused this long")
+    policy: str = Field("default", description="call-next policy: default or fifo")
+
+
+class Service(Strict):
+    id: str = Field(pattern=r"^[A-Z]$", description="service id and ticket prefix letter")
+    name: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    daily_quota: int | None = Field(None, ge=1, le=9999, description="tickets per day (限号)")
+    last_ticket: HHMM | None = Field(None, description="no tickets after this local time")
+    mean_minutes: float = Field(8.0, gt=0, le=240, description="planning service time")
+
+
+class Counter(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    name: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    services: list[str] = Field(min_length=1, description='service ids, or ["*"] for all')
+
+
+class Clerk(Strict):
+    staff_no: str = Field(pattern=r"^[A-Za-z0-9-]{1,20}$")
+    name: str = Field(min_length=1)
+    pin_hash: str = Field(description="pbkdf2_sha256$ITER$SALT_HEX$HASH_HEX (see hall.config.hash_pin)")
+
+
+class Device(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    role: Literal[Role.KIOSK, Role.CALLER, Role.DISPLAY, Role.MANAGER, Role.UPSTREAM]
+    counter: str | None = Field(None, description="the counter a caller or counter display serves")
+
+
+class WebSettings(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+
+
+class HallConfig(Strict):
+    hall: HallInfo
+    hours: Hours = Hours()
+    rules: Rules = Rules()
+    services: list[Service] = Field(min_length=1)
+    counters: list[Counter] = Field(min_length=1)
+    clerks: list[Clerk] = []
+    devices: list[Device] = []
+    broker: BrokerSettings = BrokerSettings()
+    web: WebSettings = WebSettings()
+    journal: str = Field("hall-journal.sqlite3", description="SQLite journal path")
+
+    @model_validator(mode="after")
+    def _cross_refs(self) -> HallConfig:
+        service_ids = [s.id for s in self.services]
+        _unique("services", service_ids)
+        counter_ids = [c.id for c in self.counters]
+        _unique("counters", counter_ids)
+        _unique("devices", [d.id for d in self.devices])
+        _unique("clerks", [c.staff_no for c in self.clerks])
+        for i, counter in enumerate(self.counters):
+            for sid in counter.services:
+                if sid != "*" and sid not in service_ids:
+                    raise ValueError(f"counters[{i}].services: unknown service {sid!r}")
+        for i, device in enumerate(self.devices):
+            if device.role == Role.CALLER and device.counter is None:
+                raise ValueError(f"devices[{i}] ({device.id}): a caller needs a counter")
+            if device.counter is not None and device.counter not in counter_ids:
+                raise ValueError(f"devices[{i}].counter: unknown counter {device.counter!r}")
+        return self
+
+    def device(self, device_id: str) -> Device | None:
+        return next((d for d in self.devices if d.id == device_id), None)
+
+
+def _unique(what: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for ident in ids:
+        if ident in seen:
+            raise ValueError(f"{what}: id {ident!r} appears twice")
+        seen.add(ident)
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file and the bad key."""
+
+
+def load_hall_config(path: str | Path) -> HallConfig:
+    """Read and validate a hall TOML file, raising ConfigError that names the bad key."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such file") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        return HallConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {describe(exc)}") from exc
+
+
+def load_secret(config: HallConfig, config_path: str | Path) -> bytes:
+    """The hall secret: systemd credential ``hall-secret``, else ``hall.secret_file``."""
+    cred_dir = os.environ.get("CREDENTIALS_DIRECTORY")
+    if cred_dir and (Path(cred_dir) / "hall-secret").exists():
+        return (Path(cred_dir) / "hall-secret").read_bytes().strip()
+    if config.hall.secret_file is None:
+        raise ConfigError(f"{config_path}: hall.secret_file is not set and no credential found")
+    path = Path(config_path).parent / config.hall.secret_file
+    try:
+        secret = path.read_bytes().strip()
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{config_path}: hall.secret_file {path} does not exist") from exc
+    if len(secret) < 16:
+        raise ConfigError(f"{config_path}: hall.secret_file {path} holds under 16 bytes")
+    return secret
+
+
+def hash_pin(pin: str, salt: bytes | None = None, iterations: int = 100_000) -> str:
+    """A clerk PIN hash for the config file."""
+    salt = salt or os.urandom(8)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
+    return f"pbkdf2_sha256${iterations}${salt.hex()}${digest.hex()}"
+
+
+def check_pin(pin: str, pin_hash: str) -> bool:
+    """True if ``pin`` matches a hash made by hash_pin."""
+    try:
+        scheme, iterations, salt_hex, digest_hex = pin_hash.split("$")
+    except ValueError:
+        return False
+    if scheme != "pbkdf2_sha256":
+        return False
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt_hex), int(iterations))
+    return hmac.compare_digest(digest.hex(), digest_hex)

@@ -1,0 +1,510 @@
+"""The hall engine: pure, deterministic, clock injected. Every change is an Event; the
+engine's state is exactly the fold of the day's events, so the journal rebuilds it."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hall.config import HallConfig, check_pin
+from hall.engine.events import Event, Kind
+from hall.engine.model import Appointment, Desk, ServiceQueue, Ticket
+from hall.engine.policy import Policy, make_policy
+from protocol.messages import Channel, CounterStatus, ErrorCode, TicketStatus
+
+
+class Refused(Exception):
+    """A command the hall's rules refuse; ``code`` tells devices why."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class HallEngine:
+    """One hall, one business day."""
+
+    def __init__(self, config: HallConfig, day: date, secret: bytes,
+                 policy: Policy | None = None) -> None:
+        self.config = config
+        self.day = day
+        self.tz = ZoneInfo(config.hall.timezone)
+        self.policy = policy or make_policy(config.rules.policy)
+        self._secret = secret
+        self.services = {s.id: s for s in config.services}
+        self.queues = {s.id: ServiceQueue(s.id) for s in config.services}
+        self.desks = {c.id: Desk(c.id, c.name, _skills(c.services)) for c in config.counters}
+        self.clerks = {c.staff_no: c for c in config.clerks}
+        self.tickets: dict[str, Ticket] = {}
+        self.tokens: dict[str, Ticket] = {}
+        self.open_by_person: dict[tuple[str, str], Ticket] = {}
+        self.appointments: dict[str, Appointment] = {}
+        self.reserved_lanes: dict[str, dict[str, Ticket]] = {c: {} for c in self.desks}
+        self.calls: deque[tuple[int, Ticket, str, bool, float]] = deque(maxlen=20)
+        self.ratings: list[tuple[str, str, str | None, int, float]] = []
+        self.notice = ""
+        self.call_seq = 0
+        self.ticket_seq = 0
+        self.ended = False
+        self._new: list[Event] = []
+        hours = config.hours.for_day(day)
+        self.open_at = self._at(hours[0]) if hours else None
+        self.close_at = self._at(hours[1]) if hours else None
+
+    # ------------------------------------------------------------ events
+    def take_events(self) -> list[Event]:
+        """The events emitted since the last call, in order: what the journal must commit."""
+        new, self._new = self._new, []
+        return new
+
+    def _emit(self, kind: Kind, at: float, **data: Any) -> None:
+        event = Event(kind, at, data)
+        self.apply(event)
+        self._new.append(event)
+
+    def apply(self, event: Event) -> None:
+        """Fold one event into the state (also used to replay the journal)."""
+        _APPLY[event.kind](self, event.at, **event.data)
+
+    # ------------------------------------------------------------ queue view (for policies)
+    def head(self, service: str, lane: Channel) -> Ticket | None:
+        return self.queues[service].head(lane)
+
+    def reserved(self, counter_id: str) -> Ticket | None:
+        lane = self.reserved_lanes[counter_id]
+        return next(iter(lane.values())) if lane else None
+
+    def waiting(self, service: str) -> int:
+        return self.queues[service].waiting
+
+    # ------------------------------------------------------------ helpers
+    def _at(self, local: time) -> float:
+        return datetime.combine(self.day, local, self.tz).timestamp()
+
+    def token_for(self, ticket_id: str) -> str:
+        mac = hmac.new(self._secret, b"ticket:" + ticket_id.encode(), hashlib.sha256).digest()
+        return base64.b32encode(mac[:15]).decode().lower()
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        try:
+            return self.tickets[ticket_id]
+        except KeyError:
+            raise Refused(ErrorCode.UNKNOWN_TICKET, f"no ticket {ticket_id} today") from None
+
+    def desk(self, counter_id: str | None) -> Desk:
+        if counter_id is None or counter_id not in self.desks:
+            raise Refused(ErrorCode.UNKNOWN_COUNTER, f"no counter {counter_id!r} in this hall")
+        return self.desks[counter_id]
+
+    def _service(self, service: str) -> ServiceQueue:
+        if service not in self.queues:
+            raise Refused(ErrorCode.UNKNOWN_SERVICE, f"no service {service!r} in this hall")
+        return self.queues[service]
+
+    def local(self, t: float) -> datetime:
+        return datetime.fromtimestamp(t, self.tz)
+
+    # ------------------------------------------------------------ intake
+    def check_intake(self, service: str, t: float) -> ServiceQueue:
+        """Refuse when the service takes no tickets now: hours, intake, quota."""
+        queue = self._service(service)
+        spec = self.services[service]
+        if self.ended or self.open_at is None or self.close_at is None:
+            raise Refused(ErrorCode.CLOSED, "the hall is closed today")
+        if t < self.open_at:
+            raise Refused(ErrorCode.CLOSED, f"tickets from {self.local(self.open_at):%H:%M}")
+        last = self.close_at
+        if spec.last_ticket:
+            last = min(last, self._at(time.fromisoformat(spec.last_ticket)))
+        if t >= last:
+            raise Refused(ErrorCode.CLOSED, f"no more tickets today (last at {self.local(last):%H:%M})")
+        if not queue.intake_open:
+            raise Refused(ErrorCode.CLOSED, f"service {service} takes no tickets now")
+        if spec.daily_quota is not None and queue.issued >= spec.daily_quota:
+            raise Refused(ErrorCode.QUOTA_EXHAUSTED, f"service {service}: today's quota is used up")
+        return queue
+
+    def issue(self, now: datetime, service: str, id_hash: str | None = None, green: bool = False,
+              appointment: bool = False, pending_print: bool = True) -> Ticket:
+        """A new ticket, committed as pending its print when a kiosk will print it."""
+        t = now.timestamp()
+        queue = self.check_intake(service, t)
+        if id_hash is not None and (id_hash, service) in self.open_by_person:
+            held = self.open_by_person[(id_hash, service)]
+            raise Refused(ErrorCode.ALREADY_HOLDS, f"this person already holds {held.number}")
+        slot = None
+        if appointment:
+            slot = self._checkin_slot(id_hash, service, t)
+        channel = Channel.APPOINTMENT if appointment else (Channel.GREEN if green else Channel.NORMAL)
+        number = f"{service}{queue.last_number + 1:03d}"
+        ticket_id = f"{self.day:%Y%m%d}-{number}"
+        self._emit(Kind.TICKET_ISSUED, t, ticket=ticket_id, service=service, channel=channel.value,
+                   id_hash=id_hash, slot=slot, pending=pending_print)
+        return self.tickets[ticket_id]
+
+    def _checkin_slot(self, id_hash: str | None, service: str, t: float) -> float:
+        booking = self.appointments.get(id_hash or "")
+        if booking is None or booking.service != service:
+            raise Refused(ErrorCode.NO_APPOINTMENT, f"no appointment for service {service} today")
+        if booking.checked_in:
+            raise Refused(ErrorCode.ALREADY_HOLDS, "this appointment is already checked in")
+        early = booking.slot - self.config.rules.appointment_early_min * 60
+        late = booking.slot + self.config.rules.appointment_late_min * 60
+        if not early <= t <= late:
+            raise Refused(ErrorCode.OUTSIDE_WINDOW, f"check in between {self.local(early):%H:%M} "
+                          f"and {self.local(late):%H:%M}")
+        return booking.slot
+
+    def printed(self, now: datetime, ticket_id: str) -> Ticket:
+        ticket = self.ticket(ticket_id)
+        if ticket.status is not TicketStatus.PENDING_PRINT:
+            raise Refused(ErrorCode.INVALID_STATE, f"{ticket.number} is {ticket.status.value}")
+        self._emit(Kind.TICKET_PRINTED, now.timestamp(), ticket=ticket_id)
+        return ticket
+
+    def void(self, now: datetime, ticket_id: str, reason: str) -> Ticket:
+        ticket = self.ticket(ticket_id)
+        if ticket.status is not TicketStatus.PENDING_PRINT:
+            raise Refused(ErrorCode.INVALID_STATE, f"{ticket.number} is {ticket.status.value}")
+        self._emit(Kind.TICKET_VOIDED, now.timestamp(), ticket=ticket_id, reason=reason)
+        return ticket
+
+    def tick(self, now: datetime) -> None:
+        """Let time pass: void tickets whose print was never confirmed."""
+        t = now.timestamp()
+        limit = self.config.rules.pending_print_s
+        for ticket in list(self.tickets.values()):
+            if ticket.status is TicketStatus.PENDING_PRINT and t - ticket.issued_at > limit:
+                self._emit(Kind.TICKET_VOIDED, t, ticket=ticket.ticket_id,
+                           reason="print not confirmed in time")
+
+    def book(self, now: datetime, id_hash: str, service: str, slot: datetime) -> None:
+        """Book a slot (today or later); a new booking replaces the person's old one that day."""
+        self._service(service)
+        if slot.date() < self.day:
+            raise Refused(ErrorCode.INVALID_STATE, "that slot is in the past")
+        held = self.appointments.get(id_hash)
+        if slot.date() == self.day and held is not None and held.checked_in:
+            raise Refused(ErrorCode.ALREADY_HOLDS, "today's appointment is already checked in")
+        self._emit(Kind.APPOINTMENT_BOOKED, now.timestamp(), id_hash=id_hash, service=service,
+                   slot=slot.timestamp(), slot_day=slot.date().isoformat())
+
+    # ------------------------------------------------------------ counters
+    def call_next(self, now: datetime, counter_id: str) -> Ticket | None:
+        """Finish the ticket in hand, then call the one the policy picks (None: nobody)."""
+        desk = self.desk(counter_id)
+        if not desk.available:
+            raise Refused(ErrorCode.INVALID_STATE, f"counter {counter_id} is {desk.status.value}")
+        t = now.timestamp()
+        ticket = self.policy.choose(desk, self, t, list(self.desks.values()), self.queues)
+        if ticket is None and desk.ticket is None:
+            raise Refused(ErrorCode.NOTHING_WAITING, "nobody is waiting for this counter")
+        if desk.ticket is not None:
+            self._emit(Kind.TICKET_DONE, t, ticket=desk.ticket.ticket_id)
+        if ticket is not None:
+            self._emit(Kind.TICKET_CALLED, t, ticket=ticket.ticket_id, counter=counter_id)
+        return ticket
+
+    def _in_hand(self, counter_id: str | None, *allowed: TicketStatus) -> Ticket:
+        desk = self.desk(counter_id)
+        if desk.ticket is None or desk.ticket.status not in allowed:
+            raise Refused(ErrorCode.INVALID_STATE, f"counter {counter_id} has no ticket to do that")
+        return desk.ticket
+
+    def recall(self, now: datetime, counter_id: str) -> Ticket:
+        ticket = self._in_hand(counter_id, TicketStatus.CALLED)
+        if ticket.recalls >= self.config.rules.recall_limit:
+            raise Refused(ErrorCode.LIMIT_REACHED, f"{ticket.number} was recalled "
+                          f"{ticket.recalls} times already")
+        self._emit(Kind.TICKET_RECALLED, now.timestamp(), ticket=ticket.ticket_id,
+                   counter=counter_id)
+        return ticket
+
+    def no_show(self, now: datetime, counter_id: str) -> Ticket:
+        ticket = self._in_hand(counter_id, TicketStatus.CALLED)
+        self._emit(Kind.TICKET_NO_SHOW, now.timestamp(), ticket=ticket.ticket_id)
+        return ticket
+
+    def start(self, now: datetime, counter_id: str) -> Ticket:
+        ticket = self._in_hand(counter_id, TicketStatus.CALLED)
+        self._emit(Kind.SERVICE_STARTED, now.timestamp(), ticket=ticket.ticket_id)
+        return ticket
+
+    def done(self, now: datetime, counter_id: str) -> Ticket:
+        ticket = self._in_hand(counter_id, TicketStatus.CALLED, TicketStatus.SERVING)
+        self._emit(Kind.TICKET_DONE, now.timestamp(), ticket=ticket.ticket_id)
+        return ticket
+
+    def transfer(self, now: datetime, counter_id: str, to_service: str | None,
+                 to_counter: str | None) -> Ticket:
+        ticket = self._in_hand(counter_id, TicketStatus.CALLED, TicketStatus.SERVING)
+        return self._move(now, ticket, to_service or ticket.service, to_counter)
+
+    def move(self, now: datetime, ticket_id: str, to_service: str) -> Ticket:
+        ticket = self.ticket(ticket_id)
+        if ticket.status is not TicketStatus.WAITING:
+            raise Refused(ErrorCode.INVALID_STATE, f"{ticket.number} is {ticket.status.value}")
+        return self._move(now, ticket, to_service, None)
+
+    def _move(self, now: datetime, ticket: Ticket, service: str, counter: str | None) -> Ticket:
+        self._service(service)
+        if counter is not None:
+            desk = self.desk(counter)
+            if not desk.serves(service):
+                raise Refused(ErrorCode.INVALID_STATE, f"counter {counter} does not serve {service}")
+        self._emit(Kind.TICKET_TRANSFERRED, now.timestamp(), ticket=ticket.ticket_id,
+                   service=service, counter=counter)
+        return ticket
+
+    def cancel(self, now: datetime, ticket_id: str) -> Ticket:
+        ticket = self.ticket(ticket_id)
+        if not ticket.is_open:
+            raise Refused(ErrorCode.INVALID_STATE, f"{ticket.number} is {ticket.status.value}")
+        self._emit(Kind.TICKET_CANCELLED, now.timestamp(), ticket=ticket_id)
+        return ticket
+
+    def set_counter_status(self, now: datetime, counter_id: str, status: CounterStatus) -> Desk:
+        desk = self.desk(counter_id)
+        if desk.status is not status:
+            self._emit(Kind.COUNTER_STATUS, now.timestamp(), counter=counter_id,
+                       status=status.value)
+        return desk
+
+    def set_counter_services(self, now: datetime, counter_id: str, services: list[str]) -> Desk:
+        desk = self.desk(counter_id)
+        for service in services:
+            if service != "*":
+                self._service(service)
+        self._emit(Kind.COUNTER_SERVICES, now.timestamp(), counter=counter_id,
+                   services=sorted(set(services)))
+        return desk
+
+    def sign_in(self, now: datetime, counter_id: str, staff_no: str, pin: str) -> Desk:
+        desk = self.desk(counter_id)
+        clerk = self.clerks.get(staff_no)
+        if clerk is None or not check_pin(pin, clerk.pin_hash):
+            raise Refused(ErrorCode.BAD_CREDENTIALS, "staff number or PIN not recognised")
+        self._emit(Kind.CLERK_SIGNED_IN, now.timestamp(), counter=counter_id, staff_no=staff_no)
+        return desk
+
+    def sign_out(self, now: datetime, counter_id: str) -> Desk:
+        desk = self.desk(counter_id)
+        if desk.clerk is not None:
+            self._emit(Kind.CLERK_SIGNED_OUT, now.timestamp(), counter=counter_id)
+        return desk
+
+    def evaluate(self, now: datetime, counter_id: str, rating: int,
+                 ticket_id: str | None) -> Ticket:
+        desk = self.desk(counter_id)
+        ticket = self.ticket(ticket_id) if ticket_id else (desk.ticket or desk.last_finished)
+        if ticket is None or ticket.counter != counter_id:
+            raise Refused(ErrorCode.INVALID_STATE, f"counter {counter_id} has no ticket to rate")
+        if any(r[0] == ticket.ticket_id for r in self.ratings):
+            raise Refused(ErrorCode.INVALID_STATE, f"{ticket.number} was already rated")
+        self._emit(Kind.RATED, now.timestamp(), ticket=ticket.ticket_id, counter=counter_id,
+                   clerk=desk.clerk, rating=int(rating))
+        return ticket
+
+    def set_intake(self, now: datetime, service: str, open_: bool) -> None:
+        self._service(service)
+        self._emit(Kind.INTAKE_SET, now.timestamp(), service=service, open=open_)
+
+    def set_notice(self, now: datetime, text: str) -> None:
+        self._emit(Kind.NOTICE_SET, now.timestamp(), text=text)
+
+    def end_day(self, now: datetime) -> None:
+        self._emit(Kind.DAY_ENDED, now.timestamp())
+
+
+def _skills(services: Iterable[str]) -> frozenset[str] | None:
+    return None if "*" in services else frozenset(services)
+
+
+# ------------------------------------------------------------ event application
+def _issued(e: HallEngine, at: float, ticket: str, service: str, channel: str,
+            id_hash: str | None, slot: float | None, pending: bool) -> None:
+    queue = e.queues[service]
+    queue.last_number += 1
+    queue.issued += 1
+    e.ticket_seq += 1
+    t = Ticket(ticket, ticket.split("-", 1)[1], service, e.ticket_seq, Channel(channel), at,
+               e.token_for(ticket), id_hash, slot, queued_at=at,
+               status=TicketStatus.PENDING_PRINT if pending else TicketStatus.WAITING)
+    e.tickets[ticket] = t
+    e.tokens[t.token] = t
+    if id_hash is not None:
+        e.open_by_person[(id_hash, service)] = t
+        if t.channel is Channel.APPOINTMENT and id_hash in e.appointments:
+            e.appointments[id_hash].checked_in = ticket
+    if not pending:
+        queue.add(t)
+
+
+def _printed(e: HallEngine, at: float, ticket: str) -> None:
+    t = e.tickets[ticket]
+    t.status = TicketStatus.WAITING
+    e.queues[t.service].add(t)
+
+
+def _close(e: HallEngine, t: Ticket, status: TicketStatus, at: float) -> None:
+    """Take a ticket out of every queue and desk, ending it with ``status``."""
+    e.queues[t.service].remove(t)
+    if t.reserved_for is not None:
+        e.reserved_lanes[t.reserved_for].pop(t.ticket_id, None)
+    if t.counter is not None and e.desks[t.counter].ticket is t:
+        desk = e.desks[t.counter]
+        desk.ticket = None
+        desk.since = at
+        if status is TicketStatus.DONE:
+            desk.last_finished = t
+            desk.served += 1
+    t.status = status
+    t.finished_at = at
+    if t.id_hash is not None and e.open_by_person.get((t.id_hash, t.service)) is t:
+        del e.open_by_person[(t.id_hash, t.service)]
+
+
+def _voided(e: HallEngine, at: float, ticket: str, reason: str) -> None:
+    t = e.tickets[ticket]
+    e.queues[t.service].issued -= 1
+    if t.channel is Channel.APPOINTMENT and t.id_hash in e.appointments:
+        e.appointments[t.id_hash].checked_in = None
+    _close(e, t, TicketStatus.VOID, at)
+
+
+def _called(e: HallEngine, at: float, ticket: str, counter: str) -> None:
+    t = e.tickets[ticket]
+    e.queues[t.service].remove(t)
+    if t.reserved_for is not None:
+        e.reserved_lanes[t.reserved_for].pop(ticket, None)
+        t.reserved_for = None
+    desk = e.desks[counter]
+    desk.ticket, desk.since = t, at
+    t.status, t.counter, t.called_at, t.recalls = TicketStatus.CALLED, counter, at, 0
+    e.call_seq += 1
+    e.calls.appendleft((e.call_seq, t, counter, False, at))
+
+
+def _recalled(e: HallEngine, at: float, ticket: str, counter: str) -> None:
+    t = e.tickets[ticket]
+    t.recalls += 1
+    e.call_seq += 1
+    e.calls.appendleft((e.call_seq, t, counter, True, at))
+
+
+def _started(e: HallEngine, at: float, ticket: str) -> None:
+    t = e.tickets[ticket]
+    t.status, t.started_at = TicketStatus.SERVING, at
+
+
+def _done(e: HallEngine, at: float, ticket: str) -> None:
+    t = e.tickets[ticket]
+    begun = t.started_at or t.called_at or at
+    e.queues[t.service].recent_minutes.append((at - begun) / 60)
+    _close(e, t, TicketStatus.DONE, at)
+
+
+def _no_show(e: HallEngine, at: float, ticket: str) -> None:
+    _close(e, e.tickets[ticket], TicketStatus.NO_SHOW, at)
+
+
+def _cancelled(e: HallEngine, at: float, ticket: str) -> None:
+    _close(e, e.tickets[ticket], TicketStatus.CANCELLED, at)
+
+
+def _transferred(e: HallEngine, at: float, ticket: str, service: str,
+                 counter: str | None) -> None:
+    t = e.tickets[ticket]
+    e.queues[t.service].remove(t)
+    if t.counter is not None and e.desks[t.counter].ticket is t:
+        desk = e.desks[t.counter]
+        desk.ticket, desk.since, desk.last_finished = None, at, t
+    if t.id_hash is not None and e.open_by_person.get((t.id_hash, t.service)) is t:
+        del e.open_by_person[(t.id_hash, t.service)]
+        e.open_by_person[(t.id_hash, service)] = t
+    t.service, t.status, t.counter = service, TicketStatus.WAITING, None
+    t.called_at = t.started_at = None
+    if counter is not None:
+        t.reserved_for = counter
+        e.reserved_lanes[counter][ticket] = t
+    else:
+        e.queues[service].add(t, front=True)
+
+
+def _counter_status(e: HallEngine, at: float, counter: str, status: str) -> None:
+    desk = e.desks[counter]
+    desk.status = CounterStatus(status)
+    if desk.ticket is None or desk.status is not CounterStatus.OPEN:
+        desk.since = at
+
+
+def _counter_services(e: HallEngine, at: float, counter: str, services: list[str]) -> None:
+    e.desks[counter].services = _skills(services)
+
+
+def _signed_in(e: HallEngine, at: float, counter: str, staff_no: str) -> None:
+    for desk in e.desks.values():
+        if desk.clerk == staff_no:
+            desk.clerk = None
+    e.desks[counter].clerk = staff_no
+
+
+def _signed_out(e: HallEngine, at: float, counter: str) -> None:
+    e.desks[counter].clerk = None
+
+
+def _rated(e: HallEngine, at: float, ticket: str, counter: str, clerk: str | None,
+           rating: int) -> None:
+    e.ratings.append((ticket, counter, clerk, rating, at))
+
+
+def _intake(e: HallEngine, at: float, service: str, open: bool) -> None:  # noqa: A002
+    e.queues[service].intake_open = open
+
+
+def _notice(e: HallEngine, at: float, text: str) -> None:
+    e.notice = text
+
+
+def _booked(e: HallEngine, at: float, id_hash: str, service: str, slot: float,
+            slot_day: str) -> None:
+    if slot_day == e.day.isoformat():
+        e.appointments[id_hash] = Appointment(id_hash, service, slot)
+
+
+def _day_ended(e: HallEngine, at: float) -> None:
+    for t in e.tickets.values():
+        if t.is_open:
+            _close(e, t, TicketStatus.CANCELLED, at)
+    for desk in e.desks.values():
+        desk.status, desk.since = CounterStatus.CLOSED, at
+    e.ended = True
+
+
+_APPLY: dict[Kind, Callable[..., None]] = {
+    Kind.TICKET_ISSUED: _issued,
+    Kind.TICKET_PRINTED: _printed,
+    Kind.TICKET_VOIDED: _voided,
+    Kind.TICKET_CALLED: _called,
+    Kind.TICKET_RECALLED: _recalled,
+    Kind.SERVICE_STARTED: _started,
+    Kind.TICKET_DONE: _done,
+    Kind.TICKET_NO_SHOW: _no_show,
+    Kind.TICKET_TRANSFERRED: _transferred,
+    Kind.TICKET_CANCELLED: _cancelled,
+    Kind.COUNTER_STATUS: _counter_status,
+    Kind.COUNTER_SERVICES: _counter_services,
+    Kind.CLERK_SIGNED_IN: _signed_in,
+    Kind.CLERK_SIGNED_OUT: _signed_out,
+    Kind.RATED: _rated,
+    Kind.INTAKE_SET: _intake,
+    Kind.NOTICE_SET: _notice,
+    Kind.APPOINTMENT_BOOKED: _booked,
+    Kind.DAY_ENDED: _day_ended,
+}

@@ -1,0 +1,38 @@
+"""Journal events: the only way the engine's state changes, so replaying them rebuilds it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    TICKET_ISSUED = "ticket_issued"
+    TICKET_PRINTED = "ticket_printed"
+    TICKET_VOIDED = "ticket_voided"
+    TICKET_CALLED = "ticket_called"
+    TICKET_RECALLED = "ticket_recalled"
+    SERVICE_STARTED = "service_started"
+    TICKET_DONE = "ticket_done"
+    TICKET_NO_SHOW = "ticket_no_show"
+    TICKET_TRANSFERRED = "ticket_transferred"
+    TICKET_CANCELLED = "ticket_cancelled"
+    COUNTER_STATUS = "counter_status"
+    COUNTER_SERVICES = "counter_services"
+    CLERK_SIGNED_IN = "clerk_signed_in"
+    CLERK_SIGNED_OUT = "clerk_signed_out"
+    RATED = "rated"
+    INTAKE_SET = "intake_set"
+    NOTICE_SET = "notice_set"
+    APPOINTMENT_BOOKED = "appointment_booked"
+    DAY_ENDED = "day_ended"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One change: its kind, when (epoch seconds) and its data (JSON-serialisable)."""
+
+    kind: Kind
+    at: float
+    data: dict[str, Any] = field(default_factory=dict)

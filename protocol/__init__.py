@@ -1,0 +1,1 @@
+"""The MQTT contract between the parts of the hall."""

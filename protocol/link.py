@@ -1,0 +1,296 @@
+"""The MQTT link every process uses: connects, reconnects by itself, requests with a
+timeout, follows retained state and events, and keeps its presence up to date.
+
+paho runs its network loop on its own thread; everything it receives is handed to the
+asyncio loop that created the link, so handlers never run on paho's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import ssl
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from pydantic import BaseModel, ConfigDict, Field
+
+from protocol import messages as m
+from protocol.topics import HallTopics, Topic, TopicError, parse
+
+log = logging.getLogger(__name__)
+
+
+class LinkError(Exception):
+    """Root of the link's errors."""
+
+
+class NotConnected(LinkError, ConnectionError):
+    """The broker is out of reach right now."""
+
+
+class RequestTimeout(LinkError, TimeoutError):
+    """The controller did not answer in time; retrying with the same command is safe."""
+
+
+class BrokerSettings(BaseModel):
+    """Where the broker is and who this device is to it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    host: str = Field("127.0.0.1", description="broker host name or address")
+    port: int = Field(1883, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    tls_ca: str | None = Field(None, description="CA file; set to use TLS")
+    keepalive: int = Field(15, ge=5, le=600)
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A message as the link hands it on: parsed topic, typed payload, raw MQTT extras."""
+
+    topic: Topic
+    payload: m.Message | None  # None for an empty (cleared) retained message
+    raw: bytes
+    retained: bool
+    response_topic: str | None = None
+    correlation: bytes | None = None
+
+
+Handler = Callable[[Inbound], Awaitable[None] | None]
+
+
+def model_for(topic: Topic) -> type[m.Message] | None:
+    """The payload model a topic carries (commands are decoded by the controller)."""
+    if topic.section == "state":
+        return _STATE_MODELS[topic.kind]
+    if topic.section == "event":
+        return m.CallEvent if topic.kind == "call" else m.Alert
+    return {"reply": m.Reply, "presence": m.Presence, "health": m.DeviceHealth}.get(topic.section)
+
+
+_STATE_MODELS: dict[str, type[m.Message]] = {
+    "hall": m.HallState,
+    "service": m.ServiceState,
+    "counter": m.CounterState,
+    "calls": m.RecentCalls,
+    "summary": m.HallSummary,
+}
+
+
+@dataclass
+class Link:
+    """One reconnecting MQTT 5 connection for one device of one hall."""
+
+    broker: BrokerSettings
+    hall: str
+    device: str
+    role: m.Role
+    follow: Iterable[str] = ()
+    session_expiry: int = 0  # seconds the broker keeps our subscriptions and queue offline
+    topics: HallTopics = field(init=False)
+    state: dict[str, m.Message] = field(default_factory=dict, init=False)
+    _handlers: list[Handler] = field(default_factory=list, init=False)
+    _connection_handlers: list[Callable[[bool], None]] = field(default_factory=list, init=False)
+    _pending: dict[bytes, asyncio.Future[m.Reply]] = field(default_factory=dict, init=False)
+    _connected: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+
+    def __post_init__(self) -> None:
+        self.topics = HallTopics(self.hall)
+        self.follow = list(self.follow)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client = self._make_client()
+
+    # ------------------------------------------------------------ lifecycle
+    def _make_client(self) -> mqtt.Client:
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.device,
+                             protocol=mqtt.MQTTv5)
+        if self.broker.username:
+            client.username_pw_set(self.broker.username, self.broker.password)
+        if self.broker.tls_ca:
+            client.tls_set(ca_certs=self.broker.tls_ca, cert_reqs=ssl.CERT_REQUIRED)
+        client.will_set(self.topics.presence(self.device),
+                        m.encode(m.Presence(state=m.PresenceState.OFFLINE, role=self.role)),
+                        qos=1, retain=True)
+        client.reconnect_delay_set(min_delay=1, max_delay=5)
+        client.on_socket_open = _set_nodelay
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    async def start(self, wait: float | None = 10.0) -> None:
+        """Connect in the background; wait up to ``wait`` seconds for the first connection."""
+        self._loop = asyncio.get_running_loop()
+        props = None
+        if self.session_expiry:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self.session_expiry
+        self._client.connect_async(self.broker.host, self.broker.port, self.broker.keepalive,
+                                   clean_start=not self.session_expiry, properties=props)
+        self._client.loop_start()
+        if wait:
+            try:
+                await asyncio.wait_for(self._connected.wait(), wait)
+            except TimeoutError as exc:
+                raise NotConnected(
+                    f"no broker at {self.broker.host}:{self.broker.port} after {wait} s") from exc
+
+    async def close(self) -> None:
+        """Say 'stopped' and disconnect cleanly (a clean disconnect sends no last will)."""
+        if self._client.is_connected():
+            info = self._client.publish(
+                self.topics.presence(self.device),
+                m.encode(m.Presence(state=m.PresenceState.STOPPED, role=self.role)),
+                qos=1, retain=True)
+            await asyncio.get_running_loop().run_in_executor(None, info.wait_for_publish, 2.0)
+        self._client.disconnect()
+        self._client.loop_stop()
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(NotConnected("link closed"))
+
+    async def __aenter__(self) -> Link:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        await asyncio.wait_for(self._connected.wait(), timeout)
+
+    # ------------------------------------------------------------ subscriptions
+    def on_message(self, handler: Handler) -> None:
+        """Call ``handler`` on the asyncio loop for every followed message."""
+        self._handlers.append(handler)
+
+    def on_connection(self, handler: Callable[[bool], None]) -> None:
+        """Call ``handler(True|False)`` on the asyncio loop when the link comes up or drops."""
+        self._connection_handlers.append(handler)
+
+    def publish(self, topic: str, message: m.Message | None, *, retain: bool = False,
+                correlation: bytes | None = None) -> mqtt.MQTTMessageInfo:
+        """Publish at QoS 1; ``None`` clears a retained topic."""
+        props = None
+        if correlation is not None:
+            props = Properties(PacketTypes.PUBLISH)
+            props.CorrelationData = correlation
+        payload = m.encode(message) if message is not None else b""
+        return self._client.publish(topic, payload, qos=1, retain=retain, properties=props)
+
+    async def request(self, command_name: str, command: m.Command,
+                      timeout: float = 3.0) -> m.Reply:
+        """Send a command and wait for its reply; raise NotConnected or RequestTimeout."""
+        if not self.connected:
+            raise NotConnected("not connected to the broker")
+        loop = asyncio.get_running_loop()
+        correlation = command.id.encode()
+        fut: asyncio.Future[m.Reply] = loop.create_future()
+        self._pending[correlation] = fut
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = self.topics.reply(self.device)
+        props.CorrelationData = correlation
+        try:
+            self._client.publish(self.topics.command(self.device, command_name),
+                                 m.encode(command), qos=1, properties=props)
+            return await asyncio.wait_for(fut, timeout)
+        except TimeoutError as exc:
+            raise RequestTimeout(
+                f"no reply to {command_name} {command.id} within {timeout} s") from exc
+        finally:
+            self._pending.pop(correlation, None)
+
+    # ------------------------------------------------------------ paho thread -> asyncio
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.warning("broker refused %s: %s", self.device, reason)
+            return
+        subs = [(f, 1) for f in self.follow]
+        if self.role is not m.Role.CONTROLLER:
+            subs.append((self.topics.reply(self.device), 1))
+        if subs:
+            client.subscribe(subs)
+        client.publish(self.topics.presence(self.device),
+                       m.encode(m.Presence(state=m.PresenceState.ONLINE, role=self.role)),
+                       qos=1, retain=True)
+        self._post(self._set_connected, True)
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        log.info("link %s disconnected: %s", self.device, reason)
+        self._post(self._set_connected, False)
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        self._post(self._dispatch, msg)
+
+    def _post(self, fn: Callable[..., None], *args: Any) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(fn, *args)
+
+    # ------------------------------------------------------------ asyncio side
+    def _set_connected(self, up: bool) -> None:
+        if up == self._connected.is_set():
+            return
+        if up:
+            self._connected.set()
+        else:
+            self._connected.clear()
+        for handler in self._connection_handlers:
+            handler(up)
+
+    def _dispatch(self, msg: mqtt.MQTTMessage) -> None:
+        try:
+            topic = parse(msg.topic)
+        except TopicError:
+            log.warning("ignoring message on foreign topic %s", msg.topic)
+            return
+        props = getattr(msg, "properties", None)
+        correlation = getattr(props, "CorrelationData", None)
+        response_topic = getattr(props, "ResponseTopic", None)
+        payload: m.Message | None = None
+        model = model_for(topic)
+        if model is not None and msg.payload:
+            try:
+                payload = m.decode(model, msg.payload)
+            except m.PayloadError as exc:
+                log.warning("bad payload on %s: %s", msg.topic, exc)
+                return
+        if topic.section == "reply" and correlation is not None:
+            fut = self._pending.get(correlation)
+            if fut is not None and not fut.done() and isinstance(payload, m.Reply):
+                fut.set_result(payload)
+            return
+        if topic.section in ("state", "presence", "health"):
+            if payload is None:
+                self.state.pop(msg.topic, None)
+            else:
+                self.state[msg.topic] = payload
+        inbound = Inbound(topic, payload, msg.payload, bool(msg.retain), response_topic,
+                          correlation)
+        for handler in self._handlers:
+            result = handler(inbound)
+            if result is not None:
+                asyncio.ensure_future(result)
+
+
+def new_command_id() -> str:
+    """A fresh command id; reuse it when retrying the same command."""
+    return uuid.uuid4().hex
+
+
+def _set_nodelay(_c: mqtt.Client, _u: Any, sock: socket.socket) -> None:
+    """Nagle's algorithm costs ~87 ms a round trip on loopback (field notes)."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:  # not a TCP socket (e.g. a websocket wrapper)
+        pass

@@ -1,0 +1,484 @@
+"""Typed payloads of every topic: commands, replies, state snapshots, events, presence.
+
+Every payload is JSON carrying ``"v": 1``. Models forbid unknown keys, so a typo in a
+field is an error that names the field rather than a silently ignored value.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import IntEnum, StrEnum
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+PROTOCOL_VERSION = 1
+
+ServiceId = Annotated[str, Field(pattern=r"^[A-Z]$", description="service id = ticket prefix")]
+CounterId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
+TicketId = Annotated[str, Field(pattern=r"^\d{8}-[A-Z]\d{3,4}$", description="YYYYMMDD-A012")]
+IdHash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="HMAC-SHA256 of the ID")]
+
+
+class Message(BaseModel):
+    """Base of every payload: frozen, strict about keys, versioned."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    v: Literal[1] = PROTOCOL_VERSION
+
+
+class Role(StrEnum):
+    """What a device is, which decides what it may say."""
+
+    CONTROLLER = "controller"
+    KIOSK = "kiosk"
+    CALLER = "caller"
+    DISPLAY = "display"
+    MANAGER = "manager"
+    UPSTREAM = "upstream"
+
+
+class TicketStatus(StrEnum):
+    PENDING_PRINT = "pending_print"  # committed, not yet printed: not callable
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+    VOID = "void"  # never reached the resident (print failed)
+
+
+class Channel(StrEnum):
+    """Why a ticket may be served before others."""
+
+    NORMAL = "normal"
+    GREEN = "green"  # aged 70+, disabled, urgent
+    APPOINTMENT = "appointment"
+
+
+class CounterStatus(StrEnum):
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class Rating(IntEnum):
+    """The national 好差评 scale."""
+
+    VERY_DISSATISFIED = 1
+    DISSATISFIED = 2
+    BASIC = 3
+    SATISFIED = 4
+    VERY_SATISFIED = 5
+
+
+# ---------------------------------------------------------------- commands
+class Command(Message):
+    """A request; ``id`` is the command id that makes it idempotent."""
+
+    id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class IssueTicket(Command):
+    service: ServiceId
+    id_hash: IdHash | None = None
+    green: bool = False
+    appointment: bool = False
+    print_on_kiosk: bool = True
+
+
+class Lookup(Command):
+    """What a swiped resident has today: open tickets and an appointment to check in."""
+
+    id_hash: IdHash
+
+
+class TicketPrinted(Command):
+    ticket: TicketId
+
+
+class VoidTicket(Command):
+    ticket: TicketId
+    reason: str = Field(max_length=200)
+
+
+class CounterCommand(Command):
+    """A counter action; a caller may omit ``counter`` (it acts on its own)."""
+
+    counter: CounterId | None = None
+
+
+class CallNext(CounterCommand):
+    pass
+
+
+class Recall(CounterCommand):
+    pass
+
+
+class NoShow(CounterCommand):
+    pass
+
+
+class StartService(CounterCommand):
+    pass
+
+
+class Done(CounterCommand):
+    pass
+
+
+class Transfer(CounterCommand):
+    to_service: ServiceId | None = None
+    to_counter: CounterId | None = None
+
+
+class Pause(CounterCommand):
+    pass
+
+
+class Resume(CounterCommand):
+    pass
+
+
+class SignIn(CounterCommand):
+    staff_no: str = Field(pattern=r"^[A-Za-z0-9-]{1,20}$")
+    pin: str = Field(pattern=r"^\d{4,8}$")
+
+
+class SignOut(CounterCommand):
+    pass
+
+
+class Evaluate(CounterCommand):
+    rating: Rating
+    ticket: TicketId | None = None
+
+
+class OpenCounter(CounterCommand):
+    pass
+
+
+class CloseCounter(CounterCommand):
+    pass
+
+
+class SetCounterServices(CounterCommand):
+    services: list[ServiceId | Literal["*"]] = Field(min_length=1)
+
+
+class SetIntake(Command):
+    service: ServiceId
+    open: bool
+
+
+class SetNotice(Command):
+    text: str = Field(max_length=300)
+
+
+class CancelTicket(Command):
+    ticket: TicketId
+
+
+class MoveTicket(Command):
+    ticket: TicketId
+    to_service: ServiceId
+
+
+class Reprint(Command):
+    ticket: TicketId
+
+
+class BookAppointment(Command):
+    id_hash: IdHash
+    service: ServiceId
+    slot: datetime
+
+
+class EndDay(Command):
+    pass
+
+
+COMMANDS: dict[str, type[Command]] = {
+    "issue": IssueTicket,
+    "lookup": Lookup,
+    "printed": TicketPrinted,
+    "void": VoidTicket,
+    "call_next": CallNext,
+    "recall": Recall,
+    "no_show": NoShow,
+    "start": StartService,
+    "done": Done,
+    "transfer": Transfer,
+    "pause": Pause,
+    "resume": Resume,
+    "sign_in": SignIn,
+    "sign_out": SignOut,
+    "evaluate": Evaluate,
+    "open_counter": OpenCounter,
+    "close_counter": CloseCounter,
+    "set_counter_services": SetCounterServices,
+    "set_intake": SetIntake,
+    "set_notice": SetNotice,
+    "cancel": CancelTicket,
+    "move": MoveTicket,
+    "reprint": Reprint,
+    "book": BookAppointment,
+    "end_day": EndDay,
+}
+COMMAND_NAMES: dict[type[Command], str] = {model: name for name, model in COMMANDS.items()}
+
+_CALLER = {"call_next", "recall", "no_show", "start", "done", "transfer", "pause", "resume",
+           "sign_in", "sign_out", "evaluate"}
+_KIOSK = {"issue", "lookup", "printed", "void"}
+ALLOWED: dict[Role, frozenset[str]] = {
+    Role.KIOSK: frozenset(_KIOSK),
+    Role.CALLER: frozenset(_CALLER),
+    Role.DISPLAY: frozenset(),
+    Role.UPSTREAM: frozenset({"book"}),
+    Role.MANAGER: frozenset(COMMANDS),
+    Role.CONTROLLER: frozenset(),
+}
+
+
+# ---------------------------------------------------------------- replies
+class ErrorCode(StrEnum):
+    MALFORMED = "malformed"  # not JSON, or fields wrong
+    BAD_VERSION = "bad_version"
+    UNKNOWN_COMMAND = "unknown_command"
+    UNKNOWN_DEVICE = "unknown_device"
+    FORBIDDEN = "forbidden"  # this role may not send this command
+    UNKNOWN_SERVICE = "unknown_service"
+    UNKNOWN_COUNTER = "unknown_counter"
+    UNKNOWN_TICKET = "unknown_ticket"
+    CLOSED = "closed"  # outside hours, or intake stopped
+    QUOTA_EXHAUSTED = "quota_exhausted"  # 今日已满
+    ALREADY_HOLDS = "already_holds"  # one open ticket per person per service
+    NO_APPOINTMENT = "no_appointment"
+    OUTSIDE_WINDOW = "outside_window"  # appointment check-in too early or late
+    NOTHING_WAITING = "nothing_waiting"
+    INVALID_STATE = "invalid_state"  # e.g. recall with no ticket in hand
+    LIMIT_REACHED = "limit_reached"  # e.g. recall twice already
+    BAD_CREDENTIALS = "bad_credentials"
+    INTERNAL = "internal"
+
+
+class ErrorInfo(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: ErrorCode
+    message: str
+
+
+class Reply(Message):
+    """The answer to one command; the same command id always gets the same reply."""
+
+    id: str
+    ok: bool
+    result: dict[str, Any] | None = None
+    error: ErrorInfo | None = None
+
+
+class TicketView(BaseModel):
+    """A ticket as devices see it: nothing personal."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    ticket: TicketId
+    number: str
+    service: ServiceId
+    status: TicketStatus
+    channel: Channel
+    issued_at: datetime
+    ahead: int | None = None
+    estimated_wait_min: float | None = None
+    counter: CounterId | None = None
+    token: str | None = None  # the status page's unguessable token
+
+
+class LookupResult(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    open_tickets: list[TicketView]
+    appointment_service: ServiceId | None = None
+    appointment_slot: datetime | None = None
+    appointment_checkin_from: datetime | None = None
+    appointment_checkin_until: datetime | None = None
+
+
+# ---------------------------------------------------------------- state
+class ServiceInfo(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: ServiceId
+    name: str
+    name_en: str
+    daily_quota: int | None
+    last_ticket: str | None  # "HH:MM" local
+
+
+class CounterInfo(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: CounterId
+    name: str
+    name_en: str
+    services: list[str]
+
+
+class HallState(Message):
+    """Hall information every device needs; retained."""
+
+    hall: str
+    name: str
+    name_en: str
+    timezone: str
+    date: str  # YYYY-MM-DD, the hall's business day
+    open_at: str | None  # "HH:MM" today, None when closed all day
+    close_at: str | None
+    notice: str
+    green_age: int  # kiosks put residents this old in the green channel
+    services: list[ServiceInfo]
+    counters: list[CounterInfo]
+    status_url_base: str
+
+
+class ServiceState(Message):
+    service: ServiceId
+    waiting: int
+    estimated_wait_min: float
+    longest_wait_min: float
+    issued_today: int
+    quota_left: int | None
+    intake_open: bool
+    updated: datetime
+
+
+class Clerk(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str
+    staff_no: str
+
+
+class CounterState(Message):
+    counter: CounterId
+    name: str
+    status: CounterStatus
+    services: list[str]
+    ticket: TicketId | None = None
+    number: str | None = None
+    ticket_status: TicketStatus | None = None
+    clerk: Clerk | None = None
+    since: datetime | None = None  # when the current ticket was called, or the pause began
+    recalls: int = 0
+    updated: datetime
+
+
+class CallEvent(Message):
+    seq: int  # increases by one with every call or recall of the day
+    ticket: TicketId
+    number: str
+    service: ServiceId
+    counter: CounterId
+    counter_name: str
+    recall: bool
+    at: datetime
+
+
+class RecentCalls(Message):
+    calls: list[CallEvent]  # newest first
+
+
+class ServiceSummary(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    service: ServiceId
+    name: str
+    waiting: int
+    estimated_wait_min: float
+
+
+class HallSummary(Message):
+    """What goes upstream to the city: aggregate figures only."""
+
+    hall: str
+    name: str
+    name_en: str
+    at: datetime
+    counters_open: int
+    issued_today: int
+    served_today: int
+    services: list[ServiceSummary]
+
+
+class AlertKind(StrEnum):
+    LONG_WAIT = "long_wait"
+    PAUSED_TOO_LONG = "paused_too_long"
+    DEVICE_OFFLINE = "device_offline"
+    PRINTER = "printer"
+    BAD_RATING = "bad_rating"
+
+
+class Alert(Message):
+    kind: AlertKind
+    subject: str  # a service, counter or device id
+    message: str
+    at: datetime
+
+
+class PresenceState(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"  # the broker's last will
+    STOPPED = "stopped"  # a clean shutdown
+
+
+class Presence(Message):
+    state: PresenceState
+    role: Role
+
+
+class PrinterHealth(StrEnum):
+    OK = "ok"
+    PAPER_LOW = "paper_low"
+    PAPER_OUT = "paper_out"
+    OFFLINE = "offline"
+    ERROR = "error"
+
+
+class DeviceHealth(Message):
+    ok: bool
+    printer: PrinterHealth | None = None
+    reader: bool | None = None
+    detail: str = ""
+    at: datetime
+
+
+M = TypeVar("M", bound=Message)
+
+
+class PayloadError(ValueError):
+    """A payload that is not valid JSON of the expected model; the message names the problem."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def decode(model: type[M], payload: bytes | str) -> M:
+    """Validate a JSON payload as ``model``, raising PayloadError with a readable reason."""
+    try:
+        return model.model_validate_json(payload)
+    except ValidationError as exc:
+        errors = exc.errors()
+        if any(e["loc"] == ("v",) for e in errors):
+            raise PayloadError(ErrorCode.BAD_VERSION,
+                               f"payload version must be {PROTOCOL_VERSION}") from exc
+        raise PayloadError(ErrorCode.MALFORMED, _describe(errors)) from exc
+
+
+def _describe(errors: list[Any]) -> str:
+    parts = []
+    for e in errors[:3]:
+        where = ".".join(str(p) for p in e["loc"]) or "payload"
+        parts.append(f"{where}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def encode(message: Message) -> bytes:
+    """Serialise a payload to compact JSON bytes."""
+    return message.model_dump_json(exclude_none=False).encode()

@@ -1,0 +1,147 @@
+"""MQTT topics of a hall: the only place that builds or parses them.
+
+Layout (``H`` is the hall id, ``D`` a device id):
+
+- ``lobby/H/cmd/D/COMMAND``   a device's request (MQTT 5 response topic + correlation data)
+- ``lobby/H/reply/D``          replies to device D
+- ``lobby/H/state/KIND[/ID]``  retained full snapshots (hall, service/ID, counter/ID, calls, summary)
+- ``lobby/H/event/KIND``       events, not retained (call, alert)
+- ``lobby/H/presence/D``       retained online/offline/stopped, with a last will
+- ``lobby/H/health/D``         retained device health (printer paper, reader)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+ROOT = "lobby"
+CONTROLLER_ID = "controller"
+_ID = r"[A-Za-z0-9_-]{1,40}"
+_ID_RE = re.compile(rf"^{_ID}$")
+
+
+class StateKind(StrEnum):
+    """Kinds of retained state snapshot."""
+
+    HALL = "hall"
+    SERVICE = "service"
+    COUNTER = "counter"
+    CALLS = "calls"
+    SUMMARY = "summary"
+
+
+class EventKind(StrEnum):
+    """Kinds of non-retained event."""
+
+    CALL = "call"
+    ALERT = "alert"
+
+
+class TopicError(ValueError):
+    """A topic that is not one of ours, or an id that cannot be part of one."""
+
+
+def check_id(value: str, what: str = "id") -> str:
+    """Return ``value`` if it can stand as one topic level, else raise TopicError."""
+    if not _ID_RE.match(value):
+        raise TopicError(f"{what} {value!r} must be 1-40 letters, digits, '-' or '_'")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A parsed topic: its section (cmd, reply, state, event, presence, health) and parts."""
+
+    hall: str
+    section: str
+    kind: str = ""
+    ident: str = ""
+
+    def __str__(self) -> str:
+        return "/".join(p for p in (ROOT, self.hall, self.section, self.kind, self.ident) if p)
+
+
+_TOPIC_RE = re.compile(
+    rf"^{ROOT}/(?P<hall>{_ID})/(?:"
+    rf"(?P<cmd>cmd)/(?P<dev>{_ID})/(?P<command>[a-z_]{{1,40}})"
+    rf"|(?P<single>reply|presence|health)/(?P<sdev>{_ID})"
+    rf"|(?P<state>state)/(?P<skind>hall|calls|summary)"
+    rf"|(?P<state2>state)/(?P<skind2>service|counter)/(?P<sid>{_ID})"
+    rf"|(?P<event>event)/(?P<ekind>call|alert)"
+    r")$"
+)
+
+
+def parse(topic: str) -> Topic:
+    """Parse a topic string into a Topic, or raise TopicError naming it."""
+    m = _TOPIC_RE.match(topic)
+    if not m:
+        raise TopicError(f"not a lobby topic: {topic!r}")
+    g = m.groupdict()
+    hall = g["hall"]
+    if g["cmd"]:
+        return Topic(hall, "cmd", g["dev"], g["command"])
+    if g["single"]:
+        return Topic(hall, g["single"], g["sdev"])
+    if g["state"]:
+        return Topic(hall, "state", g["skind"])
+    if g["state2"]:
+        return Topic(hall, "state", g["skind2"], g["sid"])
+    return Topic(hall, "event", g["ekind"])
+
+
+@dataclass(frozen=True, slots=True)
+class HallTopics:
+    """Builds every topic and subscription filter of one hall."""
+
+    hall: str
+
+    def __post_init__(self) -> None:
+        check_id(self.hall, "hall id")
+
+    @property
+    def base(self) -> str:
+        return f"{ROOT}/{self.hall}"
+
+    def command(self, device: str, command: str) -> str:
+        return f"{self.base}/cmd/{check_id(device, 'device id')}/{command}"
+
+    def reply(self, device: str) -> str:
+        return f"{self.base}/reply/{check_id(device, 'device id')}"
+
+    def state(self, kind: StateKind, ident: str = "") -> str:
+        if kind in (StateKind.SERVICE, StateKind.COUNTER):
+            return f"{self.base}/state/{kind}/{check_id(ident, kind.value + ' id')}"
+        return f"{self.base}/state/{kind}"
+
+    def event(self, kind: EventKind) -> str:
+        return f"{self.base}/event/{kind}"
+
+    def presence(self, device: str) -> str:
+        return f"{self.base}/presence/{check_id(device, 'device id')}"
+
+    def health(self, device: str) -> str:
+        return f"{self.base}/health/{check_id(device, 'device id')}"
+
+    # Subscription filters
+    @property
+    def all_commands(self) -> str:
+        return f"{self.base}/cmd/+/+"
+
+    @property
+    def all_state(self) -> str:
+        return f"{self.base}/state/#"
+
+    @property
+    def all_events(self) -> str:
+        return f"{self.base}/event/+"
+
+    @property
+    def all_presence(self) -> str:
+        return f"{self.base}/presence/+"
+
+    @property
+    def all_health(self) -> str:
+        return f"{self.base}/health/+"
