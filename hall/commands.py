@@ -176,8 +176,10 @@ HANDLERS: dict[str, Handler] = {
     "start": _counter_action(HallEngine.start),
     "done": _counter_action(HallEngine.done),
     "transfer": transfer,
-    "pause": _counter_action(lambda e, now, c: e.set_counter_status(now, c, m.CounterStatus.PAUSED)),
-    "resume": _counter_action(lambda e, now, c: e.set_counter_status(now, c, m.CounterStatus.OPEN)),
+    "pause": _counter_action(
+        lambda e, now, c: e.set_counter_status(now, c, m.CounterStatus.PAUSED)),
+    "resume": _counter_action(
+        lambda e, now, c: e.set_counter_status(now, c, m.CounterStatus.OPEN)),
     "sign_in": sign_in,
     "sign_out": _counter_action(HallEngine.sign_out),
     "evaluate": evaluate,

@@ -66,18 +66,19 @@ class Hours(Strict):
         return self
 
     def for_day(self, day: date) -> tuple[time, time] | None:
-        span = self.holiday_hours if day in self.holidays else getattr(self, WEEKDAYS[day.weekday()])
+        weekday = WEEKDAYS[day.weekday()]
+        span = self.holiday_hours if day in self.holidays else getattr(self, weekday)
         if not span:
             return None
         return time.fromisoformat(span[0]), time.fromisoformat(span[1])
 
 
 class Rules(Strict):
-    green_age: int = Field(70, ge=50, le=100, description="age from which the green channel applies")
+    green_age: int = Field(70, ge=50, le=100, description="green channel from this age")
     recall_limit: int = Field(2, ge=0, le=5, description="recalls allowed per call (重呼)")
-    appointment_early_min: int = Field(30, ge=0, le=240, description="check-in from slot minus this")
-    appointment_late_min: int = Field(15, ge=0, le=240, description="check-in until slot plus this")
-    pending_print_s: int = Field(60, ge=5, le=600, description="void an unprinted ticket after this")
+    appointment_early_min: int = Field(30, ge=0, le=240, description="check-in opens")
+    appointment_late_min: int = Field(15, ge=0, le=240, description="check-in closes")
+    pending_print_s: int = Field(60, ge=5, le=600, description="void if unprinted")
     wait_target_min: float = Field(20, gt=0, description="the hall's wait target (alerts, policy)")
     pause_alert_min: float = Field(30, gt=0, description="alert when a counter is paused this long")
     policy: str = Field("default", description="call-next policy: default or fifo")
@@ -102,7 +103,7 @@ class Counter(Strict):
 class Clerk(Strict):
     staff_no: str = Field(pattern=r"^[A-Za-z0-9-]{1,20}$")
     name: str = Field(min_length=1)
-    pin_hash: str = Field(description="pbkdf2_sha256$ITER$SALT_HEX$HASH_HEX (see hall.config.hash_pin)")
+    pin_hash: str = Field(description="pbkdf2_sha256$ITER$SALT$HASH, made by hash_pin")
 
 
 class Device(Strict):

@@ -8,6 +8,7 @@ asyncio loop that created the link, so handlers never run on paho's thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import ssl
@@ -106,6 +107,7 @@ class Link:
         self.follow = list(self.follow)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client = self._make_client()
+        self._handler_tasks: set[asyncio.Future[None]] = set()
 
     # ------------------------------------------------------------ lifecycle
     def _make_client(self) -> mqtt.Client:
@@ -280,7 +282,9 @@ class Link:
         for handler in self._handlers:
             result = handler(inbound)
             if result is not None:
-                asyncio.ensure_future(result)
+                task = asyncio.ensure_future(result)
+                self._handler_tasks.add(task)
+                task.add_done_callback(self._handler_tasks.discard)
 
 
 def new_command_id() -> str:
@@ -290,7 +294,5 @@ def new_command_id() -> str:
 
 def _set_nodelay(_c: mqtt.Client, _u: Any, sock: socket.socket) -> None:
     """Nagle's algorithm costs ~87 ms a round trip on loopback (field notes)."""
-    try:
+    with contextlib.suppress(OSError):  # not a TCP socket (e.g. a websocket wrapper)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except OSError:  # not a TCP socket (e.g. a websocket wrapper)
-        pass

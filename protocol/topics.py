@@ -4,7 +4,7 @@ Layout (``H`` is the hall id, ``D`` a device id):
 
 - ``lobby/H/cmd/D/COMMAND``   a device's request (MQTT 5 response topic + correlation data)
 - ``lobby/H/reply/D``          replies to device D
-- ``lobby/H/state/KIND[/ID]``  retained full snapshots (hall, service/ID, counter/ID, calls, summary)
+- ``lobby/H/state/KIND[/ID]``  retained snapshots (hall, service/ID, counter/ID, calls, summary)
 - ``lobby/H/event/KIND``       events, not retained (call, alert)
 - ``lobby/H/presence/D``       retained online/offline/stopped, with a last will
 - ``lobby/H/health/D``         retained device health (printer paper, reader)
@@ -126,6 +126,10 @@ class HallTopics:
         return f"{self.base}/health/{check_id(device, 'device id')}"
 
     # Subscription filters
+    @property
+    def everything(self) -> str:
+        return f"{self.base}/#"
+
     @property
     def all_commands(self) -> str:
         return f"{self.base}/cmd/+/+"

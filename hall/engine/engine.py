@@ -123,7 +123,8 @@ class HallEngine:
         if spec.last_ticket:
             last = min(last, self._at(time.fromisoformat(spec.last_ticket)))
         if t >= last:
-            raise Refused(ErrorCode.CLOSED, f"no more tickets today (last at {self.local(last):%H:%M})")
+            raise Refused(ErrorCode.CLOSED,
+                          f"no more tickets today (last at {self.local(last):%H:%M})")
         if not queue.intake_open:
             raise Refused(ErrorCode.CLOSED, f"service {service} takes no tickets now")
         if spec.daily_quota is not None and queue.issued >= spec.daily_quota:
@@ -141,7 +142,9 @@ class HallEngine:
         slot = None
         if appointment:
             slot = self._checkin_slot(id_hash, service, t)
-        channel = Channel.APPOINTMENT if appointment else (Channel.GREEN if green else Channel.NORMAL)
+        channel = Channel.GREEN if green else Channel.NORMAL
+        if appointment:
+            channel = Channel.APPOINTMENT
         number = f"{service}{queue.last_number + 1:03d}"
         ticket_id = f"{self.day:%Y%m%d}-{number}"
         self._emit(Kind.TICKET_ISSUED, t, ticket=ticket_id, service=service, channel=channel.value,
@@ -257,7 +260,8 @@ class HallEngine:
         if counter is not None:
             desk = self.desk(counter)
             if not desk.serves(service):
-                raise Refused(ErrorCode.INVALID_STATE, f"counter {counter} does not serve {service}")
+                raise Refused(ErrorCode.INVALID_STATE,
+                              f"counter {counter} does not serve {service}")
         self._emit(Kind.TICKET_TRANSFERRED, now.timestamp(), ticket=ticket.ticket_id,
                    service=service, counter=counter)
         return ticket
@@ -464,7 +468,7 @@ def _rated(e: HallEngine, at: float, ticket: str, counter: str, clerk: str | Non
     e.ratings.append((ticket, counter, clerk, rating, at))
 
 
-def _intake(e: HallEngine, at: float, service: str, open: bool) -> None:  # noqa: A002
+def _intake(e: HallEngine, at: float, service: str, open: bool) -> None:
     e.queues[service].intake_open = open
 
 
