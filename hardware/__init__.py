@@ -1,0 +1,1 @@
+"""Device drivers and simulators for the hall: card readers, printers, buttons, LEDs."""
