@@ -1,0 +1,206 @@
+"""Mosquitto as a child process on a generated config, for the simulated hall and the tests.
+
+``MosquittoProcess`` writes the hall's broker config into a directory, starts
+``mosquitto -c`` on free ports (or given ones) and returns only once the broker accepts
+the controller's login. Its log goes to ``DIR/mosquitto.log``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections import deque
+from pathlib import Path
+from types import TracebackType
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
+
+from broker_config.errors import AccountError, BrokerStartError, MosquittoMissing
+from broker_config.generate import BrokerFiles, BrokerOptions, generate
+from hall.config import HallConfig
+from protocol.link import BrokerSettings
+from protocol.topics import CONTROLLER_ID
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = "127.0.0.1"
+LOG_NAME = "mosquitto.log"
+_SBIN = "/usr/sbin:/usr/local/sbin"
+_POLL_S = 0.02
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A TCP port nothing listens on right now, chosen by the OS."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def find_mosquitto(executable: str = "mosquitto") -> str:
+    """The broker binary's path; Debian puts it in /usr/sbin, often off a user's PATH."""
+    found = shutil.which(executable) or shutil.which(executable, path=_SBIN)
+    if found is None:
+        raise MosquittoMissing(
+            f"{executable!r} not found: install it with apt-get install mosquitto")
+    return found
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse to start next to another listener, which a readiness probe could mistake for ours."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise BrokerStartError(f"port {port} on {host} is already in use") from exc
+            raise
+
+
+class MosquittoProcess:
+    """One hall's broker as a child process: start, stop, kill and restart on the same ports."""
+
+    def __init__(self, config: HallConfig, directory: str | Path, *,
+                 local_port: int | None = None, lan_port: int | None = None,
+                 lan_bind: str = LOOPBACK, tls_cert: Path | None = None,
+                 tls_key: Path | None = None, tls_ca: Path | None = None,
+                 run_as: str | None = None, executable: str = "mosquitto") -> None:
+        self.executable = find_mosquitto(executable)
+        self.directory = Path(directory)
+        self.local_port = local_port or free_port()
+        self.lan_port = lan_port or free_port()
+        while self.lan_port == self.local_port:
+            self.lan_port = free_port()
+        self.lan_bind = lan_bind
+        self.tls_ca = tls_ca or tls_cert  # a self-signed certificate is its own CA
+        run_as = run_as or pwd.getpwuid(os.geteuid()).pw_name  # root stays root by default
+        options = BrokerOptions(self.local_port, self.lan_port, lan_bind, tls_cert, tls_key,
+                                run_as=run_as)
+        self.files: BrokerFiles = generate(config, self.directory, options)
+        self.credentials: dict[str, str] = {
+            name: cred.password for name, cred in self.files.credentials.items()}
+        self.log_path = self.directory / LOG_NAME
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start mosquitto and return once it accepts the controller's login."""
+        if self.running:
+            return
+        _check_port_free(LOOPBACK, self.local_port)
+        _check_port_free(self.lan_bind, self.lan_port)
+        with self.log_path.open("ab") as log_file:
+            self._process = subprocess.Popen(
+                [self.executable, "-c", str(self.files.conf)],
+                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT)
+        self._wait_ready(time.monotonic() + timeout, timeout)
+        log.info("mosquitto %s up: local port %s, LAN port %s, log %s",
+                 self._process.pid, self.local_port, self.lan_port, self.log_path)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """SIGTERM (Mosquitto then saves its persistence file) and wait; SIGKILL if it hangs."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("mosquitto %s ignored SIGTERM for %s s; killing it", process.pid, timeout)
+            process.kill()
+            process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL, as a power cut would: nothing is saved since the last autosave."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+
+    def restart(self, timeout: float = 10.0) -> None:
+        """Stop (if running) and start again on the same ports with the same accounts."""
+        self.stop()
+        self.start(timeout)
+
+    def broker_settings(self, user: str, *, lan: bool = False) -> BrokerSettings:
+        """How ``user`` reaches this broker: the local listener, or the LAN one (with TLS)."""
+        if user not in self.credentials:
+            raise AccountError(f"no broker account {user!r}; accounts: {sorted(self.credentials)}")
+        tls_ca = str(self.tls_ca) if lan and self.tls_ca else None
+        port = self.lan_port if lan else self.local_port
+        return BrokerSettings(host=LOOPBACK, port=port, username=user,
+                              password=self.credentials[user], tls_ca=tls_ca)
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of the broker's log, for error messages and failing tests."""
+        try:
+            with self.log_path.open(encoding="utf-8", errors="replace") as text:
+                return "".join(deque(text, maxlen=lines))
+        except FileNotFoundError:
+            return "(no log yet)"
+
+    def __enter__(self) -> MosquittoProcess:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def _wait_ready(self, deadline: float, timeout: float) -> None:
+        """Retry a login until it succeeds, the process exits, or the deadline passes."""
+        process = self._process
+        assert process is not None
+        while True:
+            if process.poll() is not None:
+                self._process = None
+                raise BrokerStartError(
+                    f"mosquitto exited with status {process.returncode}:\n{self.log_tail()}")
+            if self._accepts_login(deadline):
+                return
+            if time.monotonic() >= deadline:
+                self.kill()
+                raise BrokerStartError(f"mosquitto did not accept a login on port "
+                                       f"{self.local_port} within {timeout} s:\n{self.log_tail()}")
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(_POLL_S)  # a poll interval that also notices an early exit
+
+    def _accepts_login(self, deadline: float) -> bool:
+        """One MQTT 5 login as the controller: True on success, False if not listening yet."""
+        probe = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
+                            client_id=f"probe-{uuid.uuid4().hex[:12]}")
+        probe.username_pw_set(CONTROLLER_ID, self.credentials[CONTROLLER_ID])
+        answers: list[ReasonCode] = []
+        probe.on_connect = lambda _c, _u, _f, reason, _p: answers.append(reason)
+        try:
+            probe.connect(LOOPBACK, self.local_port, keepalive=10)
+        except OSError:
+            return False
+        try:
+            while not answers and time.monotonic() < deadline:
+                if probe.loop(_POLL_S) != mqtt.MQTT_ERR_SUCCESS:
+                    return False
+        finally:
+            probe.disconnect()
+        if answers and answers[0].is_failure:
+            self.kill()
+            raise BrokerStartError(f"mosquitto refused the controller's login ({answers[0]}):\n"
+                                   f"{self.log_tail()}")
+        return bool(answers)

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: real parts set up for them (see broker.py)."""

@@ -1,0 +1,39 @@
+"""Run the hall controller in tests: in-process on a virtual clock, or as a child process
+that a test can kill -9."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from broker_config.process import MosquittoProcess
+from demo.hallfiles import write_hall_config
+from hall.clock import Clock, VirtualClock
+from hall.config import HallConfig, load_hall_config
+from hall.controller import Controller
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_HALL = ROOT / "examples" / "hall.toml"
+__all__ = ["write_hall_config"]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+SECRET = b"test-hall-secret-0123456789abcdef"
+
+
+def weekday_morning() -> VirtualClock:
+    """Monday 23 November 2026, 09:00 in Shanghai: the hall is open."""
+    return VirtualClock(datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI))
+
+
+def hall_config() -> HallConfig:
+    return load_hall_config(EXAMPLE_HALL)
+
+
+async def start_controller(broker: MosquittoProcess, directory: Path,
+                           clock: Clock | None = None) -> Controller:
+    """A started controller for the example hall, journal in ``directory``."""
+    controller = Controller(hall_config(), clock or weekday_morning(), SECRET,
+                            directory / "journal.sqlite3",
+                            broker=broker.broker_settings("controller"))
+    await controller.start()
+    return controller
