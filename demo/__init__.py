@@ -1,0 +1,1 @@
+"""The simulated hall: broker, controller and simulated devices on one machine."""
