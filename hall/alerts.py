@@ -36,7 +36,7 @@ class AlertBoard:
         """Raise or clear the alerts that depend on time passing."""
         t = now.timestamp()
         rules = engine.config.rules
-        new: list[m.Alert] = []
+        new: list[m.Alert | None] = []
         for service, queue in engine.queues.items():
             longest = max((t - tk.queued_at for tk in queue.tickets()), default=0.0) / 60
             if longest > rules.wait_target_min:

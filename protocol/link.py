@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from pydantic import BaseModel, ConfigDict, Field
@@ -73,9 +74,11 @@ def model_for(topic: Topic) -> type[m.Message] | None:
         return _STATE_MODELS[topic.kind]
     if topic.section == "event":
         return m.CallEvent if topic.kind == "call" else m.Alert
-    return {"reply": m.Reply, "presence": m.Presence, "health": m.DeviceHealth}.get(topic.section)
+    return _SINGLE_MODELS.get(topic.section)
 
 
+_SINGLE_MODELS: dict[str, type[m.Message]] = {
+    "reply": m.Reply, "presence": m.Presence, "health": m.DeviceHealth}
 _STATE_MODELS: dict[str, type[m.Message]] = {
     "hall": m.HallState,
     "service": m.ServiceState,
@@ -111,7 +114,7 @@ class Link:
 
     # ------------------------------------------------------------ lifecycle
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.device,
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.device,
                              protocol=mqtt.MQTTv5)
         if self.broker.username:
             client.username_pw_set(self.broker.username, self.broker.password)
@@ -121,7 +124,7 @@ class Link:
                         m.encode(m.Presence(state=m.PresenceState.OFFLINE, role=self.role)),
                         qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=5)
-        client.on_socket_open = _set_nodelay
+        client.on_socket_open = _set_nodelay  # type: ignore[assignment]
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -132,7 +135,7 @@ class Link:
         self._loop = asyncio.get_running_loop()
         props = None
         if self.session_expiry:
-            props = Properties(PacketTypes.CONNECT)
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = self.session_expiry
         self._client.connect_async(self.broker.host, self.broker.port, self.broker.keepalive,
                                    clean_start=not self.session_expiry, properties=props)
@@ -186,7 +189,7 @@ class Link:
         """Publish at QoS 1; ``None`` clears a retained topic."""
         props = None
         if correlation is not None:
-            props = Properties(PacketTypes.PUBLISH)
+            props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             props.CorrelationData = correlation
         payload = m.encode(message) if message is not None else b""
         return self._client.publish(topic, payload, qos=1, retain=retain, properties=props)
@@ -200,7 +203,7 @@ class Link:
         correlation = command.id.encode()
         fut: asyncio.Future[m.Reply] = loop.create_future()
         self._pending[correlation] = fut
-        props = Properties(PacketTypes.PUBLISH)
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         props.ResponseTopic = self.topics.reply(self.device)
         props.CorrelationData = correlation
         try:
@@ -259,11 +262,12 @@ class Link:
         props = getattr(msg, "properties", None)
         correlation = getattr(props, "CorrelationData", None)
         response_topic = getattr(props, "ResponseTopic", None)
+        raw = bytes(msg.payload)
         payload: m.Message | None = None
         model = model_for(topic)
-        if model is not None and msg.payload:
+        if model is not None and raw:
             try:
-                payload = m.decode(model, msg.payload)
+                payload = m.decode(model, raw)
             except m.PayloadError as exc:
                 log.warning("bad payload on %s: %s", msg.topic, exc)
                 return
@@ -277,7 +281,7 @@ class Link:
                 self.state.pop(msg.topic, None)
             else:
                 self.state[msg.topic] = payload
-        inbound = Inbound(topic, payload, msg.payload, bool(msg.retain), response_topic,
+        inbound = Inbound(topic, payload, raw, bool(msg.retain), response_topic,
                           correlation)
         for handler in self._handlers:
             result = handler(inbound)

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION: Literal[1] = 1
 
 ServiceId = Annotated[str, Field(pattern=r"^[A-Z]$", description="service id = ticket prefix")]
 CounterId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
