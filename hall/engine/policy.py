@@ -56,6 +56,10 @@ class Fifo:
         heads = _candidates(desk, queues, services)
         return min(heads, key=lambda t: (t.queued_at, t.seq)) if heads else None
 
+    def pick_counter(self, service: str, idle: Sequence[Desk]) -> Desk:
+        """The idle counter that takes a new ticket: the one idle longest."""
+        return min(idle, key=lambda d: d.since or 0.0)
+
 
 class Default:
     """Priority with ageing: appointments and the green channel go first, but only by a
@@ -80,6 +84,10 @@ class Default:
         if not heads:
             return None
         return max(heads, key=lambda t: (now - t.queued_at + self.head_start[t.channel], -t.seq))
+
+    def pick_counter(self, service: str, idle: Sequence[Desk]) -> Desk:
+        """The idle counter that takes a new ticket: the one idle longest."""
+        return min(idle, key=lambda d: d.since or 0.0)
 
 
 POLICIES: dict[str, type[Fifo] | type[Default]] = {"fifo": Fifo, "default": Default}
