@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 import ssl
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -49,6 +51,9 @@ class BrokerSettings(BaseModel):
     port: int = Field(1883, ge=1, le=65535)
     username: str | None = None
     password: str | None = None
+    password_file: str | None = Field(
+        None, description="file holding the password, when password is not given; with "
+                          "neither, the systemd credential broker-password is used if passed")
     tls_ca: str | None = Field(None, description="CA file; set to use TLS")
     keepalive: int = Field(15, ge=5, le=600)
 
@@ -117,7 +122,17 @@ class Link:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.device,
                              protocol=mqtt.MQTTv5)
         if self.broker.username:
-            client.username_pw_set(self.broker.username, self.broker.password)
+            password, source = self.broker.password, self.broker.password_file
+            credentials = os.environ.get("CREDENTIALS_DIRECTORY")
+            if (password is None and source is None and credentials
+                    and Path(credentials, "broker-password").is_file()):
+                source = str(Path(credentials, "broker-password"))
+            if password is None and source is not None:
+                try:
+                    password = Path(source).read_text(encoding="utf-8").strip()
+                except OSError as exc:
+                    raise LinkError(f"broker password file {source}: {exc.strerror}") from exc
+            client.username_pw_set(self.broker.username, password)
         if self.broker.tls_ca:
             client.tls_set(ca_certs=self.broker.tls_ca, cert_reqs=ssl.CERT_REQUIRED)
         client.will_set(self.topics.presence(self.device),
@@ -209,7 +224,8 @@ class Link:
         try:
             self._client.publish(self.topics.command(self.device, command_name),
                                  m.encode(command), qos=1, properties=props)
-            return await asyncio.wait_for(fut, timeout)
+            async with asyncio.timeout(timeout):  # unlike wait_for, never swallows a cancel
+                return await fut
         except TimeoutError as exc:
             raise RequestTimeout(
                 f"no reply to {command_name} {command.id} within {timeout} s") from exc
