@@ -1,0 +1,1 @@
+"""Benchmarks: each runs as ``python -m bench.NAME --json``, last line one JSON object."""

@@ -1,0 +1,164 @@
+"""What goes into the kiosk's flow (inputs) and what comes out of it (effects).
+
+Inputs come from the card reader, the touchscreen, the controller, the printer, the clock
+and the link; effects are what the shell (kiosk.runtime) must do. All are frozen values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kiosk.identity import Resident
+from protocol.messages import (
+    Command,
+    DeviceHealth,
+    HallState,
+    PrinterHealth,
+    Reply,
+    ServiceState,
+    TicketView,
+)
+
+
+class Phase(StrEnum):
+    """The screen the kiosk is on."""
+
+    IDLE = "idle"
+    READING = "reading"  # card read; asking the controller what this resident has today
+    CHOOSING = "choosing"
+    CONFIRMING = "confirming"  # printer checked, then the issue command sent
+    PRINTING = "printing"
+    DONE = "done"
+    NOTICE = "notice"  # a refusal or problem, explained
+    OUT_OF_SERVICE = "out_of_service"
+    STAFF_HELP = "staff_help"
+
+
+# ---------------------------------------------------------------- inputs
+@dataclass(frozen=True, slots=True)
+class CardRead:
+    resident: Resident
+
+
+@dataclass(frozen=True, slots=True)
+class CardFailed:
+    problem: str
+    unusable: bool = False  # a card read fine but not valid, rather than a bad read
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderChanged:
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePicked:
+    service: str
+    appointment: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Back:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageToggled:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class HelpRequested:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    reply: Reply
+
+
+@dataclass(frozen=True, slots=True)
+class NoAnswer:
+    command_id: str
+    reason: str
+    sent: bool = True  # False: it never left the kiosk (no connection), so nothing to settle
+
+
+@dataclass(frozen=True, slots=True)
+class PrinterChecked:
+    status: PrinterHealth
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Printed:
+    ticket: str
+    status: PrinterHealth = PrinterHealth.OK
+
+
+@dataclass(frozen=True, slots=True)
+class PrintFailed:
+    ticket: str
+    status: PrinterHealth | None  # None: the printer is fine, the ticket could not be drawn
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class LinkChanged:
+    up: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HallUpdated:
+    hall: HallState
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceUpdated:
+    state: ServiceState
+
+
+Event = (CardRead | CardFailed | ReaderChanged | ServicePicked | Back | LanguageToggled
+         | HelpRequested | Answered | NoAnswer | PrinterChecked | Printed | PrintFailed | Tick
+         | LinkChanged | HallUpdated | ServiceUpdated)
+
+
+# ---------------------------------------------------------------- effects
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send a command; with ``retry`` resend the same command until the controller answers."""
+
+    name: str
+    command: Command
+    retry: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CheckPrinter:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class PrintTicket:
+    ticket: TicketView
+    hall: HallState
+
+
+@dataclass(frozen=True, slots=True)
+class PublishHealth:
+    health: DeviceHealth
+
+
+@dataclass(frozen=True, slots=True)
+class Show:
+    phase: Phase
+
+
+Effect = Send | CheckPrinter | PrintTicket | PublishHealth | Show

@@ -1,0 +1,59 @@
+"""Who swiped: a keyed hash of the ID number and the green-channel flag, and nothing else.
+
+The card's raw number, name and address stay in the kiosk process, and only for as long
+as it takes to compute a `Resident`. The hash is HMAC-SHA256 with the hall's secret over the
+normalised 18-character number, so the controller can match one person's tickets and
+appointments without ever learning who they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import date
+
+from hardware.idcard import CardData, parse_id_number
+
+DEFAULT_GREEN_AGE = 70
+MIN_SECRET_BYTES = 16
+
+
+class IdentityError(ValueError):
+    """A card whose number cannot be used; the message never repeats the number."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resident:
+    """What the kiosk keeps of a swiped card: the keyed hash and the green-channel flag."""
+
+    id_hash: str
+    green: bool
+
+    def __repr__(self) -> str:
+        return f"Resident(id_hash='{self.id_hash[:8]}…', green={self.green})"
+
+
+def id_hash(secret: bytes, number: str) -> str:
+    """HMAC-SHA256(secret, normalised number) as 64 hex digits."""
+    if len(secret) < MIN_SECRET_BYTES:
+        raise IdentityError(f"the hall secret must be at least {MIN_SECRET_BYTES} bytes")
+    normalised = number.strip().upper()
+    return hmac.new(secret, normalised.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def is_green(birth_date: date, today: date, green_age: int = DEFAULT_GREEN_AGE) -> bool:
+    """True when the resident is ``green_age`` or older on ``today``."""
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return today.year - birth_date.year - int(before_birthday) >= green_age
+
+
+def resident_from_card(card: CardData, secret: bytes, today: date,
+                       green_age: int = DEFAULT_GREEN_AGE) -> Resident:
+    """The Resident of a card: validate its number, hash it, and work out the green channel."""
+    try:
+        number = parse_id_number(card.id_number, today=today)
+    except ValueError as exc:
+        raise IdentityError(f"the card's ID number is not valid: {exc}") from None
+    return Resident(id_hash=id_hash(secret, number.number),
+                    green=is_green(number.birth_date, today, green_age))
