@@ -70,6 +70,14 @@ class AlertBoard:
         self.clear(m.AlertKind.PRINTER, device)
         return None
 
+    def help_requested(self, device: str, now: datetime) -> m.Alert:
+        """Always announced: each press is a resident waiting at the kiosk."""
+        self.clear(m.AlertKind.HELP_REQUESTED, device)
+        alert = self.raise_(m.AlertKind.HELP_REQUESTED, device,
+                            f"{device}: a resident asks for help", now)
+        assert alert is not None
+        return alert
+
     def rating(self, counter: str, ticket: str, rating: int, now: datetime) -> m.Alert | None:
         if rating > m.Rating.DISSATISFIED:
             return None

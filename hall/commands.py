@@ -86,6 +86,11 @@ def void(ctx: Context, cmd: m.VoidTicket) -> dict[str, Any]:
     return _view(ctx, ctx.engine.void(ctx.now, cmd.ticket, cmd.reason))
 
 
+def request_help(ctx: Context, cmd: m.RequestHelp) -> dict[str, Any]:
+    ctx.engine.request_help(ctx.now, ctx.device.id)
+    return {"help": "requested"}
+
+
 def call_next(ctx: Context, cmd: m.CallNext) -> dict[str, Any]:
     counter = own_counter(ctx, cmd)
     ticket = ctx.engine.call_next(ctx.now, counter)
@@ -169,6 +174,7 @@ HANDLERS: dict[str, Handler] = {
     "issue": issue,
     "lookup": lookup,
     "printed": printed,
+    "help": request_help,
     "void": void,
     "call_next": call_next,
     "recall": _counter_action(HallEngine.recall),

@@ -213,6 +213,8 @@ class Controller:
             counters.update(self._counters_of(event))
             if event.kind in (Kind.TICKET_CALLED, Kind.TICKET_RECALLED):
                 self._publish_call(event)
+            elif event.kind is Kind.HELP_REQUESTED:
+                self._announce(self.alerts.help_requested(event.data["device"], now))
             elif event.kind is Kind.RATED:
                 d = event.data
                 self._announce(self.alerts.rating(d["counter"], d["ticket"], d["rating"], now))

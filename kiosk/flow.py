@@ -57,6 +57,7 @@ from protocol.messages import (
     LookupResult,
     PrinterHealth,
     Reply,
+    RequestHelp,
     ServiceState,
     TicketPrinted,
     TicketView,
@@ -284,7 +285,7 @@ class Flow:
             return []
         self.phase = Phase.STAFF_HELP
         self.deadline = now + timedelta(seconds=self.settings.help_s)
-        return []
+        return [Send("help", RequestHelp(id=self.new_id()), retry=True)]
 
     # ------------------------------------------------------------ the controller
     def _on_answered(self, event: Answered, now: datetime) -> list[Effect]:

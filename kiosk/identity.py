@@ -8,19 +8,13 @@ appointments without ever learning who they are.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import date
 
 from hardware.idcard import CardData, parse_id_number
+from protocol.identity import IdentityError, id_hash
 
 DEFAULT_GREEN_AGE = 70
-MIN_SECRET_BYTES = 16
-
-
-class IdentityError(ValueError):
-    """A card whose number cannot be used; the message never repeats the number."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +26,6 @@ class Resident:
 
     def __repr__(self) -> str:
         return f"Resident(id_hash='{self.id_hash[:8]}…', green={self.green})"
-
-
-def id_hash(secret: bytes, number: str) -> str:
-    """HMAC-SHA256(secret, normalised number) as 64 hex digits."""
-    if len(secret) < MIN_SECRET_BYTES:
-        raise IdentityError(f"the hall secret must be at least {MIN_SECRET_BYTES} bytes")
-    normalised = number.strip().upper()
-    return hmac.new(secret, normalised.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def is_green(birth_date: date, today: date, green_age: int = DEFAULT_GREEN_AGE) -> bool:

@@ -10,9 +10,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kiosk.flow import FlowSettings
-from kiosk.identity import MIN_SECRET_BYTES
 from kiosk.texts import Language
 from protocol.device import DeviceConfigError, DeviceSettings, load_device_settings
+from protocol.identity import MIN_SECRET_BYTES
 
 CREDENTIAL = "hall-secret"
 Option = str | int | float | bool

@@ -94,6 +94,10 @@ class Lookup(Command):
     id_hash: IdHash
 
 
+class RequestHelp(Command):
+    """A resident pressed 寻求帮助 at a kiosk: staff should come."""
+
+
 class TicketPrinted(Command):
     ticket: TicketId
 
@@ -204,6 +208,7 @@ COMMANDS: dict[str, type[Command]] = {
     "issue": IssueTicket,
     "lookup": Lookup,
     "printed": TicketPrinted,
+    "help": RequestHelp,
     "void": VoidTicket,
     "call_next": CallNext,
     "recall": Recall,
@@ -231,7 +236,7 @@ COMMAND_NAMES: dict[type[Command], str] = {model: name for name, model in COMMAN
 
 _CALLER = {"call_next", "recall", "no_show", "start", "done", "transfer", "pause", "resume",
            "sign_in", "sign_out", "evaluate"}
-_KIOSK = {"issue", "lookup", "printed", "void"}
+_KIOSK = {"issue", "lookup", "printed", "void", "help"}
 ALLOWED: dict[Role, frozenset[str]] = {
     Role.KIOSK: frozenset(_KIOSK),
     Role.CALLER: frozenset(_CALLER),
@@ -412,6 +417,7 @@ class AlertKind(StrEnum):
     DEVICE_OFFLINE = "device_offline"
     PRINTER = "printer"
     BAD_RATING = "bad_rating"
+    HELP_REQUESTED = "help_requested"
 
 
 class Alert(Message):

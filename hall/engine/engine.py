@@ -35,7 +35,7 @@ class HallEngine:
         self.config = config
         self.day = day
         self.tz = ZoneInfo(config.hall.timezone)
-        self.policy = policy or make_policy(config.rules.policy)
+        self.policy = policy or make_policy(config.rules.policy, config)
         self._secret = secret
         self.services = {s.id: s for s in config.services}
         self.queues = {s.id: ServiceQueue(s.id) for s in config.services}
@@ -52,6 +52,7 @@ class HallEngine:
         self.call_seq = 0
         self.ticket_seq = 0
         self.ended = False
+        self.help_requests = 0
         self._new: list[Event] = []
         hours = config.hours.for_day(day)
         self.open_at = self._at(hours[0]) if hours else None
@@ -82,6 +83,9 @@ class HallEngine:
 
     def waiting(self, service: str) -> int:
         return self.queues[service].waiting
+
+    def issued(self, service: str) -> int:
+        return self.queues[service].issued
 
     # ------------------------------------------------------------ helpers
     def _at(self, local: time) -> float:
@@ -322,6 +326,10 @@ class HallEngine:
     def set_notice(self, now: datetime, text: str) -> None:
         self._emit(Kind.NOTICE_SET, now.timestamp(), text=text)
 
+    def request_help(self, now: datetime, device: str) -> None:
+        """A resident at ``device`` asks for staff (counted, and an alert for the manager)."""
+        self._emit(Kind.HELP_REQUESTED, now.timestamp(), device=device)
+
     def end_day(self, now: datetime) -> None:
         self._emit(Kind.DAY_ENDED, now.timestamp())
 
@@ -491,6 +499,10 @@ def _day_ended(e: HallEngine, at: float) -> None:
     e.ended = True
 
 
+def _help_requested(e: HallEngine, at: float, device: str) -> None:
+    e.help_requests += 1
+
+
 _APPLY: dict[Kind, Callable[..., None]] = {
     Kind.TICKET_ISSUED: _issued,
     Kind.TICKET_PRINTED: _printed,
@@ -511,4 +523,5 @@ _APPLY: dict[Kind, Callable[..., None]] = {
     Kind.NOTICE_SET: _notice,
     Kind.APPOINTMENT_BOOKED: _booked,
     Kind.DAY_ENDED: _day_ended,
+    Kind.HELP_REQUESTED: _help_requested,
 }

@@ -27,6 +27,7 @@ class Kind(StrEnum):
     NOTICE_SET = "notice_set"
     APPOINTMENT_BOOKED = "appointment_booked"
     DAY_ENDED = "day_ended"
+    HELP_REQUESTED = "help_requested"
 
 
 @dataclass(frozen=True, slots=True)

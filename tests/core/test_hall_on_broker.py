@@ -189,3 +189,20 @@ async def test_state_is_retained_for_a_late_display(fresh_broker: MosquittoProce
     assert EventKind.CALL.value == "call"
     for link in (kiosk, caller, late):
         await link.close()
+
+
+async def test_a_kiosk_help_request_alerts_the_manager(fresh_broker: MosquittoProcess,
+                                                       controller: Controller) -> None:
+    manager = await device(fresh_broker, "manager", m.Role.MANAGER, (f"lobby/{HALL}/event/alert",))
+    alerts: asyncio.Queue[m.Alert] = asyncio.Queue()
+    manager.on_message(lambda i: alerts.put_nowait(i.payload)
+                       if isinstance(i.payload, m.Alert) else None)
+    kiosk = await device(fresh_broker, "kiosk-2", m.Role.KIOSK)
+    await ok(kiosk, "help", m.RequestHelp(id=new_command_id()))
+    alert = await asyncio.wait_for(alerts.get(), 5)
+    assert alert.kind is m.AlertKind.HELP_REQUESTED and alert.subject == "kiosk-2"
+    rows = await controller.journal.query(
+        "SELECT COUNT(*) FROM events WHERE kind = 'help_requested'")
+    assert rows == [(1,)]
+    for link in (manager, kiosk):
+        await link.close()

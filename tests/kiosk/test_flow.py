@@ -210,7 +210,8 @@ def test_a_link_drop_takes_the_idle_kiosk_out_of_service_until_it_returns() -> N
 
 def test_help_is_always_one_tap_away_and_back_returns_to_the_list() -> None:
     flow = swiped(ready_flow())
-    flow.step(HelpRequested(), NOW)
+    (call_staff,) = sends(flow.step(HelpRequested(), NOW))
+    assert call_staff.name == "help" and call_staff.retry
     view = build_view(flow, NOW)
     assert view.title == "需要帮助？"
     assert "没有身份证、没有智能手机，也可以办理" in view.lines
