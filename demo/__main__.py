@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import secrets
 import signal
 import sys
 import tempfile
@@ -26,6 +27,8 @@ from demo.summary import summary_line
 from hall.clock import AcceleratedClock
 from hall.config import load_hall_config, load_secret
 from hall.controller import Controller
+from hall.web.accounts import Account, WebRole, hash_password, save_accounts
+from hall.web.app import default_managers_path, start_web
 from protocol import messages as m
 from protocol.link import Link
 
@@ -45,7 +48,10 @@ async def run_hall(args: argparse.Namespace, workdir: Path) -> Tally:
     broker = MosquittoProcess(config, workdir / "broker")
     broker.start()
     hall_path = write_hall_config(workdir / "hall", broker)
+    # At 120x the usual 60 s to confirm a print would be half a real second: allow 10 minutes.
     hall = load_hall_config(hall_path)
+    hall = hall.model_copy(
+        update={"rules": hall.rules.model_copy(update={"pending_print_s": 600})})
     secret = load_secret(hall, hall_path)
     clock = AcceleratedClock(next_weekday_opening(ZoneInfo(hall.hall.timezone)), args.speed)
     controller = Controller(hall, clock, secret, workdir / "hall" / "journal.sqlite3")
@@ -72,7 +78,7 @@ async def run_hall(args: argparse.Namespace, workdir: Path) -> Tally:
             caller = await link(f"caller-{counter.id}", m.Role.CALLER)
             tasks.append(asyncio.create_task(SimulatedCounter(caller, clock, rng, tally).run()))
         print(f"Hall {hall.hall.name} ({hall.hall.name_en}) running at {args.speed:g}x; "
-              f"manager's tablet: {web or 'not started'}; Ctrl-C stops.", flush=True)
+              f"manager's tablet: {web}; Ctrl-C stops.", flush=True)
         await _arrivals(args, clock, kiosks, tally, controller)
     finally:
         for task in tasks:
@@ -84,13 +90,13 @@ async def run_hall(args: argparse.Namespace, workdir: Path) -> Tally:
     return tally
 
 
-async def _start_web(controller: Controller, port: int) -> str | None:
-    try:
-        from hall.web.app import start_web
-    except ImportError:
-        return None
-    await start_web(controller, "127.0.0.1", port)
-    return f"http://127.0.0.1:{port}/"
+async def _start_web(controller: Controller, port: int) -> str:
+    """The manager's tablet, with a one-off account for whoever runs the demo."""
+    password = secrets.token_urlsafe(9)
+    managers = default_managers_path(controller)
+    save_accounts(managers, {"demo": Account("demo", WebRole.MANAGER, hash_password(password))})
+    await start_web(controller, "127.0.0.1", port, managers)
+    return f"http://127.0.0.1:{port}/ (sign in as demo / {password})"
 
 
 async def _arrivals(args: argparse.Namespace, clock: AcceleratedClock,

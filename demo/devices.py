@@ -85,8 +85,11 @@ class SimulatedKiosk:
         view = m.TicketView.model_validate(reply.result["ticket"])
         printout = printout_for(view, hall)
         await asyncio.get_running_loop().run_in_executor(None, self.printer.print_ticket, printout)
-        await until_answered(self.link, "printed",
-                             m.TicketPrinted(id=new_command_id(), ticket=view.ticket))
+        confirmed = await until_answered(
+            self.link, "printed", m.TicketPrinted(id=new_command_id(), ticket=view.ticket))
+        if not confirmed.ok:
+            self.tally.refused += 1
+            return
         self.tally.issued += 1
         self.tally.issued_at[view.ticket] = view.issued_at.timestamp()
 

@@ -7,7 +7,7 @@ import os
 import tomllib
 from pathlib import Path
 
-from broker_config.process import MosquittoProcess
+from broker_config.process import MosquittoProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_HALL = ROOT / "examples" / "hall.toml"
@@ -16,8 +16,9 @@ ALL_DAY = '["00:00", "23:59"]'
 
 def write_hall_config(directory: Path, broker: MosquittoProcess, *,
                       source: Path = EXAMPLE_HALL, all_day: bool = False,
-                      secret: bytes | None = None) -> Path:
-    """The hall config at ``source``, rewritten to run in ``directory`` against ``broker``."""
+                      secret: bytes | None = None, web_port: int | None = None) -> Path:
+    """The hall config at ``source``, rewritten to run in ``directory`` against ``broker``,
+    with its web app on loopback (on ``web_port``, else a free port)."""
     directory.mkdir(parents=True, exist_ok=True)
     raw = tomllib.loads(source.read_text(encoding="utf-8"))
     settings = broker.broker_settings("controller")
@@ -26,6 +27,10 @@ def write_hall_config(directory: Path, broker: MosquittoProcess, *,
         key = line.split("=", 1)[0].strip()
         if key == "port" and "1883" in line:
             line = f"port = {settings.port}"
+        elif key == "port" and "8080" in line:
+            line = f"port = {web_port or free_port()}"
+        elif key == "host" and "0.0.0.0" in line:
+            line = 'host = "127.0.0.1"'
         elif key == "password" and "change-me-controller" in line:
             line = f'password = "{settings.password}"'
         elif key == "journal":

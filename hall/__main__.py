@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from hall.clock import SystemClock
 from hall.config import ConfigError, load_hall_config, load_secret
 from hall.controller import Controller
-from hall.service import ServiceNotifier
+from hall.web.app import start_web
+from protocol.service import ServiceNotifier
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,12 @@ async def _serve(config, secret: bytes, journal: Path) -> None:  # type: ignore[
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await controller.start()
+    try:
+        web = await start_web(controller, config.web.host, config.web.port)
+    except OSError as exc:  # the queue must go on even when the tablet cannot be served
+        log.error("manager's web app not started on %s:%s: %s", config.web.host,
+                  config.web.port, exc)
+        web = None
     notifier.ready()
     watchdog = asyncio.create_task(notifier.keep_alive())
     await stop.wait()
@@ -58,6 +65,8 @@ async def _serve(config, secret: bytes, journal: Path) -> None:  # type: ignore[
     watchdog.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await watchdog
+    if web is not None:
+        await web.cleanup()
     await controller.stop()
 
 

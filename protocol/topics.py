@@ -149,3 +149,32 @@ class HallTopics:
     @property
     def all_health(self) -> str:
         return f"{self.base}/health/+"
+
+
+CITY_ROOT = "city"
+_CITY_TOPIC_RE = re.compile(
+    rf"^{CITY_ROOT}/(?P<hall>{_ID})/(?P<kind>state/summary|bridge)$")
+
+
+class CityTopics:
+    """The city broker's topics (kept beside the hall's own in protocol.topics' style)."""
+
+    root = CITY_ROOT
+    all_summaries = f"{CITY_ROOT}/+/state/summary"
+    all_bridges = f"{CITY_ROOT}/+/bridge"
+
+    @staticmethod
+    def summary(hall: str) -> str:
+        return f"{CITY_ROOT}/{hall}/state/summary"
+
+    @staticmethod
+    def bridge(hall: str) -> str:
+        return f"{CITY_ROOT}/{hall}/bridge"
+
+    @staticmethod
+    def parse(topic: str) -> tuple[str, str] | None:
+        """(hall, "summary" | "bridge") of a city topic, or None for anything else."""
+        found = _CITY_TOPIC_RE.match(topic)
+        if found is None:
+            return None
+        return found["hall"], "bridge" if found["kind"] == "bridge" else "summary"

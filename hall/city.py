@@ -1,0 +1,258 @@
+"""The city overview (全市通办): every hall's summary side by side, read from the city broker.
+
+Each hall's broker bridges its retained ``lobby/<hall>/state/summary`` to the city broker as
+``city/<hall>/state/summary`` and keeps ``city/<hall>/bridge`` at "1" while its bridge is up
+("0" is the bridge's last will). ``CityOverview`` subscribes to both and keeps the latest of
+each hall; ``python -m hall.city`` prints them, or serves a page and a JSON list that a
+kiosk's idle screen can read for the nearest centres.
+
+    python -m hall.city --broker HOST:PORT --credentials city/credentials.toml [--service A]
+                        [--once] [--json] [--web 127.0.0.1:8090] [--near h1,h2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from protocol import messages as m
+from protocol.link import BrokerSettings
+from protocol.topics import CityTopics
+
+log = logging.getLogger(__name__)
+
+OVERVIEW_USER = "overview"
+
+
+@dataclass(frozen=True, slots=True)
+class HallEntry:
+    """What the city knows of one hall: its latest summary, when it came, its bridge."""
+
+    hall: str
+    summary: m.HallSummary | None = None
+    received: float = 0.0  # epoch seconds
+    bridge_up: bool | None = None
+
+    @property
+    def lag_s(self) -> float | None:
+        """From the hall's publish (the summary's ``at``) to its arrival here."""
+        return None if self.summary is None else self.received - self.summary.at.timestamp()
+
+    def wait_for(self, service: str | None) -> float | None:
+        """Estimated wait in minutes for a service here (None: the hall lacks it)."""
+        if self.summary is None:
+            return None
+        waits = [s.estimated_wait_min for s in self.summary.services
+                 if service is None or s.service == service]
+        if not waits:
+            return None
+        return min(waits) if service is not None else max(waits)
+
+
+def ranking(entries: Iterable[HallEntry], service: str | None = None,
+            only: Iterable[str] | None = None) -> list[HallEntry]:
+    """Halls with a summary, shortest wait first (for ``service``, or their longest one)."""
+    wanted = set(only) if only is not None else None
+    usable = [e for e in entries if e.summary is not None and e.wait_for(service) is not None
+              and (wanted is None or e.hall in wanted)]
+    return sorted(usable, key=lambda e: (e.wait_for(service), e.hall))
+
+
+def entry_json(entry: HallEntry) -> dict[str, Any]:
+    summary = entry.summary
+    return {"hall": entry.hall, "bridge_up": entry.bridge_up,
+            "summary": None if summary is None else summary.model_dump(mode="json"),
+            "age_s": None if summary is None else round(time.time() - entry.received, 1)}
+
+
+class CityOverview:
+    """One MQTT 5 subscriber to the city broker; keeps the latest state of every hall."""
+
+    def __init__(self, broker: BrokerSettings, client_id: str | None = None,
+                 on_update: Callable[[HallEntry], None] | None = None) -> None:
+        self.broker = broker
+        self.on_update = on_update
+        self._halls: dict[str, HallEntry] = {}
+        self._lock = threading.Lock()
+        self._arrived = threading.Condition()
+        self._connected = threading.Event()
+        self.rejected = 0  # messages that were not a valid summary
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
+                                   client_id=client_id or f"overview-{uuid.uuid4().hex[:8]}")
+        if broker.username:
+            self._client.username_pw_set(broker.username, broker.password)
+        if broker.tls_ca:
+            self._client.tls_set(ca_certs=broker.tls_ca)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=5)
+        self._client.on_socket_open = _nodelay
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = lambda *_: self._connected.clear()
+        self._client.on_message = self._on_message
+
+    def start(self, wait: float = 10.0) -> None:
+        """Connect (and keep reconnecting); wait up to ``wait`` s for the first connection."""
+        self._client.connect_async(self.broker.host, self.broker.port, self.broker.keepalive)
+        self._client.loop_start()
+        if wait and not self._connected.wait(wait):
+            raise ConnectionError(f"no city broker at {self.broker.host}:{self.broker.port}")
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def settle(self, quiet: float = 0.3, limit: float = 3.0) -> None:
+        """Wait until nothing came for ``quiet`` s (the retained burst is in), at most ``limit``."""
+        deadline = time.monotonic() + limit
+        with self._arrived:
+            while time.monotonic() < deadline:
+                if not self._arrived.wait(min(quiet, deadline - time.monotonic())):
+                    return
+
+    def wait_until(self, ready: Callable[[dict[str, HallEntry]], bool], timeout: float) -> bool:
+        """Block until ``ready(halls by id)`` holds (True) or ``timeout`` passes (False)."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: ready(self._by_hall()), timeout)
+
+    def _by_hall(self) -> dict[str, HallEntry]:
+        with self._lock:
+            return dict(self._halls)
+
+    def halls(self) -> list[HallEntry]:
+        with self._lock:
+            return sorted(self._halls.values(), key=lambda e: e.hall)
+
+    def get(self, hall: str) -> HallEntry | None:
+        with self._lock:
+            return self._halls.get(hall)
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.warning("city broker refused the overview: %s", reason)
+            return
+        client.subscribe([(CityTopics.all_summaries, 1), (CityTopics.all_bridges, 1)])
+        self._connected.set()
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        received = time.time()
+        parsed = CityTopics.parse(msg.topic)
+        if parsed is None or not msg.payload:
+            return
+        hall, kind = parsed
+        with self._lock:
+            entry = self._halls.get(hall, HallEntry(hall))
+            if kind == "bridge":
+                entry = replace(entry, bridge_up=msg.payload.strip() == b"1")
+            else:
+                try:
+                    summary = m.decode(m.HallSummary, bytes(msg.payload))
+                except m.PayloadError as exc:
+                    self.rejected += 1
+                    log.warning("bad summary from %s: %s", hall, exc)
+                    return
+                if summary.hall != hall:
+                    self.rejected += 1
+                    log.warning("summary on %s claims hall %s", msg.topic, summary.hall)
+                    return
+                entry = replace(entry, summary=summary, received=received)
+            self._halls[hall] = entry
+        with self._arrived:
+            self._arrived.notify_all()
+        if self.on_update is not None:
+            self.on_update(entry)
+
+
+def _nodelay(_c: mqtt.Client, _u: Any, sock: Any) -> None:
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+# ---------------------------------------------------------------- text and page
+def table_text(entries: list[HallEntry], service: str | None) -> str:
+    """The overview as a plain-text table, shortest wait first."""
+    what = f"service {service}" if service else "longest service"
+    lines = [f"{'hall':<24} {'wait (min, ' + what + ')':>28} {'open':>5} {'waiting':>8} "
+             f"{'issued':>7} {'bridge':>7}"]
+    for e in ranking(entries, service):
+        s = e.summary
+        assert s is not None
+        bridge = {True: "up", False: "DOWN", None: "?"}[e.bridge_up]
+        lines.append(f"{e.hall:<24} {e.wait_for(service):>28.1f} {s.counters_open:>5} "
+                     f"{sum(x.waiting for x in s.services):>8} {s.issued_today:>7} {bridge:>7}")
+    return "\n".join(lines)
+
+
+def _settings(args: argparse.Namespace) -> BrokerSettings:
+    host, _, port = args.broker.rpartition(":")
+    password = args.password
+    if args.credentials is not None:
+        from broker_config.credentials import password_for
+        password = password_for(args.credentials, args.username)
+    return BrokerSettings(host=host or "127.0.0.1", port=int(port), username=args.username,
+                          password=password, tls_ca=args.tls_ca)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m hall.city", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--broker", required=True, help="the city broker, HOST:PORT")
+    parser.add_argument("--username", default=OVERVIEW_USER)
+    parser.add_argument("--password", help="(or --credentials)")
+    parser.add_argument("--credentials", type=Path, help="the city's credentials.toml")
+    parser.add_argument("--tls-ca", help="CA file, to reach the broker over TLS")
+    parser.add_argument("--service", help="rank by this service's estimated wait")
+    parser.add_argument("--once", action="store_true", help="print once and exit")
+    parser.add_argument("--json", action="store_true", help="print JSON, not a table")
+    parser.add_argument("--web", help="serve the overview page on HOST:PORT")
+    args = parser.parse_args(argv)
+    try:
+        overview = CityOverview(_settings(args))
+        overview.start()
+    except (ValueError, OSError, ConnectionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.web:
+            from hall.city_page import serve  # the page module imports this one
+
+            host, _, port = args.web.rpartition(":")
+            asyncio.run(serve(overview, host or "127.0.0.1", int(port)))
+            return 0
+        while True:
+            overview.settle()
+            entries = overview.halls()
+            if args.json:
+                print(json.dumps([entry_json(e) for e in ranking(entries, args.service)],
+                                 ensure_ascii=False), flush=True)
+            else:
+                print(table_text(entries, args.service), flush=True)
+            if args.once:
+                return 0
+            time.sleep(5.0)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        overview.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

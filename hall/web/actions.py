@@ -1,0 +1,78 @@
+"""The manager's actions: ``POST /api/commands/<name>`` with the command's JSON fields.
+
+Each becomes the protocol command of that name and runs through ``Controller.execute``, the
+same single writer and journal as a command over MQTT. A body may carry its own ``id`` so a
+retried click is answered with the stored reply instead of acting twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from hall.web.auth import Auth, json_body
+from hall.web.errors import ApiError
+from protocol import messages as m
+from protocol.link import new_command_id
+
+if TYPE_CHECKING:
+    from hall.controller import Controller
+
+log = logging.getLogger(__name__)
+
+WEB_COMMANDS = frozenset({
+    "open_counter", "close_counter", "pause", "resume", "set_counter_services", "set_intake",
+    "set_notice", "issue", "cancel", "reprint", "move", "end_day"})
+_STAFF_ASSIST_REFUSES = ("id_hash", "appointment", "print_on_kiosk")
+
+_HTTP_STATUS: dict[m.ErrorCode, int] = {
+    m.ErrorCode.MALFORMED: 400,
+    m.ErrorCode.BAD_VERSION: 400,
+    m.ErrorCode.UNKNOWN_COMMAND: 404,
+    m.ErrorCode.UNKNOWN_SERVICE: 404,
+    m.ErrorCode.UNKNOWN_COUNTER: 404,
+    m.ErrorCode.UNKNOWN_TICKET: 404,
+    m.ErrorCode.UNKNOWN_DEVICE: 403,
+    m.ErrorCode.FORBIDDEN: 403,
+    m.ErrorCode.BAD_CREDENTIALS: 403,
+    m.ErrorCode.INTERNAL: 500,
+}
+
+
+def command_from(name: str, body: dict[str, object]) -> m.Command:
+    """The protocol command for a web request, or ApiError 400/404 naming what is wrong."""
+    if name not in WEB_COMMANDS:
+        raise ApiError(404, "unknown_command",
+                       f"no action {name!r}; actions: {', '.join(sorted(WEB_COMMANDS))}")
+    if "v" in body:
+        raise ApiError(400, "malformed", "v: set by the server, leave it out")
+    if name == "issue":
+        for field in _STAFF_ASSIST_REFUSES:
+            if field in body:
+                raise ApiError(400, "malformed",
+                               f"{field}: a staff-assisted ticket takes only service and green")
+        body = {**body, "print_on_kiosk": False}
+    body = {"id": new_command_id(), **body}
+    try:
+        return m.decode(m.COMMANDS[name], json.dumps(body))
+    except m.PayloadError as exc:
+        raise ApiError(400, exc.code.value, str(exc)) from None
+
+
+def routes(controller: Controller, auth: Auth) -> list[web.RouteDef]:
+    """The command endpoint."""
+
+    async def run(request: web.Request) -> web.Response:
+        session = auth.need(request, act=True)
+        name = request.match_info["name"]
+        command = command_from(name, await json_body(request))
+        reply = await controller.execute(name, command)
+        log.info("%s ran %s %s: %s", session.name, name, command.id,
+                 "ok" if reply.ok else reply.error.code if reply.error else "refused")
+        status = 200 if reply.ok or reply.error is None else _HTTP_STATUS.get(reply.error.code, 409)
+        return web.json_response(reply.model_dump(mode="json"), status=status)
+
+    return [web.post("/api/commands/{name}", run)]

@@ -1,0 +1,125 @@
+"""The reports page (tables and charts for today or a range of days) and its CSV export."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from hall.reports import Names, RangeError, Report, Table, build_report, parse_range, to_csv
+from hall.web.auth import Auth
+from hall.web.charts import Series, columns, hbars
+from hall.web.errors import ApiError
+from hall.web.pages import Raw, esc, page
+
+if TYPE_CHECKING:
+    from hall.controller import Controller
+
+PAGE_TABLES = ("services", "counters", "clerks", "hours")
+CSV_TABLES = (*PAGE_TABLES, "tickets")
+
+
+def names_of(controller: Controller) -> Names:
+    cfg = controller.config
+    return Names(services={s.id: s.name for s in cfg.services},
+                 counters={c.id: c.name for c in cfg.counters},
+                 clerks={c.staff_no: c.name for c in cfg.clerks})
+
+
+async def load_report(controller: Controller, first: str | None, last: str | None) -> Report:
+    """The report for a requested range, or ApiError 400 naming the bad date."""
+    try:
+        start, end = parse_range(first, last, controller.engine.day)
+    except RangeError as exc:
+        raise ApiError(400, "bad_range", str(exc)) from None
+    events = await controller.journal.events_between(start, end)
+    return build_report(start, end, events, names_of(controller), controller.engine.tz)
+
+
+def _cell(value: object) -> str:
+    return "–" if value is None else esc(value)
+
+
+def table_html(table: Table, query: str) -> str:
+    head = "".join(f'<th scope="col">{esc(c.label)}</th>' for c in table.columns)
+    rows = "".join("<tr>" + "".join(
+        f'<td class="{"num" if isinstance(row.get(c.key), int | float) else ""}">'
+        f"{_cell(row.get(c.key))}</td>" for c in table.columns) + "</tr>" for row in table.rows)
+    if not table.rows:
+        rows = f'<tr><td colspan="{len(table.columns)}">无数据 No data</td></tr>'
+    link = f'/reports/{table.name}.csv?{query}'
+    return (f'<section class="panel"><div class="panel-head"><h2>{esc(table.title)}</h2>'
+            f'<a class="button small" href="{esc(link)}" download>导出 CSV Export CSV</a></div>'
+            f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+            f'<tbody>{rows}</tbody></table></div></section>')
+
+
+def charts_html(report: Report, target: float) -> str:
+    services = report.tables["services"].rows
+    hours = report.tables["hours"].rows
+    counters = [r for r in report.tables["counters"].rows if r["ratings"]]
+    labels = [f"{r['service']} {r['name']}" for r in services]
+    return "".join([
+        hbars("各业务取号与办结 Tickets by service", labels, [
+            Series("取号 issued", [r["issued"] for r in services]),
+            Series("办结 served", [r["served"] for r in services]),
+            Series("过号 no-show", [r["no_show"] for r in services])]),
+        hbars("各业务等候（分钟）Waiting by service (min)", labels, [
+            Series("平均 mean", [r["wait_mean_min"] for r in services]),
+            Series("P90", [r["wait_p90_min"] for r in services])], limit=target),
+        columns("各时段等候（分钟）Waiting by hour of issue (min)", [r["hour"] for r in hours], [
+            Series("平均 mean", [r["wait_mean_min"] for r in hours]),
+            Series("P90", [r["wait_p90_min"] for r in hours])], limit=target),
+        hbars("各窗口满意率 Satisfied by counter (%)", [r["name"] for r in counters], [
+            Series("满意 satisfied %", [r["satisfied_pct"] for r in counters])], unit="%"),
+    ])
+
+
+def _shortcuts(today: date) -> str:
+    spans = [("今天 Today", today, today), ("近 7 天 Last 7 days", today - timedelta(6), today),
+             ("近 30 天 Last 30 days", today - timedelta(29), today)]
+    return "".join(f'<a class="button small ghost" href="/reports?'
+                   f'{esc(urlencode({"from": a.isoformat(), "to": b.isoformat()}))}">'
+                   f"{esc(label)}</a>" for label, a, b in spans)
+
+
+def routes(controller: Controller, auth: Auth) -> list[web.RouteDef]:
+    """The reports page and the CSV downloads."""
+
+    async def reports(request: web.Request) -> web.Response:
+        session = auth.page_session(request)
+        q = request.query
+        try:
+            report = await load_report(controller, q.get("from"), q.get("to"))
+        except ApiError as exc:
+            return page("message.html", 400, title="400", message_zh="日期有误",
+                        message_en=exc.message)
+        query = urlencode({"from": report.first.isoformat(), "to": report.last.isoformat()})
+        served = sum(r["served"] for r in report.tables["services"].rows)
+        issued = sum(r["issued"] for r in report.tables["services"].rows)
+        return page(
+            "reports.html", hall=controller.config.hall.name, user=session.name,
+            role=session.role.value, first=report.first.isoformat(),
+            last=report.last.isoformat(), shortcuts=Raw(_shortcuts(controller.engine.day)),
+            issued=issued, served=served, tickets_csv=f"/reports/tickets.csv?{query}",
+            charts=Raw(charts_html(report, controller.config.rules.wait_target_min)),
+            tables=Raw("".join(table_html(report.tables[n], query) for n in PAGE_TABLES)))
+
+    async def csv_export(request: web.Request) -> web.Response:
+        auth.need(request)
+        name = request.match_info["table"]
+        if name not in CSV_TABLES:
+            raise ApiError(404, "unknown_table", f"no table {name!r}; tables: "
+                           f"{', '.join(CSV_TABLES)}")
+        report = await load_report(controller, request.query.get("from"),
+                                   request.query.get("to"))
+        filename = f"{controller.config.hall.id}-{name}-{report.first}-{report.last}.csv"
+        return web.Response(
+            body=("\ufeff" + to_csv(report.tables[name])).encode("utf-8"),  # BOM: Excel reads UTF-8
+            content_type="text/csv", charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                     "Cache-Control": "no-store"})
+
+    return [web.get("/reports", reports), web.get("/reports/{table}.csv", csv_export)]

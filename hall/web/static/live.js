@@ -1,0 +1,393 @@
+/* The manager's live hall: renders the controller's snapshot pushed over server-sent events,
+   and sends the manager's actions as JSON commands. No framework: the DOM, built with
+   textContent only (never innerHTML), so nothing from the hall is ever parsed as markup. */
+"use strict";
+
+const MAY_ACT = document.body.dataset.mayAct === "true";
+const COUNTER_STATUS = {
+  open: ["开放", "Open"], paused: ["暂停", "Paused"], closed: ["关闭", "Closed"],
+  offline: ["离线", "Offline"],
+};
+const TICKET_STATUS = {
+  pending_print: ["待打印", "Printing"], waiting: ["等候", "Waiting"],
+  called: ["已呼叫", "Called"], serving: ["办理中", "Serving"],
+};
+const ALERT_KIND = {
+  long_wait: ["等候过长", "Long wait"], paused_too_long: ["暂停过久", "Paused too long"],
+  device_offline: ["设备离线", "Device offline"], printer: ["打印机", "Printer"],
+  bad_rating: ["差评", "Bad rating"],
+};
+const DEVICE_STATE = {
+  online: ["在线", "online"], offline: ["离线", "offline"], stopped: ["已停止", "stopped"],
+  unknown: ["未知", "unknown"],
+};
+
+let state = null;
+let skew = 0;
+let openCounter = null;
+let movingTicket = null;
+let confirmed = null;
+const drawn = {};
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) { continue; }
+    if (key === "class") { node.className = value; } else { node.setAttribute(key, value); }
+  }
+  for (const child of children) {
+    if (child === null || child === undefined) { continue; }
+    node.append(typeof child === "string" ? document.createTextNode(child) : child);
+  }
+  return node;
+}
+
+function bi(pair) {
+  return el("span", {}, pair[0] + " ", el("span", { lang: "en", class: "en" }, pair[1]));
+}
+
+function fmtMin(value) {
+  return value === null || value === undefined ? "–" : String(Math.round(value));
+}
+
+function serverNow() { return Date.now() / 1000 + skew; }
+
+function elapsed(since) {
+  const s = Math.max(0, Math.floor(serverNow() - since));
+  const h = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, "0");
+  const ss = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+/* Replace a section's children only when its data changed (keeps focus and scroll). */
+function draw(key, data, container, build) {
+  const json = JSON.stringify(data);
+  if (drawn[key] === json) { return; }
+  drawn[key] = json;
+  container.replaceChildren(...build(data));
+}
+
+// ---------------------------------------------------------------- sections
+function counterCard(c) {
+  const status = c.offline ? "offline" : c.status;
+  const ticketState = c.ticket_status ? TICKET_STATUS[c.ticket_status] || [c.ticket_status, ""] : null;
+  const showTimer = c.since_ts && (c.number || c.status === "paused");
+  return el("button", { type: "button", class: `counter-card st-${status}`, "data-counter": c.counter },
+  el("span", { class: "card-head" }, el("span", { class: "card-name" }, c.name),
+    el("span", { class: `badge st-${status}` }, bi(COUNTER_STATUS[status]))),
+  el("span", { class: "card-number" }, c.number || "—"),
+  el("span", { class: "card-state" },
+    ticketState ? bi(ticketState) : (c.status === "paused" ? bi(["暂停中", "Paused"]) : bi(["空闲", "Idle"])),
+    showTimer ? el("span", { class: "timer", "data-since": String(c.since_ts) }, elapsed(c.since_ts)) : null),
+  el("span", { class: "card-clerk" }, c.clerk ? `${c.clerk.name} ${c.clerk.staff_no}` : "未签到 No clerk"),
+  el("span", { class: "card-foot" },
+    el("span", {}, c.services.includes("*") ? "全部 All" : c.services.join(" ")),
+    el("span", {}, `办结 ${c.served}`)));
+}
+
+function serviceTile(s) {
+  const over = s.longest_wait_min > state.hall.wait_target_min;
+  const intake = s.intake_open ? ["取号开放", "Intake open"] : ["停止取号", "Intake stopped"];
+  const control = MAY_ACT ? el("button", {
+    type: "button", role: "switch", class: "switch", "aria-checked": String(s.intake_open),
+    "data-intake": s.service, "data-open": s.intake_open ? "false" : "true",
+    "aria-label": `取号 Intake ${s.service} ${s.name_en}`,
+  }, el("span", { class: "knob" }), bi(intake)) : el("span", { class: "pill " + (s.intake_open ? "ok" : "bad") }, bi(intake));
+  return el("li", { class: "service-tile" + (s.intake_open ? "" : " stopped") + (over ? " over" : ""),
+    "data-service": s.service },
+  el("span", { class: "tile-head" }, el("span", { class: "svc-id" }, s.service),
+    el("span", { class: "tile-name" }, s.name, el("span", { class: "en block", lang: "en" }, s.name_en))),
+  el("span", { class: "tile-waiting" }, el("span", { class: "big-num" }, String(s.waiting)), bi(["等候", "waiting"])),
+  el("span", { class: "tile-times" + (over ? " over" : "") },
+    `最长 ${fmtMin(s.longest_wait_min)} · 预计 ${fmtMin(s.estimated_wait_min)}`,
+    el("span", { class: "en block", lang: "en" }, `longest ${fmtMin(s.longest_wait_min)} · est. ${fmtMin(s.estimated_wait_min)}`)),
+  el("span", { class: "tile-issued" }, s.daily_quota ? `已取 ${s.issued_today}/${s.daily_quota}` : `已取 ${s.issued_today}`,
+    el("span", { class: "en", lang: "en" }, " issued")),
+  control);
+}
+
+function ticketRow(t) {
+  const actions = [];
+  if (MAY_ACT) {
+    if (t.status === "waiting") {
+      actions.push(el("button", { type: "button", class: "button small ghost", "data-move": t.ticket,
+        "aria-label": `改业务 Move ${t.number}` }, "改业务 Move"));
+      actions.push(el("button", { type: "button", class: "button small ghost", "data-reprint": t.ticket,
+        "aria-label": `重打 Reprint ${t.number}` }, "重打 Reprint"));
+    }
+    actions.push(el("button", { type: "button", class: "button small danger-ghost", "data-cancel": t.ticket,
+      "data-number": t.number, "aria-label": `取消 Cancel ${t.number}` }, "取消 Cancel"));
+  }
+  const status = TICKET_STATUS[t.status] || [t.status, ""];
+  return el("tr", { "data-number": t.number },
+    el("th", { scope: "row" }, t.number, t.channel === "green" ? el("span", { class: "pill green" }, "绿 Green") : null,
+      t.channel === "appointment" ? el("span", { class: "pill" }, "约 Appt") : null),
+    el("td", {}, t.service),
+    el("td", {}, bi(status), t.counter ? ` → ${t.counter}` : ""),
+    el("td", {}, t.issued),
+    el("td", { class: "num" }, fmtMin(t.estimated_wait_min)),
+    el("td", { class: "acts row-actions" }, ...actions));
+}
+
+function alertItem(a) {
+  const kind = ALERT_KIND[a.kind] || [a.kind, ""];
+  const time = new Intl.DateTimeFormat("zh-CN", { timeZone: state.hall.timezone, hour: "2-digit",
+    minute: "2-digit", hour12: false }).format(new Date(a.at));
+  return el("li", { class: `alert kind-${a.kind}` }, el("span", { class: "alert-kind" }, bi(kind)),
+    el("span", { class: "alert-text" }, a.message), el("span", { class: "alert-time" }, time));
+}
+
+function deviceChip(d) {
+  const trouble = d.state === "offline" || !d.ok;
+  const label = DEVICE_STATE[d.state] || [d.state, d.state];
+  const extra = d.printer && d.printer !== "ok" ? ` · ${d.printer}` : "";
+  return el("li", { class: "chip" + (trouble ? " bad" : d.state === "online" ? " ok" : "") },
+    `${d.id} `, bi(label), extra);
+}
+
+function render() {
+  const hall = state.hall;
+  document.getElementById("notice-text").textContent = hall.notice || "（无 none）";
+  document.getElementById("day").textContent = hall.date + (hall.ended ? " · 已结束 ended" : "");
+  document.getElementById("target").textContent = `${hall.wait_target_min}`;
+  draw("alerts", state.alerts, document.getElementById("alerts"), (alerts) =>
+    alerts.length ? alerts.map(alertItem) : [el("li", { class: "alert none" }, bi(["一切正常", "All clear"]))]);
+  document.getElementById("alert-count").textContent = String(state.alerts.length);
+  draw("counters", state.counters, document.getElementById("counters"), (cs) => cs.map(counterCard));
+  const open = state.counters.filter((c) => c.status === "open").length;
+  document.getElementById("counter-summary").textContent = `${open}/${state.counters.length} 开放 open`;
+  draw("services", [state.services, hall.wait_target_min], document.getElementById("services"),
+    ([ss]) => ss.map(serviceTile));
+  drawTickets();
+  draw("devices", state.devices, document.getElementById("devices"), (ds) =>
+    [...ds].sort((a, b) => Number(b.state === "offline" || !b.ok) - Number(a.state === "offline" || !a.ok)).map(deviceChip));
+  const online = state.devices.filter((d) => d.state === "online").length;
+  document.getElementById("device-count").textContent = `${online}/${state.devices.length}`;
+  if (openCounter) { fillCounterDialog(); }
+}
+
+function drawTickets() {
+  const filter = document.getElementById("ticket-filter").value.trim().toUpperCase();
+  const order = { waiting: 0, pending_print: 1, called: 2, serving: 3 };
+  const shown = state.tickets.filter((t) => !filter || t.number.includes(filter))
+    .sort((a, b) => order[a.status] - order[b.status]);
+  draw("tickets", shown, document.getElementById("tickets"), (ts) =>
+    ts.length ? ts.map(ticketRow) : [el("tr", {}, el("td", { colspan: "6" }, bi(["没有号", "No tickets"])))]);
+  document.getElementById("ticket-count").textContent = String(state.tickets.length);
+}
+
+function tick() {
+  if (!state) { return; }
+  const clock = new Intl.DateTimeFormat("zh-CN", { timeZone: state.hall.timezone, hour: "2-digit",
+    minute: "2-digit", second: "2-digit", hour12: false });
+  document.getElementById("clock").textContent = clock.format(new Date(serverNow() * 1000));
+  for (const timer of document.querySelectorAll("[data-since]")) {
+    timer.textContent = elapsed(Number(timer.dataset.since));
+  }
+}
+
+function apply(snapshot) {
+  state = snapshot;
+  skew = snapshot.hall.now_ts - Date.now() / 1000;
+  render();
+  tick();
+}
+
+// ---------------------------------------------------------------- live connection
+function setConnected(up) {
+  const conn = document.getElementById("conn");
+  conn.classList.toggle("up", up);
+  conn.replaceChildren(bi(up ? ["实时", "live"] : ["重新连接中", "reconnecting"]));
+}
+
+function connect() {
+  const source = new EventSource("/api/live/events");
+  source.onmessage = (event) => { apply(JSON.parse(event.data)); setConnected(true); };
+  source.addEventListener("gone", () => { source.close(); location.href = "/login"; });
+  source.onerror = async () => {
+    setConnected(false);
+    if (source.readyState !== EventSource.CLOSED) { return; }
+    const me = await fetch("/api/me", { credentials: "same-origin" }).catch(() => null);
+    if (me && me.status === 401) { location.href = "/login?next=/live"; return; }
+    setTimeout(connect, 3000);
+  };
+}
+
+// ---------------------------------------------------------------- actions
+function dialogError(dialog, message) {
+  const box = dialog.querySelector(".dialog-error");
+  box.textContent = message || "";
+  box.hidden = !message;
+}
+
+async function act(name, body, dialog, done) {
+  if (dialog) { dialogError(dialog, ""); }
+  try {
+    const reply = await postJson(`/api/commands/${name}`, body);
+    if (done) { done(reply); }
+    return reply;
+  } catch (error) {
+    if (dialog && dialog.open) { dialogError(dialog, error.message); } else { toast(error.message, true); }
+    return null;
+  }
+}
+
+function counterById(id) { return state.counters.find((c) => c.counter === id); }
+
+function fillCounterDialog() {
+  const c = counterById(openCounter);
+  const dialog = document.getElementById("counter-dialog");
+  document.getElementById("counter-title").textContent = `${c.name} ${c.name_en}`;
+  const status = c.offline ? "offline" : c.status;
+  document.getElementById("counter-detail").textContent =
+    `${COUNTER_STATUS[status].join(" ")} · ${c.clerk ? c.clerk.name + " " + c.clerk.staff_no : "未签到 No clerk"}` +
+    (c.number ? ` · ${c.number}` : "");
+  for (const button of dialog.querySelectorAll("[data-counter-action]")) {
+    const target = { open_counter: "open", pause: "paused", close_counter: "closed" }[button.dataset.counterAction];
+    button.classList.toggle("current", target === c.status);
+    button.setAttribute("aria-pressed", String(target === c.status));
+  }
+}
+
+function openCounterDialog(id) {
+  openCounter = id;
+  const c = counterById(id);
+  const dialog = document.getElementById("counter-dialog");
+  const all = c.services.includes("*");
+  document.getElementById("serve-all").checked = all;
+  document.getElementById("serve-list").replaceChildren(...state.services.map((s) =>
+    el("label", { class: "check" }, el("input", { type: "checkbox", value: s.service,
+      checked: all || c.services.includes(s.service) ? "checked" : null, disabled: all ? "disabled" : null }),
+    ` ${s.service} ${s.name}`)));
+  dialogError(dialog, "");
+  fillCounterDialog();
+  dialog.showModal();
+}
+
+function serviceChoices(container, name) {
+  const first = state.services.find((s) => s.intake_open);
+  container.replaceChildren(...state.services.map((s) => el("label", { class: "choice" },
+    el("input", { type: "radio", name, value: s.service, checked: s === first ? "checked" : null,
+      disabled: s.intake_open ? null : "disabled" }),
+    el("span", { class: "svc-id" }, s.service),
+    el("span", { class: "choice-name" }, s.name, el("span", { class: "en block", lang: "en" }, s.name_en)),
+    el("span", { class: "choice-side" }, s.intake_open ? `${s.waiting} 等候 waiting` : "停止取号 Stopped"))));
+}
+
+function issueResult(reply) {
+  const t = reply.result.ticket;
+  const box = document.getElementById("issue-result");
+  box.replaceChildren(
+    el("p", { class: "issued-number" }, t.number),
+    el("p", {}, `前面 ${t.ahead} 人 · ${t.ahead} ahead · 约 ${fmtMin(t.estimated_wait_min)} 分钟 min`),
+    el("p", {}, el("a", { class: "button primary", href: `/tickets/${t.ticket}/print` }, "打印号票 Print ticket")));
+  box.hidden = false;
+  document.getElementById("issue-go").disabled = true;
+  toast(`已取号 Issued ${t.number}`);
+}
+
+function confirmThen(title, text, action) {
+  confirmed = action;
+  document.getElementById("confirm-title").textContent = title;
+  document.getElementById("confirm-text").textContent = text;
+  const dialog = document.getElementById("confirm-dialog");
+  dialogError(dialog, "");
+  dialog.showModal();
+}
+
+function onClick(event) {
+  const target = event.target.closest("button");
+  if (!target || !state) { return; }
+  const d = target.dataset;
+  if (d.counter) { openCounterDialog(d.counter); return; }
+  if (!MAY_ACT) { return; }
+  if (d.counterAction) {
+    const dialog = document.getElementById("counter-dialog");
+    act(d.counterAction, { counter: openCounter }, dialog, () => { dialog.close(); toast("已更新 Updated"); });
+  } else if (d.intake) {
+    act("set_intake", { service: d.intake, open: d.open === "true" }, null,
+      () => toast(`${d.intake}: ${d.open === "true" ? "恢复取号 intake resumed" : "停止取号 intake stopped"}`));
+  } else if (d.move) {
+    movingTicket = d.move;
+    const ticket = state.tickets.find((t) => t.ticket === d.move);
+    document.getElementById("move-title").textContent = `改业务 Move ${ticket ? ticket.number : ""}`;
+    document.getElementById("move-service").replaceChildren(...state.services.map((s) =>
+      el("option", { value: s.service }, `${s.service} ${s.name} ${s.name_en}`)));
+    dialogError(document.getElementById("move-dialog"), "");
+    document.getElementById("move-dialog").showModal();
+  } else if (d.reprint) {
+    act("reprint", { ticket: d.reprint }, null, () => { location.href = `/tickets/${d.reprint}/print`; });
+  } else if (d.cancel) {
+    confirmThen(`取消 ${d.number}? Cancel ${d.number}?`, "居民需要重新取号。The resident would need a new ticket.",
+      () => act("cancel", { ticket: d.cancel }, document.getElementById("confirm-dialog"), () => {
+        document.getElementById("confirm-dialog").close(); toast(`已取消 Cancelled ${d.number}`);
+      }));
+  }
+}
+
+function wireDialogs() {
+  document.getElementById("serve-all").addEventListener("change", (event) => {
+    for (const box of document.querySelectorAll("#serve-list input")) {
+      box.disabled = event.target.checked;
+      if (event.target.checked) { box.checked = true; }
+    }
+  });
+  document.getElementById("save-services").addEventListener("click", () => {
+    const dialog = document.getElementById("counter-dialog");
+    const all = document.getElementById("serve-all").checked;
+    const chosen = [...document.querySelectorAll("#serve-list input:checked")].map((b) => b.value);
+    if (!all && !chosen.length) { dialogError(dialog, "至少选一项业务 Choose at least one service"); return; }
+    act("set_counter_services", { counter: openCounter, services: all ? ["*"] : chosen }, dialog,
+      () => { dialog.close(); toast("业务已保存 Services saved"); });
+  });
+  document.getElementById("counter-dialog").addEventListener("close", () => { openCounter = null; });
+  document.getElementById("issue-open").addEventListener("click", () => {
+    serviceChoices(document.getElementById("issue-services"), "issue-service");
+    document.getElementById("issue-green").checked = false;
+    document.getElementById("issue-result").hidden = true;
+    document.getElementById("issue-go").disabled = false;
+    dialogError(document.getElementById("issue-dialog"), "");
+    document.getElementById("issue-dialog").showModal();
+  });
+  document.getElementById("issue-form").addEventListener("change", () => {
+    document.getElementById("issue-go").disabled = false;
+    document.getElementById("issue-result").hidden = true;
+  });
+  document.getElementById("issue-go").addEventListener("click", () => {
+    const chosen = document.querySelector("#issue-services input:checked");
+    const dialog = document.getElementById("issue-dialog");
+    if (!chosen) { dialogError(dialog, "请选择业务 Choose a service"); return; }
+    act("issue", { service: chosen.value, green: document.getElementById("issue-green").checked },
+      dialog, issueResult);
+  });
+  document.getElementById("edit-notice").addEventListener("click", () => {
+    document.getElementById("notice-input").value = state ? state.hall.notice : "";
+    dialogError(document.getElementById("notice-dialog"), "");
+    document.getElementById("notice-dialog").showModal();
+  });
+  document.getElementById("notice-save").addEventListener("click", () => {
+    const dialog = document.getElementById("notice-dialog");
+    act("set_notice", { text: document.getElementById("notice-input").value.trim() }, dialog,
+      () => { dialog.close(); toast("通知已发布 Notice published"); });
+  });
+  document.getElementById("move-go").addEventListener("click", () => {
+    const dialog = document.getElementById("move-dialog");
+    act("move", { ticket: movingTicket, to_service: document.getElementById("move-service").value },
+      dialog, () => { dialog.close(); toast("已改业务 Moved"); });
+  });
+  document.getElementById("end-day").addEventListener("click", () => confirmThen(
+    "结束营业？End the day?", "所有未办结的号将被取消，所有窗口关闭。Every open ticket is cancelled and every counter closed.",
+    () => act("end_day", {}, document.getElementById("confirm-dialog"), () => {
+      document.getElementById("confirm-dialog").close(); toast("今日营业已结束 The day has ended");
+    })));
+  document.getElementById("confirm-go").addEventListener("click", () => { if (confirmed) { confirmed(); } });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.addEventListener("click", onClick);
+  document.getElementById("ticket-filter").addEventListener("input", () => { if (state) { drawTickets(); } });
+  wireDialogs();
+  setInterval(tick, 1000);
+  connect();
+});

@@ -1,0 +1,101 @@
+"""The resident's status page behind a ticket's QR code: ``/t/<token>``, no sign-in.
+
+The token is an HMAC of the ticket id keyed with the hall secret (see HallEngine.token_for),
+so it can be neither guessed nor forged; an unknown token, or yesterday's, gets the same 404
+page as any other missing page. The page shows the ticket and where it stands, never anything
+personal, and updates itself over server-sent events.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from hall.engine.model import Ticket
+from hall.snapshots import ticket_view
+from hall.web.live import Hub, event_stream
+from hall.web.pages import not_found_page, page
+from protocol.messages import TicketStatus
+
+if TYPE_CHECKING:
+    from hall.controller import Controller
+
+TOKEN = re.compile(r"^[a-z2-7]{24}$")
+
+_STATUS_TEXT: dict[TicketStatus, tuple[str, str]] = {
+    TicketStatus.PENDING_PRINT: ("等候中", "Waiting"),
+    TicketStatus.WAITING: ("等候中", "Waiting"),
+    TicketStatus.CALLED: ("请到窗口办理", "Please go to the window"),
+    TicketStatus.SERVING: ("正在办理", "Being served"),
+    TicketStatus.DONE: ("已办结，谢谢", "Done, thank you"),
+    TicketStatus.NO_SHOW: ("已过号，请重新取号", "Missed: please take a new ticket"),
+    TicketStatus.CANCELLED: ("已取消", "Cancelled"),
+    TicketStatus.VOID: ("此号无效", "This ticket is void"),
+}
+
+
+def find_ticket(controller: Controller, token: str) -> Ticket | None:
+    """Today's ticket behind a status token, or None (bad shape, unknown, another day)."""
+    if not TOKEN.match(token):
+        return None
+    return controller.engine.tokens.get(token)
+
+
+def status_view(controller: Controller, ticket: Ticket) -> dict[str, Any]:
+    """What the status page shows, texts in Chinese and English."""
+    engine = controller.engine
+    view = ticket_view(engine, ticket, controller.projection)
+    service = engine.services[ticket.service]
+    counter = next((c for c in engine.config.counters if c.id == ticket.counter), None)
+    zh, en = _STATUS_TEXT[ticket.status]
+    waiting = ticket.status in (TicketStatus.WAITING, TicketStatus.PENDING_PRINT)
+    at_counter = ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING)
+    ahead = view.ahead if waiting else None
+    minutes = round(view.estimated_wait_min) if waiting and view.estimated_wait_min is not None \
+        else None
+    return {
+        "number": ticket.number, "status": ticket.status.value,
+        "status_zh": zh, "status_en": en,
+        "service_zh": service.name, "service_en": service.name_en,
+        "ahead_zh": "" if ahead is None else (
+            "前面没有人" if ahead == 0 else f"前面还有 {ahead} 人"),
+        "ahead_en": "" if ahead is None else (
+            "You are next" if ahead == 0 else f"{ahead} ahead of you"),
+        "wait_zh": "" if minutes is None else (
+            "预计等候不到 1 分钟" if minutes < 1 else f"预计等候约 {minutes} 分钟"),
+        "wait_en": "" if minutes is None else (
+            "Estimated wait under 1 min" if minutes < 1 else f"Estimated wait about {minutes} min"),
+        "counter_zh": counter.name if counter and at_counter else "",
+        "counter_en": counter.name_en if counter and at_counter else "",
+        "hall_zh": engine.config.hall.name, "hall_en": engine.config.hall.name_en,
+        "issued": f"{engine.local(ticket.issued_at):%H:%M}",
+        "recalls": ticket.recalls if at_counter else 0,
+    }
+
+
+def routes(controller: Controller, hub: Hub) -> list[web.RouteDef]:
+    """The status page and its event stream."""
+
+    async def status_page(request: web.Request) -> web.Response:
+        ticket = find_ticket(controller, request.match_info["token"])
+        if ticket is None:
+            return not_found_page("找不到这张号票（只能查询当天的号）",
+                                  "Ticket not found (only today's tickets can be looked up)")
+        view = status_view(controller, ticket)
+        return page("status.html", **view,
+                    stream=f"/t/{request.match_info['token']}/events")
+
+    async def status_events(request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        if find_ticket(controller, token) is None:
+            return not_found_page()
+
+        def render() -> dict[str, Any] | None:
+            ticket = find_ticket(controller, token)  # None once the day rolled over
+            return None if ticket is None else status_view(controller, ticket)
+
+        return await event_stream(request, hub, render)
+
+    return [web.get("/t/{token}", status_page), web.get("/t/{token}/events", status_events)]
