@@ -27,6 +27,7 @@ from caller.terminal import SoftCaller
 from hardware.errors import HardwareError
 from hardware.gpio import CounterDevices
 from protocol.device import DeviceConfigError, load_device_settings
+from protocol.service import supervised
 
 log = logging.getLogger(__name__)
 
@@ -125,18 +126,24 @@ async def run(settings: CallerSettings, soft: bool, stdin: TextIO = sys.stdin,
     await app.start()
     loop = asyncio.get_running_loop()
     try:
-        if soft:
-            terminal = SoftCaller(app.station, stdin.fileno(), stdout)
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, terminal.quit.set)
-            await terminal.run()
-        else:
-            stop = asyncio.Event()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, stop.set)
-            await stop.wait()
+        async with supervised():
+            await _until_stopped(app, soft, loop, stdin, stdout)
     finally:
         await app.stop()
+
+
+async def _until_stopped(app: CallerApp, soft: bool, loop: asyncio.AbstractEventLoop,
+                         stdin: TextIO, stdout: TextIO) -> None:
+    if soft:
+        terminal = SoftCaller(app.station, stdin.fileno(), stdout)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, terminal.quit.set)
+        await terminal.run()
+    else:
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import signal
 import sys
@@ -12,10 +11,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hall.clock import SystemClock
-from hall.config import ConfigError, load_hall_config, load_secret
+from hall.config import ConfigError, HallConfig, load_hall_config, load_secret
 from hall.controller import Controller
 from hall.web.app import start_web
-from protocol.service import ServiceNotifier
+from protocol.service import supervised
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def _serve(config, secret: bytes, journal: Path) -> None:  # type: ignore[no-untyped-def]
+async def _serve(config: HallConfig, secret: bytes, journal: Path) -> None:
     controller = Controller(config, SystemClock(ZoneInfo(config.hall.timezone)), secret, journal)
-    notifier = ServiceNotifier()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -58,13 +56,8 @@ async def _serve(config, secret: bytes, journal: Path) -> None:  # type: ignore[
         log.error("manager's web app not started on %s:%s: %s", config.web.host,
                   config.web.port, exc)
         web = None
-    notifier.ready()
-    watchdog = asyncio.create_task(notifier.keep_alive())
-    await stop.wait()
-    notifier.stopping()
-    watchdog.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await watchdog
+    async with supervised():
+        await stop.wait()
     if web is not None:
         await web.cleanup()
     await controller.stop()

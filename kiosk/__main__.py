@@ -15,8 +15,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import sdnotify
-
 from hardware.idcard import CardReader, SimulatedCardReader, open_reader
 from hardware.printer import PrinterError, TicketPrinter, open_printer
 from kiosk import kivy_env
@@ -24,10 +22,10 @@ from kiosk.runtime import KioskRuntime
 from kiosk.settings import KioskConfigError, KioskSettings, load_secret, load_settings
 from protocol.link import Link
 from protocol.messages import Role
+from protocol.service import supervised
 
 log = logging.getLogger("kiosk")
 
-WATCHDOG_S = 5.0
 SERIAL_KINDS = ("sam", "line")
 
 
@@ -80,21 +78,11 @@ async def run(settings: KioskSettings, secret: bytes, simulate: bool) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, app.stop)
-    watchdog = loop.create_task(_notify_systemd())
     try:
-        await app.async_run(async_lib="asyncio")
+        async with supervised():
+            await app.async_run(async_lib="asyncio")
     finally:
-        watchdog.cancel()
         await runtime.stop()
-
-
-async def _notify_systemd() -> None:
-    """READY=1 once running, then WATCHDOG=1 from the loop (a blocked loop gets restarted)."""
-    notifier = sdnotify.SystemdNotifier()
-    notifier.notify("READY=1")
-    while True:
-        notifier.notify("WATCHDOG=1")
-        await asyncio.sleep(WATCHDOG_S)
 
 
 def main(argv: list[str] | None = None) -> int:

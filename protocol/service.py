@@ -3,20 +3,18 @@ pings sent from the event loop itself, so a blocked loop stops the pings and get
 
 Every long-running process (controller, kiosk, caller, display) uses it the same way:
 
-    notifier = ServiceNotifier()
     await link.start()                      # or controller.start()
-    notifier.ready()
-    pings = asyncio.create_task(notifier.keep_alive())
-    ...                                     # run until SIGTERM
-    notifier.stopping()
-    pings.cancel()
+    async with supervised():                # READY now, watchdog pings, STOPPING on the way out
+        ...                                 # run until SIGTERM
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+from collections.abc import AsyncIterator
 
 import sdnotify
 
@@ -52,3 +50,18 @@ class ServiceNotifier:
         while True:
             self._send("WATCHDOG=1")
             await asyncio.sleep(self.interval)
+
+
+@contextlib.asynccontextmanager
+async def supervised() -> AsyncIterator[ServiceNotifier]:
+    """READY on entry, watchdog pings from this loop while inside, STOPPING on exit."""
+    notifier = ServiceNotifier()
+    notifier.ready()
+    pings = asyncio.create_task(notifier.keep_alive())
+    try:
+        yield notifier
+    finally:
+        notifier.stopping()
+        pings.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pings
