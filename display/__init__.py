@@ -1,1 +1,1 @@
-"""The lobby display: the hall-wide screen of calls and the voice that announces them."""
+"""A hall's screens: the lobby wall, the small screen above each window, and the voice."""

@@ -1,0 +1,207 @@
+"""A display client on a real Mosquitto with the real Controller: every call, in order; a
+restarted display rebuilds the same picture from retained state; only live calls are said."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from support.hall import start_controller
+
+from broker_config.process import MosquittoProcess
+from display.announcing import announcer
+from display.feed import DisplayFeed
+from display.model import DisplayModel
+from display.picture import lobby_picture
+from display.voice.announcer import AnnouncementQueue
+from display.voice.default_pack import ensure_default_pack
+from display.voice.pack import load_pack
+from display.voice.speaker import RecordingSpeaker
+from hall.controller import Controller
+from protocol import messages as m
+from protocol.link import new_command_id
+from protocol.topics import parse
+
+HALL = "tianping"
+WAIT_S = 10.0
+
+
+def display(broker: MosquittoProcess, device: str = "display-lobby") -> DisplayFeed:
+    return DisplayFeed.connect_to(broker.broker_settings(device), HALL, device)
+
+
+async def started(feed: DisplayFeed) -> DisplayFeed:
+    """The feed, connected and holding the hall's whole retained state."""
+    await feed.start(wait=WAIT_S)
+    await feed.wait_until(lambda seen: not seen.offline and len(seen.counters) == 13
+                          and len(seen.services) == 7, WAIT_S)
+    return feed
+
+
+@pytest.fixture
+async def controller(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIterator[Controller]:
+    running = await start_controller(fresh_broker, tmp_path)
+    yield running
+    await running.stop()
+
+
+def mirror(controller: Controller) -> DisplayModel:
+    """Everything the controller publishes, folded in-process: what a display catches up with."""
+    model = DisplayModel()
+    controller.listeners.append(lambda topic, message: model.fold(parse(topic), message, 0))
+    controller.publish_all()
+    return model
+
+
+async def settled(controller: Controller, published: DisplayModel, feed: DisplayFeed) -> None:
+    """Wait until the controller has published its last change (waiting counts are projected
+    a moment after each command) and the display has received all of it."""
+    def final(seen: DisplayModel) -> bool:
+        queues = controller.engine.queues
+        return (all(published.services[s].waiting == queues[s].waiting for s in queues)
+                and seen.facts() == published.facts())
+
+    await feed.wait_until(final, WAIT_S)
+
+
+async def run(controller: Controller, name: str, command: m.Command) -> m.Reply:
+    reply = await controller.execute(name, command)
+    assert reply.ok, reply.error
+    return reply
+
+
+async def issue(controller: Controller, count: int) -> None:
+    for n in range(count):
+        await run(controller, "issue", m.IssueTicket(id=new_command_id(), service="ABCDEFG"[n % 7],
+                                                     print_on_kiosk=False))
+
+
+async def call_next(controller: Controller, counter: str) -> tuple[str, str, bool]:
+    reply = await run(controller, "call_next", m.CallNext(id=new_command_id(), counter=counter))
+    assert reply.result is not None and reply.result["called"] is not None
+    return reply.result["called"]["number"], counter, False
+
+
+async def recall(controller: Controller, counter: str) -> tuple[str, str, bool]:
+    reply = await run(controller, "recall", m.Recall(id=new_command_id(), counter=counter))
+    assert reply.result is not None
+    number = reply.result["counter"]["number"]
+    return number, counter, True
+
+
+async def a_busy_morning(controller: Controller, calls: int) -> list[tuple[str, str, bool]]:
+    """Calls across all 13 windows, every fifth followed by a recall, as fast as they go."""
+    await issue(controller, 2 * calls)  # enough for the specialist windows too
+    made = []
+    for n in range(calls):
+        counter = str(n % 13 + 1)
+        made.append(await call_next(controller, counter))
+        if n % 5 == 4:
+            made.append(await recall(controller, counter))
+    return made
+
+
+async def test_the_display_sees_every_call_in_order(
+        fresh_broker: MosquittoProcess, controller: Controller) -> None:
+    feed = await started(display(fresh_broker))
+    try:
+        made = await a_busy_morning(controller, 40)
+        await feed.wait_until(lambda _: len(feed.live_calls) >= len(made), WAIT_S)
+    finally:
+        await feed.close()
+    assert [c.seq for c in feed.live_calls] == list(range(1, len(made) + 1))
+    assert [(c.number, c.counter, c.recall) for c in feed.live_calls] == made
+    assert feed.model.missed_calls == 0
+    assert feed.model.current == feed.live_calls[-1]
+
+
+async def test_a_restarted_display_rebuilds_the_same_picture(
+        fresh_broker: MosquittoProcess, controller: Controller) -> None:
+    published = mirror(controller)
+    old = await started(display(fresh_broker))
+    made = await a_busy_morning(controller, 16)
+    await run(controller, "pause", m.Pause(id=new_command_id(), counter="5"))
+    await run(controller, "set_notice", m.SetNotice(id=new_command_id(), text="医保系统14:00升级"))
+    await settled(controller, published, old)
+    assert len(old.live_calls) == len(made)
+    await old.close()
+
+    new = await started(display(fresh_broker))
+    try:
+        with contextlib.suppress(TimeoutError):  # the assertion below shows what differs
+            await new.wait_until(lambda seen: seen.facts() == old.model.facts(), WAIT_S)
+    finally:
+        await new.close()
+    assert new.model.facts() == old.model.facts()
+    assert not new.live_calls  # the retained backlog is shown, never announced again
+    assert [c.seq for c in new.model.calls] == list(range(len(made), len(made) - 10, -1))
+    at = old.model.calls[0].at
+    before, after = lobby_picture(old.model, at, 1e9), lobby_picture(new.model, at, 1e9)
+    assert after == before
+    assert after.current is not None and after.current.number == made[-1][0]
+    assert after.notice == "医保系统14:00升级"
+    assert {tile.id: tile.state for tile in after.counters}["5"] == "paused"
+
+
+async def test_the_display_goes_offline_with_the_controller_and_keeps_its_picture(
+        fresh_broker: MosquittoProcess, tmp_path: Path) -> None:
+    controller = await start_controller(fresh_broker, tmp_path)
+    published = mirror(controller)
+    feed = await started(display(fresh_broker))
+    try:
+        await a_busy_morning(controller, 3)
+        await settled(controller, published, feed)
+        facts = feed.model.facts()
+        assert len(facts.calls) == 3
+        await controller.stop()
+        await feed.wait_until(lambda seen: seen.offline, WAIT_S)
+        assert feed.model.facts() == facts
+        controller = await start_controller(fresh_broker, tmp_path)  # same journal: a restart
+        await feed.wait_until(lambda seen: not seen.offline, WAIT_S)
+        await feed.wait_until(lambda seen: seen.facts().calls == facts.calls, WAIT_S)
+    finally:
+        await feed.close()
+        await controller.stop()
+
+
+@pytest.fixture(scope="session")
+def voice_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default voice pack, built once a session (the voice tests share the folder)."""
+    return ensure_default_pack(tmp_path_factory.getbasetemp() / "voice-default")
+
+
+async def test_live_calls_and_recalls_are_announced_in_order_and_the_backlog_never(
+        fresh_broker: MosquittoProcess, controller: Controller, voice_dir: Path) -> None:
+    speaker = RecordingSpeaker(speed=5000.0)
+    queue = AnnouncementQueue(load_pack(voice_dir), speaker, english=True)
+    saying = asyncio.create_task(queue.run())
+    first = await started(display(fresh_broker))
+    first.on_call(announcer(queue))
+    window_3 = await started(display(fresh_broker, "display-w3"))
+    only_3 = RecordingSpeaker(speed=5000.0)
+    window_queue = AnnouncementQueue(load_pack(voice_dir), only_3)
+    window_3.on_call(announcer(window_queue, counter="3"))
+    window_saying = asyncio.create_task(window_queue.run())
+    try:
+        made = await a_busy_morning(controller, 5)
+        assert await asyncio.to_thread(speaker.wait_until_played, len(made), WAIT_S)
+        await asyncio.to_thread(only_3.wait_until_played, 1, WAIT_S)
+        restarted = await started(display(fresh_broker))
+        restarted.on_call(announcer(queue))
+        await restarted.wait_until(lambda seen: len(seen.calls) == len(made), WAIT_S)
+        await restarted.close()
+        await queue.join()
+    finally:
+        for task in (saying, window_saying):
+            task.cancel()
+        await asyncio.gather(saying, window_saying, return_exceptions=True)
+        await first.close()
+        await window_3.close()
+    titles = [f"{number} → {counter}" + (" (recall)" if again else "")
+              for number, counter, again in made]
+    assert speaker.titles == titles
+    assert only_3.titles == [t for t, (_, counter, _) in zip(titles, made, strict=True)
+                             if counter == "3"]
