@@ -1,0 +1,112 @@
+"""The systemd units, checked by systemd itself: ``systemd-analyze verify`` must say nothing
+at all (it exits 0 even on unknown keys and bad values, and only warns on stderr), and
+``systemd-analyze security --offline=true`` must score the hall controller at 5.0 or better.
+
+The units are verified inside a throwaway root: the host's unit directory copied in (so
+targets and mosquitto.service resolve), ours in its /etc/systemd/system, and an executable
+stand-in for every command they start that only exists once installed (/opt/lobby/.venv).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+UNITS_DIR = ROOT / "systemd"
+ROLES = ("hall", "kiosk", "caller", "display")
+UNITS = [f"lobby-{role}.service" for role in ROLES]
+DROP_IN = UNITS_DIR / "mosquitto.service.d" / "lobby.conf"
+HOST_UNITS = Path("/usr/lib/systemd/system")
+VENV_PYTHON = "/opt/lobby/.venv/bin/python"
+EXEC_RE = re.compile(r"^Exec\w+=[-@:+!]*(/\S+)", re.MULTILINE)
+
+
+def systemd_analyze() -> str:
+    found = shutil.which("systemd-analyze")
+    assert found, "systemd-analyze is missing: apt-get install systemd (scripts/bootstrap does)"
+    return found
+
+
+def _stub(root: Path, command: str) -> None:
+    path = root / command.lstrip("/")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+
+
+@pytest.fixture
+def unit_root(tmp_path: Path) -> Path:
+    """A root with the host's units, ours installed, and stand-ins for their commands."""
+    root = tmp_path / "root"
+    shutil.copytree(HOST_UNITS, root / "usr/lib/systemd/system", symlinks=True)
+    for merged in ("lib", "bin", "sbin"):  # Debian's merged /usr
+        (root / "usr" / merged).mkdir(exist_ok=True)
+        (root / merged).symlink_to(f"usr/{merged}")
+    etc = root / "etc/systemd/system"
+    etc.mkdir(parents=True)
+    for unit in UNITS:
+        shutil.copy(UNITS_DIR / unit, etc / unit)
+    (etc / "mosquitto.service.d").mkdir()
+    shutil.copy(DROP_IN, etc / "mosquitto.service.d" / DROP_IN.name)
+    _stub(root, VENV_PYTHON)
+    mosquitto = HOST_UNITS / "mosquitto.service"
+    assert mosquitto.is_file(), "mosquitto is not installed: apt-get install mosquitto"
+    for text in (mosquitto.read_text(), DROP_IN.read_text()):
+        for command in EXEC_RE.findall(text):
+            assert Path(command).exists(), f"{command} does not exist on this machine"
+            _stub(root, command)
+    return root
+
+
+def analyze(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([systemd_analyze(), *args, f"--root={root}"], capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize("unit", [*UNITS, "mosquitto.service"])
+def test_verify_says_nothing(unit_root: Path, unit: str) -> None:
+    done = analyze(unit_root, "verify", unit)
+    assert done.stderr == "", done.stderr
+    assert done.returncode == 0
+
+
+def test_verify_would_catch_a_mistake(unit_root: Path) -> None:
+    """The check has teeth: a misspelt key in the hall unit is reported."""
+    unit = unit_root / "etc/systemd/system/lobby-hall.service"
+    unit.write_text(unit.read_text().replace("ProtectSystem=", "ProtectSytem="))
+    done = analyze(unit_root, "verify", "lobby-hall.service")
+    assert "ProtectSytem" in done.stderr
+
+
+def exposure(root: Path, unit: str) -> float:
+    done = analyze(root, "security", "--offline=true", unit)
+    assert done.returncode == 0, done.stderr
+    found = re.search(rf"Overall exposure level for {re.escape(unit)}: (\d+\.\d+)", done.stdout)
+    assert found, done.stdout[-500:]
+    return float(found.group(1))
+
+
+def test_hall_controller_scores_5_or_better(unit_root: Path) -> None:
+    assert exposure(unit_root, "lobby-hall.service") <= 5.0
+
+
+@pytest.mark.parametrize("unit", UNITS[1:])
+def test_device_units_are_hardened_too(unit_root: Path, unit: str) -> None:
+    assert exposure(unit_root, unit) <= 5.0
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_unit_runs_its_role_supervised(role: str) -> None:
+    text = (UNITS_DIR / f"lobby-{role}.service").read_text()
+    assert f"ExecStart={VENV_PYTHON} -m {role} --config /etc/lobby/{role}.toml\n" in text
+    assert (ROOT / role / "__main__.py").is_file()
+    for line in ("Type=notify", "WatchdogSec=30", "Restart=on-failure", "User=lobby",
+                 "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes",
+                 "StateDirectory=lobby",
+                 "LoadCredential=broker-password:/etc/lobby/credentials/broker-password"):
+        assert f"\n{line}\n" in text, f"lobby-{role}.service lacks {line}"
