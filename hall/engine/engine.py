@@ -35,7 +35,7 @@ class HallEngine:
         self.config = config
         self.day = day
         self.tz = ZoneInfo(config.hall.timezone)
-        self.policy = policy or make_policy(config.rules.policy)
+        self.policy = policy or make_policy(config.rules.policy, config)
         self._secret = secret
         self.services = {s.id: s for s in config.services}
         self.queues = {s.id: ServiceQueue(s.id) for s in config.services}
