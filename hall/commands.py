@@ -9,6 +9,7 @@ from typing import Any
 
 from hall.config import Device
 from hall.engine.engine import HallEngine, Refused
+from hall.engine.model import Ticket
 from hall.engine.projection import Projection, project
 from hall.snapshots import counter_state, ticket_view
 from protocol import messages as m
@@ -50,16 +51,26 @@ def issue(ctx: Context, cmd: m.IssueTicket) -> dict[str, Any]:
         raise Refused(m.ErrorCode.MALFORMED, "id_hash: a kiosk's green ticket needs the card")
     ticket = ctx.engine.issue(ctx.now, cmd.service, cmd.id_hash, cmd.green, cmd.appointment,
                               pending_print=pending)
-    if ticket.channel is m.Channel.NORMAL:
-        # A new normal ticket is the youngest: the cached projection's frontier is exact.
-        wait_s = ctx.projection.new_ticket_wait(ctx.engine, ticket.service)
-        projection = ctx.projection
-    else:
-        projection = project(ctx.engine, ctx.now.timestamp())
-        wait_s = projection.wait_seconds(ticket)
+    # A fresh projection, played only until this ticket is called: exact, and cheap.
+    projection = _projected_as_waiting(ctx.engine, ticket, ctx.now.timestamp())
+    wait_s = projection.wait_seconds(ticket)
     ticket.estimate_at_issue = wait_s
     view = ticket_view(ctx.engine, ticket, projection, wait_s)
     return {"ticket": view.model_dump(mode="json")}
+
+
+def _projected_as_waiting(engine: HallEngine, ticket: Ticket, now: float) -> Projection:
+    """The projection up to ``ticket``, as if it joined its queue now (it may still await its
+    print). The queue is restored before anything else can run: this is the single writer."""
+    queue = engine.queues[ticket.service]
+    joined = ticket.status is m.TicketStatus.PENDING_PRINT
+    if joined:
+        queue.add(ticket)
+    try:
+        return project(engine, now, focus=ticket)
+    finally:
+        if joined:
+            queue.remove(ticket)
 
 
 def lookup(ctx: Context, cmd: m.Lookup) -> dict[str, Any]:

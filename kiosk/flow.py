@@ -330,19 +330,10 @@ class Flow:
             log.error("issue reply without a usable ticket: %s", exc)
             self._to_notice(simple_notice("refused"), now)
             return []
-        session.ticket = self._with_estimate(ticket)
+        session.ticket = ticket
         self.phase = Phase.PRINTING
         self.deadline = now + timedelta(seconds=self.settings.print_timeout_s)
         return [PrintTicket(session.ticket, self.hall)]
-
-    def _with_estimate(self, ticket: TicketView) -> TicketView:
-        """Fill a missing wait estimate with the service's published one (an upper bound)."""
-        state = self.services.get(ticket.service)
-        if ticket.estimated_wait_min is not None or state is None:
-            return ticket
-        log.info("ticket %s came without a wait estimate; printing the service's %.1f min",
-                 ticket.number, state.estimated_wait_min)
-        return ticket.model_copy(update={"estimated_wait_min": state.estimated_wait_min})
 
     def _settle_late_issue(self, issue: IssueTicket, reply: Reply) -> list[Effect]:
         """An issue the kiosk gave up on was answered after all: void what nobody holds."""

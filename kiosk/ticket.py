@@ -36,7 +36,7 @@ def printout_for(view: TicketView, hall: HallState) -> TicketPrintout:
     service = next((s for s in hall.services if s.id == view.service), None)
     if service is None:
         raise BadPrintout(f"ticket {view.number}: service {view.service} is not in the hall state")
-    missing = [name for name in ("ahead", "estimated_wait_min", "token")
+    missing = [name for name in ("ahead", "token")
                if getattr(view, name) is None]
     if missing:
         raise BadPrintout(f"ticket {view.number}: cannot print without {', '.join(missing)}")
@@ -48,7 +48,7 @@ def printout_for(view: TicketView, hall: HallState) -> TicketPrintout:
         service_name=service.name,
         service_name_en=service.name_en,
         ahead=view.ahead or 0,
-        wait_minutes=view.estimated_wait_min or 0.0,
+        wait_minutes=view.estimated_wait_min,
         issued_at=view.issued_at.astimezone(ZoneInfo(hall.timezone)),
         status_url=f"{hall.status_url_base}{view.token}",
         channel=channel,

@@ -496,5 +496,8 @@ def ahead_of(engine: HallEngine, projection: Projection, ticket: Ticket) -> int:
     queue = engine.queues[ticket.service]
     if mine is None:
         return sum(1 for t in queue.tickets() if t is not ticket)
+    # Calls at the same projected moment go in queue order: compare (start, issue order).
+    me = (mine, ticket.seq)
+    starts = projection.starts
     return sum(1 for t in queue.tickets()
-               if t is not ticket and projection.starts.get(t.ticket_id, float("inf")) < mine)
+               if t is not ticket and (starts.get(t.ticket_id, float("inf")), t.seq) < me)

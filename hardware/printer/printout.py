@@ -29,7 +29,7 @@ class TicketPrintout:
     service_name: str
     service_name_en: str
     ahead: int
-    wait_minutes: float
+    wait_minutes: float | None  # None: no open window serves this service right now
     issued_at: datetime
     status_url: str
     channel: str | None = None
@@ -45,7 +45,8 @@ class TicketPrintout:
                 raise BadPrintout(f"ticket {self.number}: {field} is empty")
         if self.ahead < 0:
             raise BadPrintout(f"ticket {self.number}: ahead is negative ({self.ahead})")
-        if not math.isfinite(self.wait_minutes) or self.wait_minutes < 0:
+        if self.wait_minutes is not None and (
+                not math.isfinite(self.wait_minutes) or self.wait_minutes < 0):
             raise BadPrintout(f"ticket {self.number}: bad wait_minutes {self.wait_minutes!r}")
         if self.issued_at.utcoffset() is None:
             raise BadPrintout(f"ticket {self.number}: issued_at has no time zone")
@@ -64,6 +65,8 @@ class TicketPrintout:
     @property
     def wait_lines(self) -> tuple[str, str]:
         """The estimated wait, in Chinese and English, rounded to whole minutes."""
+        if self.wait_minutes is None:
+            return "等候时间待定", "wait to be confirmed"
         minutes = round(self.wait_minutes)
         if minutes < 1:
             return "预计等候不到 1 分钟", "under 1 min"

@@ -206,3 +206,28 @@ async def test_a_kiosk_help_request_alerts_the_manager(fresh_broker: MosquittoPr
     assert rows == [(1,)]
     for link in (manager, kiosk):
         await link.close()
+
+
+async def test_every_kiosk_ticket_gets_an_estimate(fresh_broker: MosquittoProcess,
+                                                   controller: Controller) -> None:
+    """Green and appointment tickets are projected as if already printed and waiting."""
+    kiosk = await device(fresh_broker, "kiosk-1", m.Role.KIOSK)
+    manager = await device(fresh_broker, "manager", m.Role.MANAGER)
+    for _ in range(12):  # more residents than the windows serving C can take at once
+        await ok(manager, "issue", m.IssueTicket(id=new_command_id(), service="C",
+                                                 print_on_kiosk=False))
+    slot = controller.clock.now().replace(minute=10)
+    await ok(manager, "book", m.BookAppointment(id=new_command_id(), id_hash="c" * 64,
+                                                service="C", slot=slot))
+    tickets = [
+        (await ok(kiosk, "issue", m.IssueTicket(id=new_command_id(), service="C",
+                                                id_hash=h, **kw)))["ticket"]
+        for h, kw in (("a" * 64, {}), ("b" * 64, {"green": True}),
+                      ("c" * 64, {"appointment": True}))]
+    normal, green, appointment = tickets
+    assert all(t["estimated_wait_min"] is not None for t in tickets)
+    assert green["estimated_wait_min"] < normal["estimated_wait_min"]
+    assert appointment["estimated_wait_min"] < normal["estimated_wait_min"]
+    assert green["ahead"] < normal["ahead"] == 12
+    for link in (kiosk, manager):
+        await link.close()

@@ -93,3 +93,8 @@ def test_issued_ticket_without_what_the_ticket_shows_is_refused() -> None:
         printout_for(issued(ahead=None, token=None), HALL)
     with pytest.raises(BadPrintout, match="service G is not in the hall state"):
         printout_for(issued(service="G"), HALL)
+
+
+def test_a_ticket_with_no_estimate_says_the_wait_is_to_be_confirmed() -> None:
+    printout = printout_for(issued(estimated_wait_min=None), HALL)
+    assert printout.wait_lines == ("等候时间待定", "wait to be confirmed")
