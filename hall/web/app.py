@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from hall.web import actions, reports_page, status, ticket_print
+from hall.web import actions, reports_page, status, ticket_print, tidal
 from hall.web.accounts import DEFAULT_FILE, ENV_FILE, AccountBook
 from hall.web.auth import Auth
 from hall.web.errors import ApiError
@@ -109,7 +109,8 @@ def build_app(controller: Controller, managers: Path | None = None) -> web.Appli
                     web.get("/api/live/events", live_events),
                     *auth.routes(), *actions.routes(controller, auth),
                     *reports_page.routes(controller, auth), *status.routes(controller, hub),
-                    *ticket_print.routes(controller, auth), web.static("/static", STATIC)])
+                    *ticket_print.routes(controller, auth), *tidal.routes(controller, auth),
+                    web.static("/static", STATIC)])
     controller.listeners.append(hub.notice)
 
     async def on_shutdown(_app: web.Application) -> None:

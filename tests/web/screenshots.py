@@ -124,6 +124,8 @@ async def photograph(hall: WebHall, out: Path) -> None:
         await sign_in(tablet, hall.url, *MANAGER)
         await tablet.wait_for_selector(".counter-card")
         await tablet.locator("#conn.up").wait_for()
+        await tablet.locator("#whatif-go").click()
+        await tablet.locator("#whatif-table:not([hidden])").wait_for()
         await tablet.screenshot(path=str(out / "manager-live.png"), full_page=True)
         await tablet.locator('[data-counter="3"]').click()
         await tablet.screenshot(path=str(out / "manager-counter.png"))

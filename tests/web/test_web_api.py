@@ -235,3 +235,25 @@ async def test_status_page_follows_its_ticket(web_hall: WebHall,
             assert called["counter_zh"] == "11号窗口" and called["counter_en"] == "Window 11"
             assert set(called) >= {"number", "status_zh", "status_en", "wait_zh"}
             assert not {"ticket", "token", "id_hash", "clerk"} & set(called)
+
+
+async def test_what_if_compares_more_and_fewer_windows(web_hall: WebHall,
+                                                       manager: aiohttp.ClientSession) -> None:
+    for n in range(30):
+        status, _ = await command(manager, web_hall, "issue", {"service": "ABCDEFG"[n % 7]})
+        assert status == 200
+    response = await manager.get(f"{web_hall.url}/api/whatif")
+    assert response.status == 200
+    outlooks = {o["label"]: o for o in (await response.json())["outlooks"]}
+    assert list(outlooks) == ["now", "+1", "+2", "-1"]
+    now = outlooks["now"]
+    assert outlooks["+1"]["counters_open"] == now["counters_open"] + 1
+    assert outlooks["-1"]["counters_open"] == now["counters_open"] - 1
+    assert outlooks["+2"]["mean_wait_min"] <= outlooks["+1"]["mean_wait_min"] \
+        <= now["mean_wait_min"] <= outlooks["-1"]["mean_wait_min"]
+    assert len(web_hall.controller.engine.tickets) == 30  # rehearsed on a copy
+
+
+async def test_what_if_needs_a_sign_in(web_hall: WebHall) -> None:
+    async with client() as session:
+        assert (await session.get(f"{web_hall.url}/api/whatif")).status == 401

@@ -15,7 +15,7 @@ const TICKET_STATUS = {
 const ALERT_KIND = {
   long_wait: ["等候过长", "Long wait"], paused_too_long: ["暂停过久", "Paused too long"],
   device_offline: ["设备离线", "Device offline"], printer: ["打印机", "Printer"],
-  bad_rating: ["差评", "Bad rating"],
+  bad_rating: ["差评", "Bad rating"], help_requested: ["求助", "Help requested"],
 };
 const DEVICE_STATE = {
   online: ["在线", "online"], offline: ["离线", "offline"], stopped: ["已停止", "stopped"],
@@ -384,7 +384,38 @@ function wireDialogs() {
   document.getElementById("confirm-go").addEventListener("click", () => { if (confirmed) { confirmed(); } });
 }
 
+const WHATIF_LABEL = { now: ["维持现状", "As now"], "+1": ["加开 1 个", "Open 1 more"],
+  "+2": ["加开 2 个", "Open 2 more"], "-1": ["减少 1 个", "Close 1"] };
+
+async function estimateWhatIf() {
+  const button = document.getElementById("whatif-go");
+  const note = document.getElementById("whatif-note");
+  button.disabled = true;
+  note.textContent = "正在估算… Estimating…";
+  try {
+    const response = await fetch("/api/whatif", { credentials: "same-origin" });
+    if (!response.ok) { throw new Error(`HTTP ${response.status}`); }
+    const body = await response.json();
+    const rows = document.getElementById("whatif-rows");
+    rows.replaceChildren(...body.outlooks.map((o) => el("tr", {},
+      el("th", { scope: "row" }, bi(WHATIF_LABEL[o.label] || [o.label, o.label]),
+        o.changed.length ? el("span", { class: "small" }, " (" + o.changed.join(", ") + ")") : null),
+      el("td", {}, String(o.counters_open)),
+      el("td", {}, fmtMin(o.mean_wait_min) + " min"),
+      el("td", {}, fmtMin(o.p90_wait_min) + " min"),
+      el("td", {}, Math.round(o.share_within_10_min * 100) + "%"),
+      el("td", {}, o.last_call || "–"))));
+    document.getElementById("whatif-table").hidden = false;
+    note.textContent = `按 ${body.at.slice(11, 16)} 的状态估算 · Estimated from the hall at ${body.at.slice(11, 16)}`;
+  } catch (error) {
+    note.textContent = `估算失败 Could not estimate: ${error.message}`;
+  } finally {
+    button.disabled = false;
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  document.getElementById("whatif-go").addEventListener("click", estimateWhatIf);
   document.addEventListener("click", onClick);
   document.getElementById("ticket-filter").addEventListener("input", () => { if (state) { drawTickets(); } });
   wireDialogs();
