@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from protocol.device import describe
+
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="local time HH:MM")]
 ServiceId = Annotated[str, Field(pattern=r"^[A-Z]$")]
 SHARE_TOLERANCE = 1e-6
@@ -200,17 +202,4 @@ def parse_scenario(raw: dict[str, object], source: str = "scenario") -> Scenario
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(f"{source}: {_describe(exc)}") from exc
-
-
-def _describe(exc: ValidationError) -> str:
-    """One clause per problem, each naming its key path (e.g. arrivals.per_day)."""
-    parts = []
-    for err in exc.errors():
-        key = ""
-        for part in err["loc"]:
-            key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        msg = msg.removeprefix("Value error, ")
-        parts.append(f"{key}: {msg}" if key else msg)
-    return "; ".join(parts)
+        raise ScenarioError(f"{source}: {describe(exc)}") from exc

@@ -7,17 +7,12 @@ import os
 import pwd
 import subprocess
 import time
-import uuid
 from collections import deque
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.reasoncodes import ReasonCode
-
 from broker_config.city import CityFiles, CityOptions, bridge_user, generate_city
 from broker_config.errors import AccountError, BrokerStartError
-from broker_config.process import LOOPBACK, find_mosquitto, free_port
+from broker_config.process import LOOPBACK, find_mosquitto, free_port, login_answer
 from hall.city import OVERVIEW_USER
 from protocol.link import BrokerSettings
 
@@ -102,23 +97,9 @@ class CityBroker:
             return "(no log yet)"
 
     def _accepts_login(self, deadline: float) -> bool:
-        probe = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
-                            client_id=f"probe-{uuid.uuid4().hex[:12]}")
         settings = self.settings(OVERVIEW_USER)
-        probe.username_pw_set(settings.username, settings.password)
-        answers: list[ReasonCode] = []
-        probe.on_connect = lambda _c, _u, _f, reason, _p: answers.append(reason)
-        try:
-            probe.connect(LOOPBACK, self.port, keepalive=10)
-        except OSError:
-            return False
-        try:
-            while not answers and time.monotonic() < deadline:
-                if probe.loop(_POLL_S) != mqtt.MQTT_ERR_SUCCESS:
-                    return False
-        finally:
-            probe.disconnect()
-        if answers and answers[0].is_failure:
+        answer = login_answer(self.port, OVERVIEW_USER, settings.password or "", deadline)
+        if answer is not None and answer.is_failure:
             self.kill()
-            raise BrokerStartError(f"city mosquitto refused the overview ({answers[0]})")
-        return bool(answers)
+            raise BrokerStartError(f"city mosquitto refused the overview ({answer})")
+        return answer is not None

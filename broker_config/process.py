@@ -67,6 +67,26 @@ def _check_port_free(host: str, port: int) -> None:
             raise
 
 
+def login_answer(port: int, user: str, password: str, deadline: float) -> ReasonCode | None:
+    """The broker's answer to one MQTT 5 login on loopback; None while nothing answers."""
+    probe = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
+                        client_id=f"probe-{uuid.uuid4().hex[:12]}")
+    probe.username_pw_set(user, password)
+    answers: list[ReasonCode] = []
+    probe.on_connect = lambda _c, _u, _f, reason, _p: answers.append(reason)
+    try:
+        probe.connect(LOOPBACK, port, keepalive=10)
+    except OSError:
+        return None
+    try:
+        while not answers and time.monotonic() < deadline:
+            if probe.loop(_POLL_S) != mqtt.MQTT_ERR_SUCCESS:
+                return None
+    finally:
+        probe.disconnect()
+    return answers[0] if answers else None
+
+
 class MosquittoProcess:
     """One hall's broker as a child process: start, stop, kill and restart on the same ports."""
 
@@ -184,23 +204,10 @@ class MosquittoProcess:
 
     def _accepts_login(self, deadline: float) -> bool:
         """One MQTT 5 login as the controller: True on success, False if not listening yet."""
-        probe = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
-                            client_id=f"probe-{uuid.uuid4().hex[:12]}")
-        probe.username_pw_set(CONTROLLER_ID, self.credentials[CONTROLLER_ID])
-        answers: list[ReasonCode] = []
-        probe.on_connect = lambda _c, _u, _f, reason, _p: answers.append(reason)
-        try:
-            probe.connect(LOOPBACK, self.local_port, keepalive=10)
-        except OSError:
-            return False
-        try:
-            while not answers and time.monotonic() < deadline:
-                if probe.loop(_POLL_S) != mqtt.MQTT_ERR_SUCCESS:
-                    return False
-        finally:
-            probe.disconnect()
-        if answers and answers[0].is_failure:
+        answer = login_answer(self.local_port, CONTROLLER_ID, self.credentials[CONTROLLER_ID],
+                              deadline)
+        if answer is not None and answer.is_failure:
             self.kill()
-            raise BrokerStartError(f"mosquitto refused the controller's login ({answers[0]}):\n"
+            raise BrokerStartError(f"mosquitto refused the controller's login ({answer}):\n"
                                    f"{self.log_tail()}")
-        return bool(answers)
+        return answer is not None

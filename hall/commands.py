@@ -51,9 +51,13 @@ def issue(ctx: Context, cmd: m.IssueTicket) -> dict[str, Any]:
         raise Refused(m.ErrorCode.MALFORMED, "id_hash: a kiosk's green ticket needs the card")
     ticket = ctx.engine.issue(ctx.now, cmd.service, cmd.id_hash, cmd.green, cmd.appointment,
                               pending_print=pending)
-    # A fresh projection, played only until this ticket is called: exact, and cheap.
-    projection = _projected_as_waiting(ctx.engine, ticket, ctx.now.timestamp())
-    wait_s = projection.wait_seconds(ticket)
+    if ticket.channel is m.Channel.NORMAL:
+        # The youngest walk-in: the frontier of the projection before it is its exact wait.
+        projection = ctx.projection
+        wait_s = projection.new_ticket_wait(ctx.engine, ticket.service)
+    else:
+        projection = _projected_as_waiting(ctx.engine, ticket, ctx.now.timestamp())
+        wait_s = projection.wait_seconds(ticket)
     ticket.estimate_at_issue = wait_s
     view = ticket_view(ctx.engine, ticket, projection, wait_s)
     return {"ticket": view.model_dump(mode="json")}

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 PROJECTION_INTERVAL_S = 0.1
 PROJECTION_DUTY = 20  # wait this many times the projection's own cost before the next
+SYNC_PROJECTION_S = 0.002  # below this cost, a command never sees a stale projection
 TICK_INTERVAL_S = 1.0
 SESSION_EXPIRY_S = 3600
 _COUNTER_WIDE = {Kind.COUNTER_SERVICES, Kind.DAY_ENDED, Kind.CLERK_SIGNED_IN}
@@ -77,6 +78,7 @@ class Controller:
         self._dirty = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._published: dict[str, m.Message] = {}
+        self._projection_cost = 0.0
         self.listeners: list[Any] = []  # in-process observers (the web app): f(topic, message)
 
     # ------------------------------------------------------------ lifecycle
@@ -105,7 +107,7 @@ class Controller:
         for event in events:
             self.engine.apply(event)
         self.replies = await self.journal.replies_of(day)
-        self.projection = project(self.engine, now.timestamp())
+        self._reproject(now)
         log.info("day %s loaded: %d events, %d tickets", day, len(events),
                  len(self.engine.tickets))
 
@@ -164,6 +166,8 @@ class Controller:
         stored = self.replies.get(checked.id)
         if stored is not None:
             return m.Reply.model_validate_json(stored)
+        if self._dirty.is_set() and self._projection_cost < SYNC_PROJECTION_S:
+            self._reproject(now)
         ctx = Context(self.engine, device, now, self.projection)
         try:
             reply = m.Reply(id=checked.id, ok=True, result=HANDLERS[request.name](ctx, checked))
@@ -285,11 +289,14 @@ class Controller:
             await self._dirty.wait()
             self._dirty.clear()
             now = self.clock.now()
-            began = time.perf_counter()
-            self.projection = project(self.engine, now.timestamp())
-            took = time.perf_counter() - began
+            self._reproject(now)
             self._publish_services(now)
-            await asyncio.sleep(max(PROJECTION_INTERVAL_S, PROJECTION_DUTY * took))
+            await asyncio.sleep(max(PROJECTION_INTERVAL_S, PROJECTION_DUTY * self._projection_cost))
+
+    def _reproject(self, now: datetime) -> None:
+        began = time.perf_counter()
+        self.projection = project(self.engine, now.timestamp())
+        self._projection_cost = time.perf_counter() - began
 
     async def _tick(self) -> None:
         while True:
