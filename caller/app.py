@@ -51,8 +51,7 @@ class CallerApp:
                                  transfer_counter=counter.transfer_counter)
         self.station = Station.for_counter(
             settings.broker, settings.device.hall, settings.device.id, session,
-            timeout=counter.request_timeout_s, attempts=counter.attempts,
-            cards=settings.signin.card_map())
+            timeout=counter.request_timeout_s, attempts=counter.attempts)
         self.devices: CounterDevices | None = None
         self.panel: GpioPanel | None = None
         self.cards: CardWatch | None = None

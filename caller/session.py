@@ -66,14 +66,6 @@ class Outcome:
     disarm: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class StaffCard:
-    """A staff card known at this window: who it signs in."""
-
-    staff_no: str
-    pin: str
-
-
 _PLAIN: dict[ClerkAction, tuple[str, type[m.CounterCommand]]] = {
     ClerkAction.NEXT: ("call_next", m.CallNext),
     ClerkAction.RECALL: ("recall", m.Recall),
@@ -109,6 +101,7 @@ class CounterSession:
         self.link_up = False
         self.controller_up = False
         self.unanswered = False  # the last order got no answer at all
+        self.signed_in_card: str | None = None  # the card that signed the clerk in here
         self.armed_for: str | None = None
 
     # ------------------------------------------------------------ what comes in
@@ -201,15 +194,19 @@ class CounterSession:
         """Sign the clerk out of this counter."""
         return Order("sign_out", m.SignOut(id=self.new_id(), counter=self.counter))
 
-    def card_order(self, card: str, cards: Mapping[str, StaffCard]) -> Order | Outcome:
-        """A staff card on the reader: sign its clerk in, or out if already signed in here."""
-        known = cards.get(card)
-        if known is None:
-            return refusal(f"staff card …{card[-4:]} is not known at this window")
+    def card_order(self, card: str) -> Order | Outcome:
+        """A staff card on the reader: sign its clerk in (the controller knows whose it is),
+        or out when the card that signed in here is swiped again."""
         clerk = self.state.clerk if self.state is not None else None
-        if clerk is not None and clerk.staff_no == known.staff_no:
+        if clerk is not None and self.signed_in_card == card:
+            self.signed_in_card = None
             return self.sign_out_order()
-        return self.sign_in_order(known.staff_no, known.pin)
+        try:
+            command = m.SignIn(id=self.new_id(), counter=self.counter, card=card)
+        except ValidationError:
+            return refusal(f"staff card …{card[-4:]} cannot be read as a staff card")
+        self.signed_in_card = card
+        return Order("sign_in", command)
 
     # ------------------------------------------------------------ answers
     def settle(self, order: Order, reply: m.Reply | None) -> Outcome:

@@ -10,7 +10,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from caller.session import StaffCard
 from hardware.gpio.config import CounterPins
 from protocol.device import DeviceSettings
 from protocol.messages import CounterId, ServiceId
@@ -50,36 +49,18 @@ class CardReaderSection(Section):
     baudrate: int = Field(9600, ge=300, le=921600)
 
 
-class StaffCardEntry(Section):
-    """One staff card: its number as the reader sends it, and whom it signs in."""
-
-    card: str = Field(pattern=r"^[A-Za-z0-9]{4,32}$")
-    staff_no: str = Field(pattern=r"^[A-Za-z0-9-]{1,20}$")
-    pin: str = Field(pattern=r"^\d{4,8}$", description="the clerk's PIN, sent with the card")
-
-
 class SignInSection(Section):
-    """How clerks sign in at this window: PIN typed in the soft caller, or a staff card."""
+    """How clerks sign in at this window: PIN typed in the soft caller, or a staff card
+    (the controller knows whose card it is: only its keyed hash is in the hall config)."""
 
     method: Literal["pin", "card"] = "pin"
     reader: CardReaderSection | None = None
-    cards: list[StaffCardEntry] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _cards_need_a_reader(self) -> SignInSection:
-        if self.method == "card" and (self.reader is None or not self.cards):
-            raise ValueError("method \"card\" needs [signin.reader] and at least one "
-                             "[[signin.cards]]")
-        seen: set[str] = set()
-        for entry in self.cards:
-            if entry.card in seen:
-                raise ValueError(f"staff card …{entry.card[-4:]} is listed twice")
-            seen.add(entry.card)
+        if self.method == "card" and self.reader is None:
+            raise ValueError("method \"card\" needs [signin.reader]")
         return self
-
-    def card_map(self) -> dict[str, StaffCard]:
-        """Card number -> the clerk it signs in."""
-        return {e.card: StaffCard(e.staff_no, e.pin) for e in self.cards}
 
 
 class CallerSettings(DeviceSettings):

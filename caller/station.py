@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from caller.session import (
@@ -19,7 +19,6 @@ from caller.session import (
     Lights,
     Order,
     Outcome,
-    StaffCard,
     refusal,
 )
 from protocol import messages as m
@@ -49,12 +48,11 @@ class Station:
     """Sends one order at a time (retrying the same command id) and keeps panels up to date."""
 
     def __init__(self, link: Link, session: CounterSession, *, timeout: float = 3.0,
-                 attempts: int = 3, cards: Mapping[str, StaffCard] | None = None) -> None:
+                 attempts: int = 3) -> None:
         self.link = link
         self.session = session
         self.timeout = timeout
         self.attempts = attempts
-        self.cards = dict(cards or {})
         self.last: Outcome | None = None
         self._panels: list[Panel] = []
         self._listeners: list[Callable[[], None]] = []
@@ -149,7 +147,7 @@ class Station:
 
     async def swipe(self, card: str) -> Outcome:
         """Sign in (or out, on a second swipe) the clerk whose staff card this is."""
-        return await self.carry_out(self.session.card_order(card, self.cards))
+        return await self.carry_out(self.session.card_order(card))
 
     async def transfer(self, to_service: str | None, to_counter: str | None) -> Outcome:
         """Transfer the ticket in hand to a service, a counter, or the front of its queue."""

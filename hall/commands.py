@@ -134,7 +134,7 @@ def transfer(ctx: Context, cmd: m.Transfer) -> dict[str, Any]:
 
 def sign_in(ctx: Context, cmd: m.SignIn) -> dict[str, Any]:
     counter = own_counter(ctx, cmd)
-    ctx.engine.sign_in(ctx.now, counter, cmd.staff_no, cmd.pin)
+    ctx.engine.sign_in(ctx.now, counter, cmd.staff_no, cmd.pin, cmd.card)
     return {"counter": _counter(ctx, counter)}
 
 

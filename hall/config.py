@@ -104,6 +104,8 @@ class Clerk(Strict):
     staff_no: str = Field(pattern=r"^[A-Za-z0-9-]{1,20}$")
     name: str = Field(min_length=1)
     pin_hash: str = Field(description="pbkdf2_sha256$ITER$SALT$HASH, made by hash_pin")
+    card_hash: str | None = Field(None, pattern=r"^[0-9a-f]{64}$",
+                                  description="the staff card, made by staff_card_hash")
 
 
 class Device(Strict):
@@ -201,6 +203,11 @@ def hash_pin(pin: str, salt: bytes | None = None, iterations: int = 100_000) -> 
     salt = salt or os.urandom(8)
     digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
     return f"pbkdf2_sha256${iterations}${salt.hex()}${digest.hex()}"
+
+
+def staff_card_hash(secret: bytes, card: str) -> str:
+    """A staff card's keyed hash for the config (HMAC-SHA256 with the hall secret)."""
+    return hmac.new(secret, b"staff-card:" + card.strip().encode(), hashlib.sha256).hexdigest()
 
 
 def check_pin(pin: str, pin_hash: str) -> bool:

@@ -34,7 +34,14 @@ from pathlib import Path
 from broker_config.credentials import Credential, write_atomic
 from broker_config.errors import BrokerConfigError
 from broker_config.generate import CONF_NAME, BrokerFiles, BrokerOptions, generate
-from hall.config import ConfigError, Device, HallConfig, load_hall_config
+from hall.config import (
+    ConfigError,
+    Device,
+    HallConfig,
+    load_hall_config,
+    load_secret,
+    staff_card_hash,
+)
 from protocol.messages import Role
 from protocol.topics import CONTROLLER_ID
 
@@ -285,7 +292,8 @@ def listing(config: HallConfig) -> str:
 # ------------------------------------------------------------------ command line
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m hall.provision",
-                                     description="Add, list or remove a hall's devices.")
+                                     description="Add, list or remove a hall's devices; "
+                                                 "hash a clerk's staff card.")
     verbs = parser.add_subparsers(dest="verb", required=True)
     for verb, text in (("add", "add a device and print its settings"),
                        ("list", "list the devices"), ("remove", "remove a device"),
@@ -306,12 +314,18 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--counter", help="the window a caller or counter display serves")
             sub.add_argument("--host", help="the broker's address for the device "
                                             "(default: this machine's NAME.local)")
+    card = verbs.add_parser("card-hash", help="the card_hash line of a clerk's staff card")
+    card.add_argument("--config", required=True, type=Path, help="the hall's TOML file")
+    card.add_argument("card", help="the card's number, as its reader sends it")
     return parser
 
 
 def _run(args: argparse.Namespace) -> str:
     if args.verb == "list":
         return listing(load_hall_config(args.config))
+    if args.verb == "card-hash":
+        secret = load_secret(load_hall_config(args.config), args.config)
+        return f'card_hash = "{staff_card_hash(secret, args.card)}"\n'
     args.broker_dir = args.broker_dir or args.config.parent / BROKER_DIR_NAME
     if args.verb == "add":
         done = add(args.config, args.broker_dir, args.id, Role(args.role), args.counter)

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 PROTOCOL_VERSION: Literal[1] = 1
 
@@ -147,8 +147,19 @@ class Resume(CounterCommand):
 
 
 class SignIn(CounterCommand):
-    staff_no: str = Field(pattern=r"^[A-Za-z0-9-]{1,20}$")
-    pin: str = Field(pattern=r"^\d{4,8}$")
+    """A clerk signs in with staff number and PIN, or with a staff card alone."""
+
+    staff_no: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,20}$")
+    pin: str | None = Field(None, pattern=r"^\d{4,8}$")
+    card: str | None = Field(None, pattern=r"^[A-Za-z0-9]{4,32}$")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> SignIn:
+        by_pin = self.card is None and self.staff_no is not None and self.pin is not None
+        by_card = self.card is not None and self.staff_no is None and self.pin is None
+        if not (by_pin or by_card):
+            raise ValueError("give staff_no and pin, or card alone")
+        return self
 
 
 class SignOut(CounterCommand):

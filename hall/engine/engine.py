@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hall.config import HallConfig, check_pin
+from hall.config import HallConfig, check_pin, staff_card_hash
 from hall.engine.events import Event, Kind
 from hall.engine.model import Appointment, Desk, ServiceQueue, Ticket
 from hall.engine.policy import Policy, make_policy
@@ -41,6 +41,7 @@ class HallEngine:
         self.queues = {s.id: ServiceQueue(s.id) for s in config.services}
         self.desks = {c.id: Desk(c.id, c.name, _skills(c.services)) for c in config.counters}
         self.clerks = {c.staff_no: c for c in config.clerks}
+        self._clerks_by_card = {c.card_hash: c for c in config.clerks if c.card_hash}
         self.tickets: dict[str, Ticket] = {}
         self.tokens: dict[str, Ticket] = {}
         self.open_by_person: dict[tuple[str, str], Ticket] = {}
@@ -293,12 +294,20 @@ class HallEngine:
                    services=sorted(set(services)))
         return desk
 
-    def sign_in(self, now: datetime, counter_id: str, staff_no: str, pin: str) -> Desk:
+    def sign_in(self, now: datetime, counter_id: str, staff_no: str | None = None,
+                pin: str | None = None, card: str | None = None) -> Desk:
+        """Sign a clerk in by staff number and PIN, or by staff card."""
         desk = self.desk(counter_id)
-        clerk = self.clerks.get(staff_no)
-        if clerk is None or not check_pin(pin, clerk.pin_hash):
-            raise Refused(ErrorCode.BAD_CREDENTIALS, "staff number or PIN not recognised")
-        self._emit(Kind.CLERK_SIGNED_IN, now.timestamp(), counter=counter_id, staff_no=staff_no)
+        if card is not None:
+            clerk = self._clerks_by_card.get(staff_card_hash(self._secret, card))
+            if clerk is None:
+                raise Refused(ErrorCode.BAD_CREDENTIALS, "staff card not recognised")
+        else:
+            clerk = self.clerks.get(staff_no or "")
+            if clerk is None or pin is None or not check_pin(pin, clerk.pin_hash):
+                raise Refused(ErrorCode.BAD_CREDENTIALS, "staff number or PIN not recognised")
+        self._emit(Kind.CLERK_SIGNED_IN, now.timestamp(), counter=counter_id,
+                   staff_no=clerk.staff_no)
         return desk
 
     def sign_out(self, now: datetime, counter_id: str) -> Desk:

@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from support.hall import start_controller
+from support.hall import SECRET, hall_config, start_controller
 
 from broker_config.process import MosquittoProcess
 from caller.app import CallerApp
 from caller.devices import StaffCardReader
 from caller.settings import CallerSettings
+from hall.config import staff_card_hash
 from hall.controller import Controller
 from hardware.idcard.errors import CardReadError
 from protocol.device import DeviceConfigError, load_device_settings
@@ -52,14 +53,17 @@ def card_settings(broker: MosquittoProcess) -> CallerSettings:
     raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
     del raw["pins"]
     raw["broker"] = broker.broker_settings("caller-3").model_dump()
-    raw["signin"] = {"method": "card", "reader": {"port": "loop://"},
-                     "cards": [{"card": CARD, "staff_no": "S003", "pin": "1234"}]}
+    raw["signin"] = {"method": "card", "reader": {"port": "loop://"}}
     return CallerSettings.model_validate(raw)
 
 
 @pytest.fixture
 async def hall(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIterator[Controller]:
-    controller = await start_controller(fresh_broker, tmp_path)
+    config = hall_config()
+    clerks = [c.model_copy(update={"card_hash": staff_card_hash(SECRET, CARD)})
+              if c.staff_no == "S003" else c for c in config.clerks]
+    controller = await start_controller(fresh_broker, tmp_path,
+                                        config=config.model_copy(update={"clerks": clerks}))
     yield controller
     await controller.stop()
 
@@ -97,7 +101,7 @@ async def test_a_swipe_signs_the_clerk_in_and_a_second_swipe_signs_out(
         await app.stop()
 
 
-def test_card_sign_in_without_a_reader_or_cards_is_a_config_error(tmp_path: Path) -> None:
+def test_card_sign_in_without_a_reader_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "caller.toml"
     path.write_text('[device]\nid = "caller-3"\nhall = "tianping"\n[counter]\nid = "3"\n'
                     '[signin]\nmethod = "card"\n', encoding="utf-8")

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 from support.hall import SECRET, SHANGHAI, hall_config
 
+from hall.config import staff_card_hash
 from hall.engine.engine import HallEngine, Refused
-from protocol.messages import Channel, CounterStatus, ErrorCode, TicketStatus
+from protocol.messages import Channel, CounterStatus, ErrorCode, SignIn, TicketStatus
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
 PERSON = "a" * 64
@@ -161,3 +162,23 @@ def _shape(engine: HallEngine) -> object:
          for d in engine.desks.values()},
         engine.call_seq,
     )
+
+
+def test_a_staff_card_signs_in_its_clerk_and_an_unknown_card_is_refused() -> None:
+    config = hall_config()
+    clerks = [c.model_copy(update={"card_hash": staff_card_hash(SECRET, "0004123456")})
+              if c.staff_no == "S003" else c for c in config.clerks]
+    engine = HallEngine(config.model_copy(update={"clerks": clerks}), MONDAY.date(), SECRET)
+    engine.sign_in(MONDAY, "7", card="0004123456")
+    assert engine.desks["7"].clerk == "S003"
+    with pytest.raises(Refused) as refused:
+        engine.sign_in(MONDAY, "8", card="0004999999")
+    assert refused.value.code is ErrorCode.BAD_CREDENTIALS
+
+
+def test_sign_in_takes_a_pin_or_a_card_but_not_both() -> None:
+    SignIn(id="abcdefgh", staff_no="S001", pin="1234")
+    SignIn(id="abcdefgh", card="0004123456")
+    for bad in ({"staff_no": "S001"}, {"card": "0004123456", "pin": "1234"}, {}):
+        with pytest.raises(ValueError, match="staff_no and pin, or card alone"):
+            SignIn(id="abcdefgh", **bad)

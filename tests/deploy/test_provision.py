@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 from support.broker import NOT_AUTHORIZED, SyncClient, connect
-from support.hall import SECRET, weekday_morning
+from support.hall import EXAMPLE_HALL, SECRET, weekday_morning
 
 from broker_config.credentials import read_credentials
 from broker_config.process import MosquittoProcess
-from hall.config import load_hall_config
+from hall.config import load_hall_config, staff_card_hash
 from hall.controller import Controller
 from protocol.device import DeviceSettings
 from protocol.link import Link, new_command_id
@@ -175,3 +175,14 @@ def test_remove_restores_the_file_and_drops_the_account(
 
     missing = provision("remove", "--config", str(hall_toml), "--id", "kiosk-3", "--no-reload")
     assert missing.returncode == 2 and "kiosk-3" in missing.stderr
+
+
+def test_card_hash_prints_the_line_for_a_clerks_entry(tmp_path: Path) -> None:
+    hall = tmp_path / "hall.toml"
+    hall.write_text(EXAMPLE_HALL.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "hall-secret").write_bytes(b"a-hall-secret-of-enough-bytes")
+    done = subprocess.run([sys.executable, "-m", "hall.provision", "card-hash", "--config",
+                           str(hall), "0004123456"], capture_output=True, text=True, check=True)
+    expected = staff_card_hash(b"a-hall-secret-of-enough-bytes", "0004123456")
+    assert done.stdout == f'card_hash = "{expected}"\n'

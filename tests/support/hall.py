@@ -30,9 +30,10 @@ def hall_config() -> HallConfig:
 
 
 async def start_controller(broker: MosquittoProcess, directory: Path,
-                           clock: Clock | None = None) -> Controller:
-    """A started controller for the example hall, journal in ``directory``."""
-    controller = Controller(hall_config(), clock or weekday_morning(), SECRET,
+                           clock: Clock | None = None,
+                           config: HallConfig | None = None) -> Controller:
+    """A started controller for the example hall (or ``config``), journal in ``directory``."""
+    controller = Controller(config or hall_config(), clock or weekday_morning(), SECRET,
                             directory / "journal.sqlite3",
                             broker=broker.broker_settings("controller"))
     await controller.start()
