@@ -6,7 +6,6 @@ e.g. ``erlang.toml: arrivals.rate_per_hour: required when hours.steady_state is 
 
 from __future__ import annotations
 
-import tomllib
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -14,7 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from protocol.device import describe
+from hall.config import unique_ids
+from protocol.device import describe, load_toml_model
 
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="local time HH:MM")]
 ServiceId = Annotated[str, Field(pattern=r"^[A-Z]$")]
@@ -114,8 +114,8 @@ class Scenario(_Strict):
     def _cross_refs(self) -> Scenario:
         self._check_hours()
         ids = [s.id for s in self.services]
-        _unique("services", ids)
-        _unique("counters", [c.id for c in self.counters])
+        unique_ids("services", ids)
+        unique_ids("counters", [c.id for c in self.counters])
         total = sum(s.share for s in self.services)
         if abs(total - 1) > SHARE_TOLERANCE:
             raise ValueError(f"services: shares sum to {total:g}, not 1")
@@ -177,24 +177,9 @@ def _serves(counter: CounterSpec, service: str) -> bool:
     return "*" in counter.services or service in counter.services
 
 
-def _unique(what: str, ids: list[str]) -> None:
-    seen: set[str] = set()
-    for ident in ids:
-        if ident in seen:
-            raise ValueError(f"{what}: id {ident!r} appears twice")
-        seen.add(ident)
-
-
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file, raising ScenarioError that names the bad key."""
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ScenarioError(f"{path}: no such file") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from exc
-    return parse_scenario(raw, str(path))
+    return load_toml_model(path, Scenario, ScenarioError)
 
 
 def parse_scenario(raw: dict[str, object], source: str = "scenario") -> Scenario:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import tomllib
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from protocol.device import describe
+from protocol.device import load_toml_model
 from protocol.link import BrokerSettings
 from protocol.messages import Role
 
@@ -134,11 +133,11 @@ class HallConfig(Strict):
     @model_validator(mode="after")
     def _cross_refs(self) -> HallConfig:
         service_ids = [s.id for s in self.services]
-        _unique("services", service_ids)
+        unique_ids("services", service_ids)
         counter_ids = [c.id for c in self.counters]
-        _unique("counters", counter_ids)
-        _unique("devices", [d.id for d in self.devices])
-        _unique("clerks", [c.staff_no for c in self.clerks])
+        unique_ids("counters", counter_ids)
+        unique_ids("devices", [d.id for d in self.devices])
+        unique_ids("clerks", [c.staff_no for c in self.clerks])
         for i, counter in enumerate(self.counters):
             for sid in counter.services:
                 if sid != "*" and sid not in service_ids:
@@ -154,7 +153,8 @@ class HallConfig(Strict):
         return next((d for d in self.devices if d.id == device_id), None)
 
 
-def _unique(what: str, ids: list[str]) -> None:
+def unique_ids(what: str, ids: list[str]) -> None:
+    """Refuse a list of ids in which one appears twice, naming it."""
     seen: set[str] = set()
     for ident in ids:
         if ident in seen:
@@ -168,17 +168,7 @@ class ConfigError(ValueError):
 
 def load_hall_config(path: str | Path) -> HallConfig:
     """Read and validate a hall TOML file, raising ConfigError that names the bad key."""
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: no such file") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    try:
-        return HallConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(f"{path}: {describe(exc)}") from exc
+    return load_toml_model(path, HallConfig, ConfigError)
 
 
 def load_secret(config: HallConfig, config_path: str | Path) -> bytes:

@@ -34,21 +34,27 @@ class DeviceConfigError(ValueError):
 
 
 S = TypeVar("S", bound=DeviceSettings)
+M = TypeVar("M", bound=BaseModel)
 
 
 def load_device_settings(path: str | Path, model: type[S]) -> S:
     """Read and validate a device's TOML settings as ``model``."""
+    return load_toml_model(path, model, DeviceConfigError)
+
+
+def load_toml_model(path: str | Path, model: type[M], error: type[ValueError]) -> M:
+    """Read a TOML file and validate it as ``model``; ``error`` names the file and bad key."""
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise DeviceConfigError(f"{path}: no such file") from exc
+        raise error(f"{path}: no such file") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise DeviceConfigError(f"{path}: not valid TOML: {exc}") from exc
+        raise error(f"{path}: not valid TOML: {exc}") from exc
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise DeviceConfigError(f"{path}: {describe(exc)}") from exc
+        raise error(f"{path}: {describe(exc)}") from exc
 
 
 def describe(exc: ValidationError) -> str:
