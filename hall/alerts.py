@@ -16,12 +16,13 @@ class AlertBoard:
 
     active: dict[tuple[m.AlertKind, str], m.Alert] = field(default_factory=dict)
     recent: list[m.Alert] = field(default_factory=list)
+    handled: set[tuple[m.AlertKind, str]] = field(default_factory=set)  # followed up, cause lasts
 
     def raise_(self, kind: m.AlertKind, subject: str, message: str,
                now: datetime) -> m.Alert | None:
         """Record an alert; returns it if it is new (so it gets announced)."""
         key = (kind, subject)
-        if key in self.active:
+        if key in self.active or key in self.handled:
             return None
         alert = m.Alert(kind=kind, subject=subject, message=message, at=now)
         self.active[key] = alert
@@ -30,7 +31,21 @@ class AlertBoard:
         return alert
 
     def clear(self, kind: m.AlertKind, subject: str) -> None:
+        """The cause has ended: a new occurrence will alert again."""
         self.active.pop((kind, subject), None)
+        self.handled.discard((kind, subject))
+
+    def followed_up(self, kind: m.AlertKind, subject: str) -> None:
+        """The manager dealt with it: off the board, and quiet while its cause lasts."""
+        self.active.pop((kind, subject), None)
+        self.handled.add((kind, subject))
+
+    def rebuild(self, engine: HallEngine, now: datetime) -> None:
+        """After a restart: bad ratings not yet followed up are on the board again."""
+        for ticket, counter, _clerk, rating, _at in engine.ratings:
+            self.rating(counter, ticket, rating, now)
+        for kind, subject in engine.followed_up:
+            self.followed_up(m.AlertKind(kind), subject)
 
     def check_hall(self, engine: HallEngine, now: datetime) -> list[m.Alert]:
         """Raise or clear the alerts that depend on time passing."""

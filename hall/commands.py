@@ -180,6 +180,11 @@ def book(ctx: Context, cmd: m.BookAppointment) -> dict[str, Any]:
     return {"service": cmd.service, "slot": cmd.slot.isoformat()}
 
 
+def follow_up(ctx: Context, cmd: m.FollowUpAlert) -> dict[str, Any]:
+    ctx.engine.follow_up(ctx.now, cmd.kind, cmd.subject, cmd.note)
+    return {"kind": cmd.kind, "subject": cmd.subject}
+
+
 def end_day(ctx: Context, cmd: m.EndDay) -> dict[str, Any]:
     ctx.engine.end_day(ctx.now)
     return {"ended": ctx.engine.day.isoformat()}
@@ -216,5 +221,6 @@ HANDLERS: dict[str, Handler] = {
     "reprint": reprint,
     "book": book,
     "end_day": end_day,
+    "follow_up": follow_up,
 }
 assert set(HANDLERS) == set(m.COMMANDS), "every protocol command needs a handler"

@@ -108,6 +108,8 @@ class Controller:
             self.engine.apply(event)
         self.replies = await self.journal.replies_of(day)
         self._reproject(now)
+        self.alerts = AlertBoard()
+        self.alerts.rebuild(self.engine, now)
         log.info("day %s loaded: %d events, %d tickets", day, len(events),
                  len(self.engine.tickets))
 
@@ -217,6 +219,9 @@ class Controller:
             counters.update(self._counters_of(event))
             if event.kind in (Kind.TICKET_CALLED, Kind.TICKET_RECALLED):
                 self._publish_call(event)
+            elif event.kind is Kind.ALERT_FOLLOWED_UP:
+                self.alerts.followed_up(m.AlertKind(event.data["alert"]), event.data["subject"])
+                self._notify(self.link.topics.event(EventKind.ALERT), None)
             elif event.kind is Kind.HELP_REQUESTED:
                 self._announce(self.alerts.help_requested(event.data["device"], now))
             elif event.kind is Kind.RATED:
@@ -253,7 +258,8 @@ class Controller:
         self.link.publish(topic, message, retain=True)
         self._notify(topic, message)
 
-    def _notify(self, topic: str, message: m.Message) -> None:
+    def _notify(self, topic: str, message: m.Message | None) -> None:
+        """Tell in-process listeners (the web app); None: something changed off the wire."""
         for listener in self.listeners:
             listener(topic, message)
 

@@ -215,6 +215,15 @@ class EndDay(Command):
     pass
 
 
+class FollowUpAlert(Command):
+    """The manager has dealt with an alert (e.g. called back a dissatisfied resident)."""
+
+    kind: Literal["long_wait", "paused_too_long", "device_offline", "printer", "bad_rating",
+                  "help_requested"]
+    subject: str = Field(min_length=1, max_length=80)
+    note: str = Field("", max_length=300)
+
+
 COMMANDS: dict[str, type[Command]] = {
     "issue": IssueTicket,
     "lookup": Lookup,
@@ -242,6 +251,7 @@ COMMANDS: dict[str, type[Command]] = {
     "reprint": Reprint,
     "book": BookAppointment,
     "end_day": EndDay,
+    "follow_up": FollowUpAlert,
 }
 COMMAND_NAMES: dict[type[Command], str] = {model: name for name, model in COMMANDS.items()}
 

@@ -54,6 +54,7 @@ class HallEngine:
         self.ticket_seq = 0
         self.ended = False
         self.help_requests = 0
+        self.followed_up: dict[tuple[str, str], str] = {}  # (alert kind, subject) -> note
         self._new: list[Event] = []
         hours = config.hours.for_day(day)
         self.open_at = self._at(hours[0]) if hours else None
@@ -339,6 +340,11 @@ class HallEngine:
         """A resident at ``device`` asks for staff (counted, and an alert for the manager)."""
         self._emit(Kind.HELP_REQUESTED, now.timestamp(), device=device)
 
+    def follow_up(self, now: datetime, kind: str, subject: str, note: str) -> None:
+        """Record that the manager dealt with an alert (kept for reports and restarts)."""
+        self._emit(Kind.ALERT_FOLLOWED_UP, now.timestamp(), alert=kind, subject=subject,
+                   note=note)
+
     def end_day(self, now: datetime) -> None:
         self._emit(Kind.DAY_ENDED, now.timestamp())
 
@@ -512,6 +518,10 @@ def _help_requested(e: HallEngine, at: float, device: str) -> None:
     e.help_requests += 1
 
 
+def _followed_up(e: HallEngine, at: float, alert: str, subject: str, note: str) -> None:
+    e.followed_up[(alert, subject)] = note
+
+
 _APPLY: dict[Kind, Callable[..., None]] = {
     Kind.TICKET_ISSUED: _issued,
     Kind.TICKET_PRINTED: _printed,
@@ -533,4 +543,5 @@ _APPLY: dict[Kind, Callable[..., None]] = {
     Kind.APPOINTMENT_BOOKED: _booked,
     Kind.DAY_ENDED: _day_ended,
     Kind.HELP_REQUESTED: _help_requested,
+    Kind.ALERT_FOLLOWED_UP: _followed_up,
 }

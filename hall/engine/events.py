@@ -28,6 +28,7 @@ class Kind(StrEnum):
     APPOINTMENT_BOOKED = "appointment_booked"
     DAY_ENDED = "day_ended"
     HELP_REQUESTED = "help_requested"
+    ALERT_FOLLOWED_UP = "alert_followed_up"
 
 
 @dataclass(frozen=True, slots=True)

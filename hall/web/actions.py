@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 WEB_COMMANDS = frozenset({
     "open_counter", "close_counter", "pause", "resume", "set_counter_services", "set_intake",
-    "set_notice", "issue", "cancel", "reprint", "move", "end_day"})
+    "set_notice", "issue", "cancel", "reprint", "move", "end_day", "follow_up"})
 _STAFF_ASSIST_REFUSES = ("id_hash", "appointment", "print_on_kiosk")
 
 _HTTP_STATUS: dict[m.ErrorCode, int] = {

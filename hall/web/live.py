@@ -41,7 +41,7 @@ class Hub:
         self.closed = False
         self._event = asyncio.Event()
 
-    def notice(self, _topic: str, _message: m.Message) -> None:
+    def notice(self, _topic: str, _message: m.Message | None) -> None:
         self.version += 1
         self._event.set()
         self._event = asyncio.Event()

@@ -257,3 +257,24 @@ async def test_what_if_compares_more_and_fewer_windows(web_hall: WebHall,
 async def test_what_if_needs_a_sign_in(web_hall: WebHall) -> None:
     async with client() as session:
         assert (await session.get(f"{web_hall.url}/api/whatif")).status == 401
+
+
+async def test_a_bad_rating_is_followed_up_from_the_tablet(web_hall: WebHall,
+                                                           manager: aiohttp.ClientSession) -> None:
+    controller = web_hall.controller
+    await controller.execute("issue", m.IssueTicket(id=new_command_id(), service="B",
+                                                    print_on_kiosk=False))
+    await controller.execute("call_next", m.CallNext(id=new_command_id()), "caller-4")
+    await controller.execute("done", m.Done(id=new_command_id()), "caller-4")
+    await controller.execute("evaluate", m.Evaluate(id=new_command_id(),
+                                                    rating=m.Rating.DISSATISFIED), "caller-4")
+    live = await (await manager.get(f"{web_hall.url}/api/live")).json()
+    (alert,) = [a for a in live["alerts"] if a["kind"] == "bad_rating"]
+    status, body = await command(manager, web_hall, "follow_up", {
+        "kind": "bad_rating", "subject": alert["subject"], "note": "已电话回访"})
+    assert status == 200 and body["ok"]
+    live = await (await manager.get(f"{web_hall.url}/api/live")).json()
+    assert not [a for a in live["alerts"] if a["kind"] == "bad_rating"]
+    rows = await controller.journal.query(
+        "SELECT data FROM events WHERE kind = 'alert_followed_up'")
+    assert len(rows) == 1 and "已电话回访" in json.loads(rows[0][0])["note"]

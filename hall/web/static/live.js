@@ -27,6 +27,7 @@ let skew = 0;
 let openCounter = null;
 let movingTicket = null;
 let confirmed = null;
+let following = null;
 const drawn = {};
 
 function el(tag, attrs, ...children) {
@@ -134,8 +135,10 @@ function alertItem(a) {
   const kind = ALERT_KIND[a.kind] || [a.kind, ""];
   const time = new Intl.DateTimeFormat("zh-CN", { timeZone: state.hall.timezone, hour: "2-digit",
     minute: "2-digit", hour12: false }).format(new Date(a.at));
+  const handle = MAY_ACT ? el("button", { type: "button", class: "button small ghost",
+    "data-follow-kind": a.kind, "data-follow-subject": a.subject }, "处理 ", el("span", { lang: "en" }, "Follow up")) : null;
   return el("li", { class: `alert kind-${a.kind}` }, el("span", { class: "alert-kind" }, bi(kind)),
-    el("span", { class: "alert-text" }, a.message), el("span", { class: "alert-time" }, time));
+    el("span", { class: "alert-text" }, a.message), el("span", { class: "alert-time" }, time), handle);
 }
 
 function deviceChip(d) {
@@ -316,6 +319,13 @@ function onClick(event) {
       el("option", { value: s.service }, `${s.service} ${s.name} ${s.name_en}`)));
     dialogError(document.getElementById("move-dialog"), "");
     document.getElementById("move-dialog").showModal();
+  } else if (d.followKind) {
+    following = { kind: d.followKind, subject: d.followSubject };
+    document.getElementById("follow-text").textContent =
+      target.closest("li").querySelector(".alert-text").textContent;
+    document.getElementById("follow-note").value = "";
+    dialogError(document.getElementById("follow-dialog"), "");
+    document.getElementById("follow-dialog").showModal();
   } else if (d.reprint) {
     act("reprint", { ticket: d.reprint }, null, () => { location.href = `/tickets/${d.reprint}/print`; });
   } else if (d.cancel) {
@@ -382,6 +392,11 @@ function wireDialogs() {
       document.getElementById("confirm-dialog").close(); toast("今日营业已结束 The day has ended");
     })));
   document.getElementById("confirm-go").addEventListener("click", () => { if (confirmed) { confirmed(); } });
+  document.getElementById("follow-go").addEventListener("click", () => {
+    const dialog = document.getElementById("follow-dialog");
+    act("follow_up", { ...following, note: document.getElementById("follow-note").value.trim() },
+      dialog, () => { dialog.close(); toast("已处理 Followed up"); });
+  });
 }
 
 const WHATIF_LABEL = { now: ["维持现状", "As now"], "+1": ["加开 1 个", "Open 1 more"],
