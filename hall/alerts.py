@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hall.engine.engine import HallEngine
+from hall.engine.model import LANES
 from protocol import messages as m
 
 
@@ -53,7 +54,8 @@ class AlertBoard:
         rules = engine.config.rules
         new: list[m.Alert | None] = []
         for service, queue in engine.queues.items():
-            longest = max((t - tk.queued_at for tk in queue.tickets()), default=0.0) / 60
+            heads = (queue.head(lane) for lane in LANES)  # a lane's head has waited longest
+            longest = max((t - h.queued_at for h in heads if h is not None), default=0.0) / 60
             if longest > rules.wait_target_min:
                 new.append(self.raise_(m.AlertKind.LONG_WAIT, service,
                                        f"service {service}: a resident has waited "

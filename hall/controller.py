@@ -37,7 +37,7 @@ from protocol.topics import CONTROLLER_ID, EventKind, StateKind
 log = logging.getLogger(__name__)
 
 PROJECTION_INTERVAL_S = 0.1
-PROJECTION_DUTY = 20  # wait this many times the projection's own cost before the next
+PROJECTION_DUTY = 100  # wait this many times the projection's own cost before the next
 SYNC_PROJECTION_S = 0.002  # below this cost, a command never sees a stale projection
 TICK_INTERVAL_S = 1.0
 SESSION_EXPIRY_S = 3600
@@ -232,6 +232,7 @@ class Controller:
         for counter in self.engine.desks if counter_wide else counters:
             self._publish(self.link.topics.state(StateKind.COUNTER, counter),
                           counter_state(self.engine, self.engine.desks[counter], now))
+        self._publish_services(now)  # counts now; estimates follow from the next projection
         self._dirty.set()
 
     def _counters_of(self, event: Event) -> Iterable[str]:
@@ -290,7 +291,7 @@ class Controller:
 
     # ------------------------------------------------------------ background
     async def _refresh_projection(self) -> None:
-        """Re-project after changes, off the command path, spending at most ~5% of the loop."""
+        """Re-project after changes, off the command path, spending at most ~1% of the loop."""
         while True:
             await self._dirty.wait()
             self._dirty.clear()

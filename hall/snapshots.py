@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from hall.engine.engine import HallEngine
-from hall.engine.model import Desk, Ticket
+from hall.engine.model import LANES, Desk, Ticket
 from hall.engine.projection import Projection, ahead_of
 from protocol import messages as m
 
@@ -30,13 +30,12 @@ def service_state(engine: HallEngine, service: str, projection: Projection,
                   now: datetime) -> m.ServiceState:
     queue = engine.queues[service]
     spec = engine.services[service]
-    t = now.timestamp()
-    waits = [t - tk.queued_at for tk in queue.tickets()]
+    oldest = min((head.queued_at for lane in LANES if (head := queue.head(lane))), default=None)
     estimate = projection.new_ticket_wait(engine, service)
     return m.ServiceState(
         service=service, waiting=queue.waiting,
         estimated_wait_min=round((estimate or 0.0) / 60, 1),
-        longest_wait_min=round(max(waits, default=0.0) / 60, 1),
+        longest_wait_min=round((now.timestamp() - oldest) / 60 if oldest else 0.0, 1),
         issued_today=queue.issued,
         quota_left=None if spec.daily_quota is None else max(0, spec.daily_quota - queue.issued),
         intake_open=queue.intake_open, updated=now)
