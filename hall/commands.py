@@ -46,7 +46,7 @@ def _view(ctx: Context, ticket: Any, wait_s: float | None = None) -> dict[str, A
 
 
 def issue(ctx: Context, cmd: m.IssueTicket) -> dict[str, Any]:
-    pending = cmd.print_on_kiosk and ctx.device.role == m.Role.KIOSK
+    pending = ctx.device.role == m.Role.KIOSK  # a kiosk's ticket counts once it has printed
     if ctx.device.role == m.Role.KIOSK and cmd.green and cmd.id_hash is None:
         raise Refused(m.ErrorCode.MALFORMED, "id_hash: a kiosk's green ticket needs the card")
     ticket = ctx.engine.issue(ctx.now, cmd.service, cmd.id_hash, cmd.green, cmd.appointment,

@@ -85,7 +85,7 @@ class IssueTicket(Command):
     id_hash: IdHash | None = None
     green: bool = False
     appointment: bool = False
-    print_on_kiosk: bool = True
+    print_on_kiosk: bool = True  # a kiosk always prints; staff may hand a ticket over by hand
 
 
 class Lookup(Command):
