@@ -12,7 +12,14 @@ from pathlib import Path
 
 from broker_config.city import CityFiles, CityOptions, bridge_user, generate_city
 from broker_config.errors import AccountError, BrokerStartError
-from broker_config.process import LOOPBACK, find_mosquitto, free_port, login_answer
+from broker_config.process import (
+    LOOPBACK,
+    find_mosquitto,
+    free_port,
+    kill_child,
+    login_answer,
+    stop_child,
+)
 from hall.city import OVERVIEW_USER
 from protocol.link import BrokerSettings
 
@@ -74,20 +81,11 @@ class CityBroker:
 
     def stop(self, timeout: float = 5.0) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_child(process, timeout)
 
     def kill(self) -> None:
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait()
+        kill_child(process)
 
     def log_tail(self, lines: int = 30) -> str:
         try:

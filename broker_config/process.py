@@ -87,6 +87,25 @@ def login_answer(port: int, user: str, password: str, deadline: float) -> Reason
     return answers[0] if answers else None
 
 
+def stop_child(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    """SIGTERM a running broker and wait; SIGKILL it if it ignores that for ``timeout`` s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        log.warning("mosquitto %s ignored SIGTERM for %s s; killing it", process.pid, timeout)
+        kill_child(process)
+
+
+def kill_child(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGKILL a running broker and reap it."""
+    if process is not None and process.poll() is None:
+        process.kill()
+        process.wait()
+
+
 class MosquittoProcess:
     """One hall's broker as a child process: start, stop, kill and restart on the same ports."""
 
@@ -137,22 +156,12 @@ class MosquittoProcess:
     def stop(self, timeout: float = 5.0) -> None:
         """SIGTERM (Mosquitto then saves its persistence file) and wait; SIGKILL if it hangs."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            log.warning("mosquitto %s ignored SIGTERM for %s s; killing it", process.pid, timeout)
-            process.kill()
-            process.wait()
+        stop_child(process, timeout)
 
     def kill(self) -> None:
         """SIGKILL, as a power cut would: nothing is saved since the last autosave."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait()
+        kill_child(process)
 
     def restart(self, timeout: float = 10.0) -> None:
         """Stop (if running) and start again on the same ports with the same accounts."""

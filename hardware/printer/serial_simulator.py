@@ -12,7 +12,7 @@ from types import TracebackType
 from PIL import Image
 
 from hardware.printer.errors import EscposDecodeError
-from hardware.printer.simulator import Paper
+from hardware.printer.simulator import Paper, PaperRoll
 from hardware.printer.stream import decode_escpos, next_command
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 _STATUS_BASE = 0x12  # bits 1 and 4 are always set in a DLE EOT reply
 
 
-class SerialPrinterSimulator:
+class SerialPrinterSimulator(PaperRoll):
     """Stores the bytes a driver writes to `port` and answers DLE EOT n from its own state."""
 
     def __init__(self) -> None:
@@ -39,18 +39,6 @@ class SerialPrinterSimulator:
         self._stop_read, self._stop_write = os.pipe()
         self._thread = threading.Thread(target=self._serve, name="serial-printer", daemon=True)
         self._thread.start()
-
-    def run_out_of_paper(self) -> None:
-        """The roll runs out."""
-        self.paper = Paper.OUT
-
-    def paper_low(self) -> None:
-        """The roll reaches the near-end sensor."""
-        self.paper = Paper.NEAR_END
-
-    def refill(self) -> None:
-        """A fresh roll is loaded."""
-        self.paper = Paper.PLENTY
 
     def go_offline(self) -> None:
         """The cover is opened: the printer goes offline but still answers."""

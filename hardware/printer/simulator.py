@@ -24,7 +24,25 @@ class Paper(Enum):
     OUT = "out"
 
 
-class SimulatedPrinter(TicketPrinter):
+class PaperRoll:
+    """The roll of a simulated printer, with the verbs a test uses to change it."""
+
+    paper: Paper = Paper.PLENTY
+
+    def run_out_of_paper(self) -> None:
+        """The roll runs out."""
+        self.paper = Paper.OUT
+
+    def paper_low(self) -> None:
+        """The roll reaches the near-end sensor: it still prints."""
+        self.paper = Paper.NEAR_END
+
+    def refill(self) -> None:
+        """A fresh roll is loaded."""
+        self.paper = Paper.PLENTY
+
+
+class SimulatedPrinter(PaperRoll, TicketPrinter):
     """Keeps every byte it receives, decodes the tickets it prints, and fails on command."""
 
     def __init__(self, width_px: int = PAPER_80MM) -> None:
@@ -48,18 +66,6 @@ class SimulatedPrinter(TicketPrinter):
         """The images of the tickets printed in full and cut, oldest first."""
         with self._lock:
             return list(self._tickets)
-
-    def run_out_of_paper(self) -> None:
-        """The roll runs out."""
-        self.paper = Paper.OUT
-
-    def paper_low(self) -> None:
-        """The roll reaches the near-end sensor: it still prints."""
-        self.paper = Paper.NEAR_END
-
-    def refill(self) -> None:
-        """A fresh roll is loaded."""
-        self.paper = Paper.PLENTY
 
     def go_offline(self) -> None:
         """The printer stops answering (unplugged, switched off, cover open)."""
