@@ -3,7 +3,6 @@ engine's state is exactly the fold of the day's events, so the journal rebuilds 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from collections import deque
@@ -15,7 +14,7 @@ from hall.config import HallConfig, check_pin, staff_card_hash
 from hall.engine.events import Event, Kind
 from hall.engine.fold import APPLY, skills
 from hall.engine.model import Appointment, Desk, ServiceQueue, Ticket
-from hall.engine.policy import Policy, make_policy
+from hall.engine.policy import Balance, Policy, make_policy
 from protocol.messages import Channel, CounterStatus, ErrorCode, TicketStatus
 
 
@@ -56,9 +55,19 @@ class HallEngine:
         self.help_requests = 0
         self.followed_up: dict[tuple[str, str], str] = {}  # (alert kind, subject) -> note
         self._new: list[Event] = []
+        self._day_prefix = f"{day:%Y%m%d}-"
+        self.layout_changes = 0  # bumped when a counter opens, closes or changes services
+        self.tickets_changes = 0  # bumped when a ticket is issued or voided
+        self._balance: tuple[tuple[int, int], Balance] | None = None
+        self.services_finished = 0
+        self.projection_memo: object = None  # projection.py's, kept while nothing it uses changes
         hours = config.hours.for_day(day)
         self.open_at = self._at(hours[0]) if hours else None
         self.close_at = self._at(hours[1]) if hours else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy (the what-if's) recomputes the policy's constants when it needs them."""
+        return {**self.__dict__, "_balance": None, "projection_memo": None}
 
     # ------------------------------------------------------------ events
     def take_events(self) -> list[Event]:
@@ -67,17 +76,28 @@ class HallEngine:
         return new
 
     def _emit(self, kind: Kind, at: float, **data: Any) -> None:
-        event = Event(kind, at, data)
-        self.apply(event)
-        self._new.append(event)
+        APPLY[kind](self, at, **data)
+        self._new.append(Event(kind, at, data))
 
     def apply(self, event: Event) -> None:
         """Fold one event into the state (also used to replay the journal)."""
         APPLY[event.kind](self, event.at, **event.data)
 
     # ------------------------------------------------------------ queue view (for policies)
-    def head(self, service: str, lane: Channel) -> Ticket | None:
-        return self.queues[service].head(lane)
+    def balance(self) -> Balance:
+        """The policy's constants for the hall now, recomputed only after a change they
+        depend on (a counter's status or services, a ticket issued or voided)."""
+        stamp = (self.layout_changes, self.tickets_changes)
+        if self._balance is None or self._balance[0] != stamp:
+            self._balance = (stamp, self.policy.balance(
+                list(self.desks.values()), self, self.queues))
+        return self._balance[1]
+
+    def lane_heads(self, skills: frozenset[str] | None) -> list[Ticket]:
+        return [next(iter(tickets.values()))
+                for service, queue in self.queues.items()
+                if queue.size and (skills is None or service in skills)
+                for tickets in queue.lanes.values() if tickets]
 
     def reserved(self, counter_id: str) -> Ticket | None:
         lane = self.reserved_lanes[counter_id]
@@ -94,8 +114,9 @@ class HallEngine:
         return datetime.combine(self.day, local, self.tz).timestamp()
 
     def token_for(self, ticket_id: str) -> str:
-        mac = hmac.new(self._secret, b"ticket:" + ticket_id.encode(), hashlib.sha256).digest()
-        return base64.b32encode(mac[:15]).decode().lower()
+        """The status page's token: 120 bits of an HMAC of the ticket id (unguessable)."""
+        mac = hmac.new(self._secret, b"ticket:" + ticket_id.encode(), hashlib.sha256)
+        return mac.hexdigest()[:30]
 
     def ticket(self, ticket_id: str) -> Ticket:
         try:
@@ -151,8 +172,7 @@ class HallEngine:
         channel = Channel.GREEN if green else Channel.NORMAL
         if appointment:
             channel = Channel.APPOINTMENT
-        number = f"{service}{queue.last_number + 1:03d}"
-        ticket_id = f"{self.day:%Y%m%d}-{number}"
+        ticket_id = f"{self._day_prefix}{service}{queue.last_number + 1:03d}"
         self._emit(Kind.TICKET_ISSUED, t, ticket=ticket_id, service=service, channel=channel.value,
                    id_hash=id_hash, slot=slot, pending=pending_print)
         return self.tickets[ticket_id]
@@ -211,7 +231,7 @@ class HallEngine:
         if not desk.available:
             raise Refused(ErrorCode.INVALID_STATE, f"counter {counter_id} is {desk.status.value}")
         t = now.timestamp()
-        ticket = self.policy.choose(desk, self, t, list(self.desks.values()), self.queues)
+        ticket = self.policy.pick(desk, self, t, self.balance())
         if ticket is None and desk.ticket is None:
             raise Refused(ErrorCode.NOTHING_WAITING, "nobody is waiting for this counter")
         if desk.ticket is not None:

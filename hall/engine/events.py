@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Kind(StrEnum):
@@ -31,10 +30,9 @@ class Kind(StrEnum):
     ALERT_FOLLOWED_UP = "alert_followed_up"
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     """One change: its kind, when (epoch seconds) and its data (JSON-serialisable)."""
 
     kind: Kind
     at: float
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any]

@@ -21,6 +21,7 @@ def skills(services: Iterable[str]) -> frozenset[str] | None:
 
 def _issued(e: HallEngine, at: float, ticket: str, service: str, channel: str,
             id_hash: str | None, slot: float | None, pending: bool) -> None:
+    e.tickets_changes += 1
     queue = e.queues[service]
     queue.last_number += 1
     queue.issued += 1
@@ -63,6 +64,7 @@ def _close(e: HallEngine, t: Ticket, status: TicketStatus, at: float) -> None:
 
 
 def _voided(e: HallEngine, at: float, ticket: str, reason: str) -> None:
+    e.tickets_changes += 1
     t = e.tickets[ticket]
     e.queues[t.service].issued -= 1
     if t.channel is Channel.APPOINTMENT and t.id_hash in e.appointments:
@@ -99,6 +101,7 @@ def _done(e: HallEngine, at: float, ticket: str) -> None:
     t = e.tickets[ticket]
     begun = t.started_at or t.called_at or at
     e.queues[t.service].recent_minutes.append((at - begun) / 60)
+    e.services_finished += 1
     _close(e, t, TicketStatus.DONE, at)
 
 
@@ -130,6 +133,7 @@ def _transferred(e: HallEngine, at: float, ticket: str, service: str,
 
 
 def _counter_status(e: HallEngine, at: float, counter: str, status: str) -> None:
+    e.layout_changes += 1
     desk = e.desks[counter]
     desk.status = CounterStatus(status)
     if desk.ticket is None or desk.status is not CounterStatus.OPEN:
@@ -137,6 +141,7 @@ def _counter_status(e: HallEngine, at: float, counter: str, status: str) -> None
 
 
 def _counter_services(e: HallEngine, at: float, counter: str, services: list[str]) -> None:
+    e.layout_changes += 1
     e.desks[counter].services = skills(services)
 
 
@@ -171,6 +176,7 @@ def _booked(e: HallEngine, at: float, id_hash: str, service: str, slot: float,
 
 
 def _day_ended(e: HallEngine, at: float) -> None:
+    e.layout_changes += 1
     for t in e.tickets.values():
         if t.is_open:
             _close(e, t, TicketStatus.CANCELLED, at)

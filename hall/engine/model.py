@@ -73,6 +73,9 @@ class ServiceQueue:
     issued: int = 0  # tickets that count against the quota (not voided)
     intake_open: bool = True
     recent_minutes: deque[float] = field(default_factory=lambda: deque(maxlen=30))
+    size: int = 0  # waiting tickets, all lanes
+    version: int = 0  # bumped whenever a lane changes
+    ordered: tuple[int, object, object] | None = None  # projection.py's cache of the order
 
     def add(self, ticket: Ticket, front: bool = False) -> None:
         lane = self.lanes[ticket.channel]
@@ -82,9 +85,13 @@ class ServiceQueue:
             lane.update(items)
         else:
             lane[ticket.ticket_id] = ticket
+        self.size = sum(map(len, self.lanes.values()))
+        self.version += 1
 
     def remove(self, ticket: Ticket) -> None:
-        self.lanes[ticket.channel].pop(ticket.ticket_id, None)
+        if self.lanes[ticket.channel].pop(ticket.ticket_id, None) is not None:
+            self.size -= 1
+            self.version += 1
 
     def head(self, lane: Channel) -> Ticket | None:
         tickets = self.lanes[lane]
@@ -92,7 +99,7 @@ class ServiceQueue:
 
     @property
     def waiting(self) -> int:
-        return sum(len(lane) for lane in self.lanes.values())
+        return self.size
 
     def tickets(self) -> list[Ticket]:
         return [t for lane in self.lanes.values() for t in lane.values()]

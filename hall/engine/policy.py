@@ -22,13 +22,18 @@ if TYPE_CHECKING:
 Skills = frozenset[str] | None  # a counter's services; None: a comprehensive window
 DEMAND_PRIOR = 10  # tickets per service assumed before any are issued, so early shares are even
 SHARE_STEPS = 20  # a service's share of the day's tickets is rounded to 1/20
+BALANCES_KEPT = 256  # combinations of open counters and mix remembered
 _NO_SHIFT: dict[str, float] = {}
+_OPEN = CounterStatus.OPEN
 
 
 class QueueView(Protocol):
     """What a policy may see of the queues."""
 
-    def head(self, service: str, lane: Channel) -> Ticket | None: ...
+    def lane_heads(self, skills: Skills) -> list[Ticket]:
+        """The first ticket of every non-empty lane of the services ``skills`` covers,
+        service by service."""
+        ...
 
     def reserved(self, counter_id: str) -> Ticket | None: ...
 
@@ -75,8 +80,8 @@ class Policy(Protocol):
         """The ticket ``desk`` should call now, or None when it may serve nobody."""
         ...
 
-    def pick(self, desk: Desk, queues: QueueView, now: float, balance: Balance,
-             services: Iterable[str]) -> Ticket | None: ...
+    def pick(self, desk: Desk, queues: QueueView, now: float,
+             balance: Balance) -> Ticket | None: ...
 
     def rank(self, desk: Desk) -> tuple[float, float]: ...
 
@@ -103,10 +108,10 @@ class Fifo:
     def choose(self, desk: Desk, queues: QueueView, now: float,
                desks: Sequence[Desk], services: Iterable[str]) -> Ticket | None:
         services = list(services)
-        return self.pick(desk, queues, now, self.balance(desks, queues, services), services)
+        return self.pick(desk, queues, now, self.balance(desks, queues, services))
 
-    def pick(self, desk: Desk, queues: QueueView, now: float, balance: Balance,
-             services: Iterable[str]) -> Ticket | None:
+    def pick(self, desk: Desk, queues: QueueView, now: float,
+             balance: Balance) -> Ticket | None:
         """The choice under fixed constants: reserved first, then by key, guards obeyed."""
         reserved = queues.reserved(desk.counter_id)
         if reserved is not None:
@@ -116,24 +121,22 @@ class Fifo:
         guards = balance.guards.get(skills)
         head_start = self.head_start
         heads: dict[str, tuple[float, int, Ticket]] = {}
-        for service in services:
-            if skills is not None and service not in skills:
-                continue
-            for lane in LANES:
-                ticket = queues.head(service, lane)
-                if ticket is not None:
-                    entry = (ticket.queued_at - head_start[ticket.channel]
-                             + shift.get(service, 0.0), ticket.seq, ticket)
-                    if service not in heads or entry[:2] < heads[service][:2]:
-                        heads[service] = entry
-        ordered = sorted(heads.values(), key=lambda h: (h[0], h[1]))
-        if not ordered:
+        for ticket in queues.lane_heads(skills):
+            service = ticket.service
+            entry = (ticket.queued_at - head_start[ticket.channel] + shift.get(service, 0.0),
+                     ticket.seq, ticket)
+            held = heads.get(service)
+            if held is None or entry[:2] < held[:2]:
+                heads[service] = entry
+        if not heads:
             return None
-        if guards:
-            for _, _, ticket in ordered:
-                if not left_to_specialist(ticket, guards.get(ticket.service, ()), queues, now,
-                                          balance.guard_wait_s):
-                    return ticket
+        if not guards:
+            return min(heads.values(), key=_entry_order)[2]
+        ordered = sorted(heads.values(), key=_entry_order)
+        for _, _, ticket in ordered:
+            if not left_to_specialist(ticket, guards.get(ticket.service, ()), queues, now,
+                                      balance.guard_wait_s):
+                return ticket
         return ordered[0][2]
 
     def rank(self, desk: Desk) -> tuple[float, float]:
@@ -143,6 +146,10 @@ class Fifo:
     def pick_counter(self, service: str, idle: Sequence[Desk]) -> Desk:
         """The idle counter that takes a new ticket."""
         return min(idle, key=self.rank)
+
+
+def _entry_order(entry: tuple[float, int, Ticket]) -> tuple[float, int]:
+    return entry[0], entry[1]
 
 
 def left_to_specialist(ticket: Ticket, guards: Iterable[Guard], queues: QueueView,
@@ -172,26 +179,29 @@ class Default(Fifo):
                            Channel.NORMAL: 0.0}
         self.shift_s = 2.0 * target_s
         self.guard_wait_s = target_s
-        self._cached: tuple[object, Balance] | None = None
+        self._balances: dict[object, Balance] = {}
         self._issued: tuple[int, ...] = ()
         self._services: tuple[str, ...] = ()
         self._mix: tuple[int, ...] = ()
 
     def balance(self, desks: Sequence[Desk], queues: QueueView,
                 services: Iterable[str]) -> Balance:
-        """The constants for the open counters and today's mix of tickets (kept while
-        neither the counters nor any service's share of tickets, in steps of 1/20, change)."""
+        """The constants for the open counters and today's mix of tickets (each combination
+        of open counters and shares of tickets, in steps of 1/20, is worked out once)."""
         services = tuple(services)
-        open_kinds = tuple(d.services for d in desks if d.status is CounterStatus.OPEN)
-        issued = tuple(map(queues.issued, services))
+        open_kinds = tuple([d.services for d in desks if d.status is _OPEN])
+        issued = tuple([queues.issued(s) for s in services])
         if issued != self._issued or services != self._services:
             self._issued, self._services = issued, services
-            total = sum(issued) + DEMAND_PRIOR * len(issued)
-            self._mix = tuple(round(SHARE_STEPS * (n + DEMAND_PRIOR) / total) for n in issued)
+            step = SHARE_STEPS / (sum(issued) + DEMAND_PRIOR * len(issued))
+            self._mix = tuple([round(step * (n + DEMAND_PRIOR)) for n in issued])
         signature = (open_kinds, self._services, self._mix)
-        if self._cached is None or self._cached[0] != signature:
-            self._cached = (signature, self._balance(open_kinds, services, self._mix))
-        return self._cached[1]
+        found = self._balances.get(signature)
+        if found is None:
+            if len(self._balances) >= BALANCES_KEPT:
+                self._balances.clear()
+            found = self._balances[signature] = self._balance(open_kinds, services, self._mix)
+        return found
 
     def _balance(self, open_kinds: tuple[Skills, ...], services: tuple[str, ...],
                  mix: tuple[int, ...]) -> Balance:

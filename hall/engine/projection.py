@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from hall.engine.model import Desk, ServiceQueue, Ticket
 from hall.engine.policy import Balance, Policy, Skills, breadth
-from protocol.messages import Channel, CounterStatus, TicketStatus
+from protocol.messages import Channel, CounterStatus
 
 if TYPE_CHECKING:
     from hall.engine.engine import HallEngine
@@ -33,6 +33,7 @@ _LAST = 1 << 62  # the phantom ticket's sequence number: after every real ticket
 _NONE: frozenset[int] = frozenset()
 _OPEN = CounterStatus.OPEN
 _NO_TICKETS: list[Ticket] = []  # shared, never filled: a counter with nothing reserved
+_NO_ORDER: tuple[list[tuple[float, int, Ticket]], bool] = ([], True)  # shared: an empty queue
 # a candidate weighed: shifted key, seq, service, position, guarded, phantoms releasing it
 _Seen = tuple[float, int, int, int, bool, frozenset[int] | set[int]]
 
@@ -65,20 +66,6 @@ class Projection:
         return None if start is None else max(0.0, start - self.now)
 
 
-def desk_free_from(desk: Desk, now: float, expected: list[float],
-                   services: tuple[str, ...]) -> float:
-    """When a counter will be done with the resident in hand (now if it has none);
-    ``expected`` holds the expected service times in the order of ``services``."""
-    ticket = desk.ticket
-    if ticket is None:
-        return now
-    begun = ticket.started_at or ticket.called_at or now
-    end = begun + expected[services.index(ticket.service)]
-    if ticket.status is TicketStatus.CALLED and ticket.started_at is None:
-        end = max(end, now + MIN_REMAINING_S)
-    return max(end, now + MIN_REMAINING_S)
-
-
 def project(engine: HallEngine, now: float, focus: str | Ticket | None = None) -> Projection:
     """Play the queue forward from ``now`` with the hall's policy.
 
@@ -91,32 +78,60 @@ def project(engine: HallEngine, now: float, focus: str | Ticket | None = None) -
             return at_once
     policy = engine.policy
     queues = engine.queues
-    services = tuple(queues)
-    balance = policy.balance(list(engine.desks.values()), engine, services)
-    expected = [expected_seconds(q, engine.services[s].mean_minutes) for s, q in queues.items()]
-    desks = [d for d in engine.desks.values() if d.status is _OPEN]
-    desks.sort(key=policy.rank)
-    free = [now if d.ticket is None else desk_free_from(d, now, expected, services)
-            for d in desks]
+    memo = _memo(engine)
+    expected, plan = memo.expected, memo.plan
+    desks = sorted(memo.desks, key=policy.rank)
+    floor = now + MIN_REMAINING_S
+    free = [now if (t := d.ticket) is None else max(
+        (t.started_at or t.called_at or now) + expected[memo.index[t.service]], floor)
+        for d in desks]
     result = Projection(now)
-    plan = _Plan.of(balance, services, desks)
     reserved = engine.reserved_lanes
-    if any(lane for q in queues.values() for lane in q.lanes.values()) or any(
+    if any([q.size for q in queues.values()]) or any(
             reserved[d.counter_id] for d in desks):
-        run = _Run(engine, policy, plan, desks, now, expected, free)
-        if focus is not None:
-            run.focus_on(services.index(focus) if isinstance(focus, str) else -1)
+        target = None if focus is None else memo.index[focus] if isinstance(focus, str) else -1
+        run = _Run(engine, policy, plan, desks, now, expected, free, target)
         run.play(result, focus if isinstance(focus, Ticket) else None)
     else:
         _empty_hall(plan, desks, free, result)
     return result
 
 
+@dataclass(slots=True)
+class _Memo:
+    """What a projection needs that changes only with the counters or a finished service."""
+
+    layout: tuple[int, Balance]  # the engine's layout changes and the policy's constants
+    index: dict[str, int]
+    desks: list[Desk]  # the open counters
+    plan: _Plan
+    finished: int = -1  # the engine's services finished when ``expected`` was worked out
+    expected: list[float] = field(default_factory=list)
+
+
+def _memo(engine: HallEngine) -> _Memo:
+    balance = engine.balance()
+    memo = engine.projection_memo
+    if not (isinstance(memo, _Memo) and memo.layout[1] is balance
+            and memo.layout[0] == engine.layout_changes):
+        services = tuple(engine.queues)
+        desks = [d for d in engine.desks.values() if d.status is _OPEN]
+        memo = _Memo((engine.layout_changes, balance),
+                     {s: i for i, s in enumerate(services)}, desks,
+                     _Plan.of(balance, services, desks))
+        engine.projection_memo = memo
+    if memo.finished != engine.services_finished:
+        memo.finished = engine.services_finished
+        memo.expected = [expected_seconds(q, engine.services[s].mean_minutes)
+                         for s, q in engine.queues.items()]
+    return memo
+
+
 def _called_at_once(engine: HallEngine, now: float, focus: str | Ticket) -> Projection | None:
     """The focus is the only one waiting (or nobody is) and an idle open counter serves it:
     it is called now, whatever the policy (the full play gives the same answer)."""
     service = focus if isinstance(focus, str) else focus.service
-    waiting = sum(len(lane) for q in engine.queues.values() for lane in q.lanes.values())
+    waiting = sum([q.size for q in engine.queues.values()])
     if waiting != (0 if isinstance(focus, str) else 1) or any(engine.reserved_lanes.values()):
         return None
     if not any(d.ticket is None and d.status is _OPEN and d.serves(service)
@@ -194,12 +209,15 @@ class _Run:
     """
 
     def __init__(self, engine: HallEngine, policy: Policy, plan: _Plan, desks: list[Desk],
-                 now: float, expected: list[float], free: list[float]) -> None:
+                 now: float, expected: list[float], free: list[float],
+                 focus: int | None = None) -> None:
+        """``focus``: follow only that service's phantom (-1: none) and stop once it is
+        placed; None: every service's."""
         self.now, self.desks, self.services = now, desks, plan.services
         self.guard_wait_s, self.index = plan.guard_wait_s, plan.index
         self.kinds_with = plan.kinds_with
-        ordered = [_order(q, policy) for q in engine.queues.values()]
-        self.items = [items for items, _ in ordered]
+        ordered = [_order(q, policy) if q.size else _NO_ORDER for q in engine.queues.values()]
+        self.items = items = [items for items, _ in ordered]
         self.sorted = [in_order for _, in_order in ordered]
         self.ptr = [0] * len(ordered)
         self.left = left = [len(items) for items in self.items]
@@ -207,32 +225,31 @@ class _Run:
         lanes = engine.reserved_lanes
         self.reserved: list[list[Ticket]] = [
             list(reversed(lanes[d.counter_id].values())) if lanes[d.counter_id] else _NO_TICKETS
-            for d in desks]
+            for d in desks] if any(lanes.values()) else [_NO_TICKETS] * len(desks)
         self.kind_of = [plan.kinds[d.services] for d in desks]
         kinds = plan.kinds.values()
-        self.heaps = [[self._entry(k, i) for i in k.served if left[i]] for k in kinds]
-        for heap in self.heaps:
+        self.heaps: list[list[tuple[float, int, int, int]]] = []
+        heaps = self.heaps
+        for k in kinds:
+            shift = k.shift
+            heap = [(items[i][0][0] + shift[i], items[i][0][1], i, 0) for i in k.served if left[i]]
             heapq.heapify(heap)
-        self.todo = [bool(k) for k in plan.kinds_with]  # phantom's call time still unknown
-        self.placed, self.to_place, self.finished = 0, -1, False
-        self.ready = [{i for i in k.served if not left[i]} for k in kinds]
+            heaps.append(heap)
+        # phantoms whose call time is still unknown
+        self.todo = todo = [bool(k) and (focus is None or i == focus)
+                            for i, k in enumerate(plan.kinds_with)]
+        self.to_place = -1 if focus is None else sum(todo)
+        self.placed, self.finished = 0, self.to_place == 0
+        self.ready = [{i for i in k.served if todo[i] and not left[i]} for k in kinds]
         self.keep = plan.keep
         self.low_mark = max(self.keep, 0)
-        self.low = {i for i, n in enumerate(left) if self.todo[i] and n <= self.keep}
+        self.low = {i for i, n in enumerate(left) if todo[i] and n <= self.keep}
         self.flips: frozenset[int] | set[int] = _NONE
         self.phantom_key = now - policy.head_start[Channel.NORMAL]
         # a ticket whose shifted key is this far behind is too old for any guard
         self.guard_reach = self.guard_wait_s + max(policy.head_start.values())
         self.desk_heap = [(t, n) for n, t in enumerate(free)]
         heapq.heapify(self.desk_heap)
-
-    def focus_on(self, service: int) -> None:
-        """Follow only this service's phantom (-1: none) and stop once it is placed."""
-        self.todo = [i == service and t for i, t in enumerate(self.todo)]
-        self.low = {i for i in self.low if self.todo[i]}
-        self.ready = [{i for i in ready if self.todo[i]} for ready in self.ready]
-        self.to_place = sum(self.todo)
-        self.finished = not self.to_place
 
     def _entry(self, kind: _Kind, i: int) -> tuple[float, int, int, int]:
         p = self.ptr[i]
@@ -473,9 +490,22 @@ class _Run:
         return trial.play(Projection(self.now), ticket)
 
 
-def _order(queue: ServiceQueue, policy: Policy) -> tuple[list[tuple[float, int, Ticket]], bool]:
+_Order = tuple[list[tuple[float, int, Ticket]], bool]
+
+
+def _order(queue: ServiceQueue, policy: Policy) -> _Order:
     """A service's waiting tickets as (key, seq, ticket) in the order the policy takes them
-    (its lanes merged head by head), and whether that order is sorted."""
+    (its lanes merged head by head), and whether that order is sorted; kept on the queue
+    until it changes."""
+    cached = queue.ordered
+    if cached is not None and cached[0] == queue.version and cached[1] is policy:
+        return cached[2]  # type: ignore[return-value]
+    order = _merged(queue, policy)
+    queue.ordered = (queue.version, policy, order)
+    return order
+
+
+def _merged(queue: ServiceQueue, policy: Policy) -> _Order:
     lanes = []
     for lane, tickets in queue.lanes.items():
         if tickets:

@@ -367,6 +367,7 @@ def _rehearse(engine: HallEngine, now: float, variant: _Variant, arrivals: list[
         tidal = f"T{n}"
         clone.desks[tidal] = Desk(tidal, f"潮汐窗口{n}", None)
         clone.reserved_lanes[tidal] = {}
+        clone.layout_changes += 1
     clone.take_events()
 
     def unplanned(ticket: Ticket) -> float:

@@ -22,7 +22,7 @@ from protocol.messages import TicketStatus
 if TYPE_CHECKING:
     from hall.controller import Controller
 
-TOKEN = re.compile(r"^[a-z2-7]{24}$")
+TOKEN = re.compile(r"^[0-9a-f]{30}$")
 
 _STATUS_TEXT: dict[TicketStatus, tuple[str, str]] = {
     TicketStatus.PENDING_PRINT: ("等候中", "Waiting"),

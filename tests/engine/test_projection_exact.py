@@ -21,8 +21,8 @@ from hall.config import HallConfig
 from hall.engine.engine import HallEngine
 from hall.engine.model import LANES, Desk, Ticket
 from hall.engine.policy import Balance, make_policy
-from hall.engine.projection import desk_free_from, expected_seconds, project
-from protocol.messages import Channel, CounterStatus, TicketStatus
+from hall.engine.projection import MIN_REMAINING_S, expected_seconds, project
+from protocol.messages import CounterStatus, TicketStatus
 
 OPEN = datetime(2026, 11, 23, 8, 30, tzinfo=SHANGHAI)
 SERVICES = "ABCDEFG"
@@ -39,9 +39,10 @@ class Cursor:
         self.total = sum(map(len, self.lanes.values())) + sum(
             map(len, self.reserved_lists.values()))
 
-    def head(self, service: str, lane: Channel) -> Ticket | None:
-        items = self.lanes[(service, lane)]
-        return items[0] if items else None
+    def lane_heads(self, skills: frozenset[str] | None) -> list[Ticket]:
+        return [items[0] for service in self.engine.queues for lane in LANES
+                if (skills is None or service in skills)
+                and (items := self.lanes[(service, lane)])]
 
     def reserved(self, counter_id: str) -> Ticket | None:
         items = self.reserved_lists[counter_id]
@@ -60,6 +61,16 @@ class Cursor:
             mine.pop(0)
             return
         self.lanes[(ticket.service, ticket.channel)].remove(ticket)
+
+
+def desk_free_from(desk: Desk, now: float, expected: list[float],
+                   services: tuple[str, ...]) -> float:
+    """When a counter will be done with the resident in hand (now if it has none)."""
+    ticket = desk.ticket
+    if ticket is None:
+        return now
+    begun = ticket.started_at or ticket.called_at or now
+    return max(begun + expected[services.index(ticket.service)], now + MIN_REMAINING_S)
 
 
 def reference(engine: HallEngine, now: float,
@@ -81,7 +92,7 @@ def reference(engine: HallEngine, now: float,
     while heap:
         free, n = heapq.heappop(heap)
         desk = desks[n]
-        ticket = policy.pick(desk, cursor, free, balance, services) if cursor.total else None
+        ticket = policy.pick(desk, cursor, free, balance) if cursor.total else None
         if ticket is None:
             free_at[desk.counter_id] = free
             continue
