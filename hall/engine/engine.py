@@ -4,7 +4,6 @@ engine's state is exactly the fold of the day's events, so the journal rebuilds 
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections import deque
 from datetime import date, datetime, time
 from typing import Any
@@ -36,6 +35,7 @@ class HallEngine:
         self.tz = ZoneInfo(config.hall.timezone)
         self.policy = policy or make_policy(config.rules.policy, config)
         self._secret = secret
+        self._token_key = hashlib.sha256(b"ticket tokens:" + secret).digest()
         self.services = {s.id: s for s in config.services}
         self.queues = {s.id: ServiceQueue(s.id) for s in config.services}
         self.desks = {c.id: Desk(c.id, c.name, skills(c.services)) for c in config.counters}
@@ -59,6 +59,8 @@ class HallEngine:
         self.layout_changes = 0  # bumped when a counter opens, closes or changes services
         self.tickets_changes = 0  # bumped when a ticket is issued or voided
         self._balance: tuple[tuple[int, int], Balance] | None = None
+        self._open_kinds: tuple[int, tuple[frozenset[str] | None, ...]] = (-1, ())
+        self._services = tuple(self.queues)
         self.services_finished = 0
         self.projection_memo: object = None  # projection.py's, kept while nothing it uses changes
         hours = config.hours.for_day(day)
@@ -89,8 +91,12 @@ class HallEngine:
         depend on (a counter's status or services, a ticket issued or voided)."""
         stamp = (self.layout_changes, self.tickets_changes)
         if self._balance is None or self._balance[0] != stamp:
-            self._balance = (stamp, self.policy.balance(
-                list(self.desks.values()), self, self.queues))
+            if self._open_kinds[0] != self.layout_changes:
+                self._open_kinds = (self.layout_changes, tuple(
+                    [d.services for d in self.desks.values() if d.status is CounterStatus.OPEN]))
+            issued = tuple([q.issued for q in self.queues.values()])
+            self._balance = (stamp, self.policy.balance(self._open_kinds[1], self._services,
+                                                        issued))
         return self._balance[1]
 
     def lane_heads(self, skills: frozenset[str] | None) -> list[Ticket]:
@@ -106,17 +112,14 @@ class HallEngine:
     def waiting(self, service: str) -> int:
         return self.queues[service].waiting
 
-    def issued(self, service: str) -> int:
-        return self.queues[service].issued
-
     # ------------------------------------------------------------ helpers
     def _at(self, local: time) -> float:
         return datetime.combine(self.day, local, self.tz).timestamp()
 
     def token_for(self, ticket_id: str) -> str:
-        """The status page's token: 120 bits of an HMAC of the ticket id (unguessable)."""
-        mac = hmac.new(self._secret, b"ticket:" + ticket_id.encode(), hashlib.sha256)
-        return mac.hexdigest()[:30]
+        """The status page's token: a 120-bit keyed BLAKE2b MAC of the ticket id (unguessable)."""
+        return hashlib.blake2b(ticket_id.encode(), key=self._token_key, digest_size=15,
+                               person=b"ticket").hexdigest()
 
     def ticket(self, ticket_id: str) -> Ticket:
         try:

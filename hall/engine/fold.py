@@ -100,7 +100,9 @@ def _started(e: HallEngine, at: float, ticket: str) -> None:
 def _done(e: HallEngine, at: float, ticket: str) -> None:
     t = e.tickets[ticket]
     begun = t.started_at or t.called_at or at
-    e.queues[t.service].recent_minutes.append((at - begun) / 60)
+    queue = e.queues[t.service]
+    queue.recent_minutes.append((at - begun) / 60)
+    queue.finished += 1
     e.services_finished += 1
     _close(e, t, TicketStatus.DONE, at)
 

@@ -73,6 +73,7 @@ class ServiceQueue:
     issued: int = 0  # tickets that count against the quota (not voided)
     intake_open: bool = True
     recent_minutes: deque[float] = field(default_factory=lambda: deque(maxlen=30))
+    finished: int = 0  # services finished today (each adds to recent_minutes)
     size: int = 0  # waiting tickets, all lanes
     version: int = 0  # bumped whenever a lane changes
     ordered: tuple[int, object, object] | None = None  # projection.py's cache of the order

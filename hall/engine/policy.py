@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from hall.engine.model import LANES, Desk, Ticket
-from protocol.messages import Channel, CounterStatus
+from protocol.messages import Channel
 
 if TYPE_CHECKING:
     from hall.config import HallConfig
@@ -24,7 +24,6 @@ DEMAND_PRIOR = 10  # tickets per service assumed before any are issued, so early
 SHARE_STEPS = 20  # a service's share of the day's tickets is rounded to 1/20
 BALANCES_KEPT = 256  # combinations of open counters and mix remembered
 _NO_SHIFT: dict[str, float] = {}
-_OPEN = CounterStatus.OPEN
 
 
 class QueueView(Protocol):
@@ -38,8 +37,6 @@ class QueueView(Protocol):
     def reserved(self, counter_id: str) -> Ticket | None: ...
 
     def waiting(self, service: str) -> int: ...
-
-    def issued(self, service: str) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +69,9 @@ class Policy(Protocol):
 
     def key(self, ticket: Ticket) -> float: ...
 
-    def balance(self, desks: Sequence[Desk], queues: QueueView,
-                services: Iterable[str]) -> Balance: ...
-
-    def choose(self, desk: Desk, queues: QueueView, now: float,
-               desks: Sequence[Desk], services: Iterable[str]) -> Ticket | None:
-        """The ticket ``desk`` should call now, or None when it may serve nobody."""
+    def balance(self, open_kinds: tuple[Skills, ...], services: tuple[str, ...],
+                issued: tuple[int, ...]) -> Balance:
+        """The constants for these kinds of open counter and tickets issued per service."""
         ...
 
     def pick(self, desk: Desk, queues: QueueView, now: float,
@@ -101,14 +95,9 @@ class Fifo:
         """Urgency: the earlier, the sooner (ties go to the lower sequence number)."""
         return ticket.queued_at - self.head_start[ticket.channel]
 
-    def balance(self, desks: Sequence[Desk], queues: QueueView,
-                services: Iterable[str]) -> Balance:
+    def balance(self, open_kinds: tuple[Skills, ...], services: tuple[str, ...],
+                issued: tuple[int, ...]) -> Balance:
         return self._plain
-
-    def choose(self, desk: Desk, queues: QueueView, now: float,
-               desks: Sequence[Desk], services: Iterable[str]) -> Ticket | None:
-        services = list(services)
-        return self.pick(desk, queues, now, self.balance(desks, queues, services))
 
     def pick(self, desk: Desk, queues: QueueView, now: float,
              balance: Balance) -> Ticket | None:
@@ -184,13 +173,10 @@ class Default(Fifo):
         self._services: tuple[str, ...] = ()
         self._mix: tuple[int, ...] = ()
 
-    def balance(self, desks: Sequence[Desk], queues: QueueView,
-                services: Iterable[str]) -> Balance:
+    def balance(self, open_kinds: tuple[Skills, ...], services: tuple[str, ...],
+                issued: tuple[int, ...]) -> Balance:
         """The constants for the open counters and today's mix of tickets (each combination
         of open counters and shares of tickets, in steps of 1/20, is worked out once)."""
-        services = tuple(services)
-        open_kinds = tuple([d.services for d in desks if d.status is _OPEN])
-        issued = tuple([queues.issued(s) for s in services])
         if issued != self._issued or services != self._services:
             self._issued, self._services = issued, services
             step = SHARE_STEPS / (sum(issued) + DEMAND_PRIOR * len(issued))

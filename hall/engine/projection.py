@@ -107,6 +107,7 @@ class _Memo:
     plan: _Plan
     finished: int = -1  # the engine's services finished when ``expected`` was worked out
     expected: list[float] = field(default_factory=list)
+    counted: list[int] = field(default_factory=list)  # each queue's finished then
 
 
 def _memo(engine: HallEngine) -> _Memo:
@@ -122,8 +123,14 @@ def _memo(engine: HallEngine) -> _Memo:
         engine.projection_memo = memo
     if memo.finished != engine.services_finished:
         memo.finished = engine.services_finished
-        memo.expected = [expected_seconds(q, engine.services[s].mean_minutes)
-                         for s, q in engine.queues.items()]
+        if not memo.expected:
+            memo.expected = [0.0] * len(engine.queues)
+            memo.counted = [-1] * len(engine.queues)
+        for n, (service, queue) in enumerate(engine.queues.items()):
+            if memo.counted[n] != queue.finished:
+                memo.counted[n] = queue.finished
+                memo.expected[n] = expected_seconds(queue,
+                                                    engine.services[service].mean_minutes)
     return memo
 
 
@@ -235,15 +242,26 @@ class _Run:
             heap = [(items[i][0][0] + shift[i], items[i][0][1], i, 0) for i in k.served if left[i]]
             heapq.heapify(heap)
             heaps.append(heap)
-        # phantoms whose call time is still unknown
-        self.todo = todo = [bool(k) and (focus is None or i == focus)
-                            for i, k in enumerate(plan.kinds_with)]
-        self.to_place = -1 if focus is None else sum(todo)
+        self.keep = keep = plan.keep
+        self.low_mark = max(keep, 0)
+        # phantoms whose call time is still unknown; ready: those a kind may call now
+        if focus is None:
+            self.todo = todo = [bool(k) for k in plan.kinds_with]
+            self.to_place = -1
+            self.ready = [{i for i in k.served if not left[i]} for k in kinds]
+            self.low = {i for i, n in enumerate(left) if todo[i] and n <= keep}
+        else:
+            self.todo = [False] * len(left)
+            self.to_place = 0
+            self.ready = [set() for _ in kinds]
+            self.low = set()
+            if focus >= 0 and plan.kinds_with[focus]:
+                self.todo[focus], self.to_place = True, 1
+                self.low = {focus} if left[focus] <= keep else set()
+                if not left[focus]:
+                    for kind in plan.kinds_with[focus]:
+                        self.ready[kind.no].add(focus)
         self.placed, self.finished = 0, self.to_place == 0
-        self.ready = [{i for i in k.served if todo[i] and not left[i]} for k in kinds]
-        self.keep = plan.keep
-        self.low_mark = max(self.keep, 0)
-        self.low = {i for i, n in enumerate(left) if todo[i] and n <= self.keep}
         self.flips: frozenset[int] | set[int] = _NONE
         self.phantom_key = now - policy.head_start[Channel.NORMAL]
         # a ticket whose shifted key is this far behind is too old for any guard

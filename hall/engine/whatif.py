@@ -32,6 +32,7 @@ MIN_WINDOW_S = 900.0  # ... or at least a quarter of an hour
 NO_SHOW_PRIOR = (1.0, 25.0)  # no-shows assumed before any call: 1 in 25
 DEFAULT_CV = 0.6
 _FREE, _RECALL, _GIVE_UP, _CLOSE, _REOPEN = range(5)
+_OPEN = CounterStatus.OPEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +148,9 @@ class Rehearsal:
             ticket.estimate_at_issue = before.new_ticket_wait(engine, ticket.service)
         elif self.estimates:
             ticket.estimate_at_issue = project(engine, t, ticket).wait_seconds(ticket)
-        idle = [d for d in engine.desks.values()
-                if d.ticket is None and d.available and d.serves(ticket.service)]
+        service = ticket.service
+        idle = [d for d in engine.desks.values() if d.ticket is None and d.status is _OPEN
+                and (d.services is None or service in d.services)]
         if idle:
             self._call(engine.policy.pick_counter(ticket.service, idle).counter_id, t)
 

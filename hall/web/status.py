@@ -1,9 +1,9 @@
 """The resident's status page behind a ticket's QR code: ``/t/<token>``, no sign-in.
 
-The token is an HMAC of the ticket id keyed with the hall secret (see HallEngine.token_for),
-so it can be neither guessed nor forged; an unknown token, or yesterday's, gets the same 404
-page as any other missing page. The page shows the ticket and where it stands, never anything
-personal, and updates itself over server-sent events.
+The token is a keyed MAC of the ticket id under a key derived from the hall secret (see
+HallEngine.token_for), so it can be neither guessed nor forged; an unknown token, or
+yesterday's, gets the same 404 page as any other missing page. The page shows the ticket and
+where it stands, never anything personal, and updates itself over server-sent events.
 """
 
 from __future__ import annotations

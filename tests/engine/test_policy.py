@@ -138,11 +138,11 @@ def test_comprehensive_windows_favour_services_their_specialists_cover_least() -
     engine = hall({"1": ["*"], "2": ["*"], "3": ["A", "B"], "4": ["E"]})
     for service in "EEAABB":
         take(engine, minutes(1), service)
-    balance = engine.policy.balance(list(engine.desks.values()), engine, engine.queues)
+    balance = engine.balance()
     assert balance.shift[None]["E"] > balance.shift[None]["A"] == balance.shift[None]["B"] > 0
     assert call(engine, minutes(2), "1") == "A001"
     engine.set_counter_status(minutes(2), "4", CounterStatus.CLOSED)
-    closed = engine.policy.balance(list(engine.desks.values()), engine, engine.queues)
+    closed = engine.balance()
     assert "E" not in closed.shift[None]  # no open specialist: no shift, no guard
     assert call(engine, minutes(3), "2") == "E001"
 

@@ -51,9 +51,6 @@ class Cursor:
     def waiting(self, service: str) -> int:
         return sum(len(self.lanes[(service, lane)]) for lane in LANES)
 
-    def issued(self, service: str) -> int:
-        return self.engine.queues[service].issued
-
     def take(self, desk: Desk, ticket: Ticket) -> None:
         self.total -= 1
         mine = self.reserved_lists[desk.counter_id]
@@ -77,9 +74,8 @@ def reference(engine: HallEngine, now: float,
               balance: Balance | None = None) -> tuple[dict[str, float], dict[str, float]]:
     """Starts and free times by asking the policy at every step."""
     policy = engine.policy
-    services = list(engine.queues)
     if balance is None:
-        balance = policy.balance(list(engine.desks.values()), engine, services)
+        balance = engine.balance()
     order = tuple(engine.queues)
     expected = [expected_seconds(q, engine.services[s].mean_minutes)
                 for s, q in engine.queues.items()]
@@ -151,8 +147,7 @@ def _counter_move(engine: HallEngine, rng: random.Random, t: datetime) -> None:
     """A counter calls, serves, transfers or finishes, as clerks do."""
     desk = rng.choice(list(engine.desks.values()))
     if desk.ticket is None:
-        if engine.policy.choose(desk, engine, t.timestamp(), list(engine.desks.values()),
-                                engine.queues):
+        if engine.policy.pick(desk, engine, t.timestamp(), engine.balance()):
             engine.call_next(t, desk.counter_id)
         return
     action = rng.random()
@@ -189,7 +184,7 @@ def test_new_ticket_wait_is_where_a_real_new_ticket_would_be_called(
     for seed in seeds:
         engine, now = random_hall(seed, policy, most)
         fast = project(engine, now)
-        balance = engine.policy.balance(list(engine.desks.values()), engine, engine.queues)
+        balance = engine.balance()
         balance = copy.deepcopy(balance)  # the constants of the hall before the ticket
         for service in SERVICES:
             trial = copy.deepcopy(engine)

@@ -34,9 +34,8 @@ def busy_morning(counters: dict[str, list[str]], closed: tuple[str, ...] = ()) -
         engine.issue(t, "AE"[n % 2], pending_print=False)
         if n % 5 == 0:
             for desk in engine.desks.values():
-                if desk.available and (desk.ticket is not None or engine.policy.choose(
-                        desk, engine, t.timestamp(), list(engine.desks.values()),
-                        engine.queues)):
+                if desk.available and (desk.ticket is not None or engine.policy.pick(
+                        desk, engine, t.timestamp(), engine.balance())):
                     engine.call_next(t, desk.counter_id)
     engine.take_events()
     return engine
