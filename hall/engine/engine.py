@@ -16,6 +16,13 @@ from hall.engine.model import Appointment, Desk, ServiceQueue, Ticket
 from hall.engine.policy import Balance, Policy, make_policy
 from protocol.messages import Channel, CounterStatus, ErrorCode, TicketStatus
 
+Moment = datetime | float  # an aware datetime, or epoch seconds (virtual time)
+
+
+def seconds(now: Moment) -> float:
+    """Epoch seconds of a moment."""
+    return now if isinstance(now, float) else now.timestamp()
+
 
 class Refused(Exception):
     """A command the hall's rules refuse; ``code`` tells devices why."""
@@ -161,10 +168,10 @@ class HallEngine:
             raise Refused(ErrorCode.QUOTA_EXHAUSTED, f"service {service}: today's quota is used up")
         return queue
 
-    def issue(self, now: datetime, service: str, id_hash: str | None = None, green: bool = False,
+    def issue(self, now: Moment, service: str, id_hash: str | None = None, green: bool = False,
               appointment: bool = False, pending_print: bool = True) -> Ticket:
         """A new ticket, committed as pending its print when a kiosk will print it."""
-        t = now.timestamp()
+        t = seconds(now)
         queue = self.check_intake(service, t)
         if id_hash is not None and (id_hash, service) in self.open_by_person:
             held = self.open_by_person[(id_hash, service)]
@@ -193,30 +200,30 @@ class HallEngine:
                           f"and {self.local(late):%H:%M}")
         return booking.slot
 
-    def printed(self, now: datetime, ticket_id: str) -> Ticket:
+    def printed(self, now: Moment, ticket_id: str) -> Ticket:
         ticket = self.ticket(ticket_id)
         if ticket.status is not TicketStatus.PENDING_PRINT:
             raise Refused(ErrorCode.INVALID_STATE, f"{ticket.number} is {ticket.status.value}")
-        self._emit(Kind.TICKET_PRINTED, now.timestamp(), ticket=ticket_id)
+        self._emit(Kind.TICKET_PRINTED, seconds(now), ticket=ticket_id)
         return ticket
 
-    def void(self, now: datetime, ticket_id: str, reason: str) -> Ticket:
+    def void(self, now: Moment, ticket_id: str, reason: str) -> Ticket:
         ticket = self.ticket(ticket_id)
         if ticket.status is not TicketStatus.PENDING_PRINT:
             raise Refused(ErrorCode.INVALID_STATE, f"{ticket.number} is {ticket.status.value}")
-        self._emit(Kind.TICKET_VOIDED, now.timestamp(), ticket=ticket_id, reason=reason)
+        self._emit(Kind.TICKET_VOIDED, seconds(now), ticket=ticket_id, reason=reason)
         return ticket
 
-    def tick(self, now: datetime) -> None:
+    def tick(self, now: Moment) -> None:
         """Let time pass: void tickets whose print was never confirmed."""
-        t = now.timestamp()
+        t = seconds(now)
         limit = self.config.rules.pending_print_s
         for ticket in list(self.tickets.values()):
             if ticket.status is TicketStatus.PENDING_PRINT and t - ticket.issued_at > limit:
                 self._emit(Kind.TICKET_VOIDED, t, ticket=ticket.ticket_id,
                            reason="print not confirmed in time")
 
-    def book(self, now: datetime, id_hash: str, service: str, slot: datetime) -> None:
+    def book(self, now: Moment, id_hash: str, service: str, slot: datetime) -> None:
         """Book a slot (today or later); a new booking replaces the person's old one that day."""
         self._service(service)
         if slot.date() < self.day:
@@ -224,16 +231,16 @@ class HallEngine:
         held = self.appointments.get(id_hash)
         if slot.date() == self.day and held is not None and held.checked_in:
             raise Refused(ErrorCode.ALREADY_HOLDS, "today's appointment is already checked in")
-        self._emit(Kind.APPOINTMENT_BOOKED, now.timestamp(), id_hash=id_hash, service=service,
+        self._emit(Kind.APPOINTMENT_BOOKED, seconds(now), id_hash=id_hash, service=service,
                    slot=slot.timestamp(), slot_day=slot.date().isoformat())
 
     # ------------------------------------------------------------ counters
-    def call_next(self, now: datetime, counter_id: str) -> Ticket | None:
+    def call_next(self, now: Moment, counter_id: str) -> Ticket | None:
         """Finish the ticket in hand, then call the one the policy picks (None: nobody)."""
         desk = self.desk(counter_id)
         if not desk.available:
             raise Refused(ErrorCode.INVALID_STATE, f"counter {counter_id} is {desk.status.value}")
-        t = now.timestamp()
+        t = seconds(now)
         ticket = self.policy.pick(desk, self, t, self.balance())
         if ticket is None and desk.ticket is None:
             raise Refused(ErrorCode.NOTHING_WAITING, "nobody is waiting for this counter")
@@ -249,76 +256,76 @@ class HallEngine:
             raise Refused(ErrorCode.INVALID_STATE, f"counter {counter_id} has no ticket to do that")
         return desk.ticket
 
-    def recall(self, now: datetime, counter_id: str) -> Ticket:
+    def recall(self, now: Moment, counter_id: str) -> Ticket:
         ticket = self._in_hand(counter_id, TicketStatus.CALLED)
         if ticket.recalls >= self.config.rules.recall_limit:
             raise Refused(ErrorCode.LIMIT_REACHED, f"{ticket.number} was recalled "
                           f"{ticket.recalls} times already")
-        self._emit(Kind.TICKET_RECALLED, now.timestamp(), ticket=ticket.ticket_id,
+        self._emit(Kind.TICKET_RECALLED, seconds(now), ticket=ticket.ticket_id,
                    counter=counter_id)
         return ticket
 
-    def no_show(self, now: datetime, counter_id: str) -> Ticket:
+    def no_show(self, now: Moment, counter_id: str) -> Ticket:
         ticket = self._in_hand(counter_id, TicketStatus.CALLED)
-        self._emit(Kind.TICKET_NO_SHOW, now.timestamp(), ticket=ticket.ticket_id)
+        self._emit(Kind.TICKET_NO_SHOW, seconds(now), ticket=ticket.ticket_id)
         return ticket
 
-    def start(self, now: datetime, counter_id: str) -> Ticket:
+    def start(self, now: Moment, counter_id: str) -> Ticket:
         ticket = self._in_hand(counter_id, TicketStatus.CALLED)
-        self._emit(Kind.SERVICE_STARTED, now.timestamp(), ticket=ticket.ticket_id)
+        self._emit(Kind.SERVICE_STARTED, seconds(now), ticket=ticket.ticket_id)
         return ticket
 
-    def done(self, now: datetime, counter_id: str) -> Ticket:
+    def done(self, now: Moment, counter_id: str) -> Ticket:
         ticket = self._in_hand(counter_id, TicketStatus.CALLED, TicketStatus.SERVING)
-        self._emit(Kind.TICKET_DONE, now.timestamp(), ticket=ticket.ticket_id)
+        self._emit(Kind.TICKET_DONE, seconds(now), ticket=ticket.ticket_id)
         return ticket
 
-    def transfer(self, now: datetime, counter_id: str, to_service: str | None,
+    def transfer(self, now: Moment, counter_id: str, to_service: str | None,
                  to_counter: str | None) -> Ticket:
         ticket = self._in_hand(counter_id, TicketStatus.CALLED, TicketStatus.SERVING)
         return self._move(now, ticket, to_service or ticket.service, to_counter)
 
-    def move(self, now: datetime, ticket_id: str, to_service: str) -> Ticket:
+    def move(self, now: Moment, ticket_id: str, to_service: str) -> Ticket:
         ticket = self.ticket(ticket_id)
         if ticket.status is not TicketStatus.WAITING:
             raise Refused(ErrorCode.INVALID_STATE, f"{ticket.number} is {ticket.status.value}")
         return self._move(now, ticket, to_service, None)
 
-    def _move(self, now: datetime, ticket: Ticket, service: str, counter: str | None) -> Ticket:
+    def _move(self, now: Moment, ticket: Ticket, service: str, counter: str | None) -> Ticket:
         self._service(service)
         if counter is not None:
             desk = self.desk(counter)
             if not desk.serves(service):
                 raise Refused(ErrorCode.INVALID_STATE,
                               f"counter {counter} does not serve {service}")
-        self._emit(Kind.TICKET_TRANSFERRED, now.timestamp(), ticket=ticket.ticket_id,
+        self._emit(Kind.TICKET_TRANSFERRED, seconds(now), ticket=ticket.ticket_id,
                    service=service, counter=counter)
         return ticket
 
-    def cancel(self, now: datetime, ticket_id: str) -> Ticket:
+    def cancel(self, now: Moment, ticket_id: str) -> Ticket:
         ticket = self.ticket(ticket_id)
         if not ticket.is_open:
             raise Refused(ErrorCode.INVALID_STATE, f"{ticket.number} is {ticket.status.value}")
-        self._emit(Kind.TICKET_CANCELLED, now.timestamp(), ticket=ticket_id)
+        self._emit(Kind.TICKET_CANCELLED, seconds(now), ticket=ticket_id)
         return ticket
 
-    def set_counter_status(self, now: datetime, counter_id: str, status: CounterStatus) -> Desk:
+    def set_counter_status(self, now: Moment, counter_id: str, status: CounterStatus) -> Desk:
         desk = self.desk(counter_id)
         if desk.status is not status:
-            self._emit(Kind.COUNTER_STATUS, now.timestamp(), counter=counter_id,
+            self._emit(Kind.COUNTER_STATUS, seconds(now), counter=counter_id,
                        status=status.value)
         return desk
 
-    def set_counter_services(self, now: datetime, counter_id: str, services: list[str]) -> Desk:
+    def set_counter_services(self, now: Moment, counter_id: str, services: list[str]) -> Desk:
         desk = self.desk(counter_id)
         for service in services:
             if service != "*":
                 self._service(service)
-        self._emit(Kind.COUNTER_SERVICES, now.timestamp(), counter=counter_id,
+        self._emit(Kind.COUNTER_SERVICES, seconds(now), counter=counter_id,
                    services=sorted(set(services)))
         return desk
 
-    def sign_in(self, now: datetime, counter_id: str, staff_no: str | None = None,
+    def sign_in(self, now: Moment, counter_id: str, staff_no: str | None = None,
                 pin: str | None = None, card: str | None = None) -> Desk:
         """Sign a clerk in by staff number and PIN, or by staff card."""
         desk = self.desk(counter_id)
@@ -330,17 +337,17 @@ class HallEngine:
             clerk = self.clerks.get(staff_no or "")
             if clerk is None or pin is None or not check_pin(pin, clerk.pin_hash):
                 raise Refused(ErrorCode.BAD_CREDENTIALS, "staff number or PIN not recognised")
-        self._emit(Kind.CLERK_SIGNED_IN, now.timestamp(), counter=counter_id,
+        self._emit(Kind.CLERK_SIGNED_IN, seconds(now), counter=counter_id,
                    staff_no=clerk.staff_no)
         return desk
 
-    def sign_out(self, now: datetime, counter_id: str) -> Desk:
+    def sign_out(self, now: Moment, counter_id: str) -> Desk:
         desk = self.desk(counter_id)
         if desk.clerk is not None:
-            self._emit(Kind.CLERK_SIGNED_OUT, now.timestamp(), counter=counter_id)
+            self._emit(Kind.CLERK_SIGNED_OUT, seconds(now), counter=counter_id)
         return desk
 
-    def evaluate(self, now: datetime, counter_id: str, rating: int,
+    def evaluate(self, now: Moment, counter_id: str, rating: int,
                  ticket_id: str | None) -> Ticket:
         desk = self.desk(counter_id)
         ticket = self.ticket(ticket_id) if ticket_id else (desk.ticket or desk.last_finished)
@@ -348,25 +355,25 @@ class HallEngine:
             raise Refused(ErrorCode.INVALID_STATE, f"counter {counter_id} has no ticket to rate")
         if any(r[0] == ticket.ticket_id for r in self.ratings):
             raise Refused(ErrorCode.INVALID_STATE, f"{ticket.number} was already rated")
-        self._emit(Kind.RATED, now.timestamp(), ticket=ticket.ticket_id, counter=counter_id,
+        self._emit(Kind.RATED, seconds(now), ticket=ticket.ticket_id, counter=counter_id,
                    clerk=desk.clerk, rating=int(rating))
         return ticket
 
-    def set_intake(self, now: datetime, service: str, open_: bool) -> None:
+    def set_intake(self, now: Moment, service: str, open_: bool) -> None:
         self._service(service)
-        self._emit(Kind.INTAKE_SET, now.timestamp(), service=service, open=open_)
+        self._emit(Kind.INTAKE_SET, seconds(now), service=service, open=open_)
 
-    def set_notice(self, now: datetime, text: str) -> None:
-        self._emit(Kind.NOTICE_SET, now.timestamp(), text=text)
+    def set_notice(self, now: Moment, text: str) -> None:
+        self._emit(Kind.NOTICE_SET, seconds(now), text=text)
 
-    def request_help(self, now: datetime, device: str) -> None:
+    def request_help(self, now: Moment, device: str) -> None:
         """A resident at ``device`` asks for staff (counted, and an alert for the manager)."""
-        self._emit(Kind.HELP_REQUESTED, now.timestamp(), device=device)
+        self._emit(Kind.HELP_REQUESTED, seconds(now), device=device)
 
-    def follow_up(self, now: datetime, kind: str, subject: str, note: str) -> None:
+    def follow_up(self, now: Moment, kind: str, subject: str, note: str) -> None:
         """Record that the manager dealt with an alert (kept for reports and restarts)."""
-        self._emit(Kind.ALERT_FOLLOWED_UP, now.timestamp(), alert=kind, subject=subject,
+        self._emit(Kind.ALERT_FOLLOWED_UP, seconds(now), alert=kind, subject=subject,
                    note=note)
 
-    def end_day(self, now: datetime) -> None:
-        self._emit(Kind.DAY_ENDED, now.timestamp())
+    def end_day(self, now: Moment) -> None:
+        self._emit(Kind.DAY_ENDED, seconds(now))

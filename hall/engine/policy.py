@@ -120,8 +120,8 @@ class Fifo:
         if not heads:
             return None
         if not guards:
-            return min(heads.values(), key=_entry_order)[2]
-        ordered = sorted(heads.values(), key=_entry_order)
+            return min(heads.values())[2]  # sequence numbers differ: tickets never compared
+        ordered = sorted(heads.values())
         for _, _, ticket in ordered:
             if not left_to_specialist(ticket, guards.get(ticket.service, ()), queues, now,
                                       balance.guard_wait_s):
@@ -135,10 +135,6 @@ class Fifo:
     def pick_counter(self, service: str, idle: Sequence[Desk]) -> Desk:
         """The idle counter that takes a new ticket."""
         return min(idle, key=self.rank)
-
-
-def _entry_order(entry: tuple[float, int, Ticket]) -> tuple[float, int]:
-    return entry[0], entry[1]
 
 
 def left_to_specialist(ticket: Ticket, guards: Iterable[Guard], queues: QueueView,
@@ -218,7 +214,8 @@ class Default(Fifo):
 
     def rank(self, desk: Desk) -> tuple[float, float]:
         """Idle counters for a new ticket: the most specialised first, then idle longest."""
-        return (breadth(desk.services), desk.since or 0.0)
+        services = desk.services
+        return (math.inf if services is None else len(services), desk.since or 0.0)
 
 
 POLICIES: dict[str, type[Fifo]] = {"fifo": Fifo, "default": Default}

@@ -16,7 +16,6 @@ import random
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from hall.engine.engine import HallEngine, Refused
 from hall.engine.model import Desk, Ticket
@@ -54,11 +53,6 @@ class Break:
     counters: tuple[str, ...]
     start: float
     end: float
-
-
-def moment(t: float) -> datetime:
-    """An aware datetime for the engine's API (the engine only reads its timestamp)."""
-    return datetime.fromtimestamp(t, UTC)
 
 
 class Rehearsal:
@@ -132,11 +126,10 @@ class Rehearsal:
     def _arrive(self, arrival: Arrival) -> None:
         engine, t = self.engine, arrival.at
         engine.take_events()  # nobody journals a rehearsal
-        now = moment(t)
         normal = arrival.channel is Channel.NORMAL
         before = project(engine, t, arrival.service) if self.estimates and normal else None
         try:
-            ticket = engine.issue(now, arrival.service, arrival.id_hash,
+            ticket = engine.issue(t, arrival.service, arrival.id_hash,
                                   green=arrival.channel is Channel.GREEN,
                                   appointment=arrival.channel is Channel.APPOINTMENT,
                                   pending_print=False)
@@ -159,7 +152,7 @@ class Rehearsal:
         engine = self.engine
         had = engine.desks[counter].ticket
         try:
-            ticket = engine.call_next(moment(t), counter)
+            ticket = engine.call_next(t, counter)
         except Refused:
             return
         if had is not None:
@@ -182,30 +175,30 @@ class Rehearsal:
         if desk.available:
             self._call(counter, t)
         else:
-            self.engine.done(moment(t), counter)
+            self.engine.done(t, counter)
             self.busy_s += t - self._called_at.pop(counter)
 
     def _give_up(self, t: float, counter: str) -> None:
         """The called resident never came: mark the no-show and call the next."""
-        self.engine.no_show(moment(t), counter)
+        self.engine.no_show(t, counter)
         self.busy_s += t - self._called_at.pop(counter)
         if self.engine.desks[counter].available:
             self._call(counter, t)
 
     def _recall(self, t: float, counter: str) -> None:
-        self.engine.recall(moment(t), counter)
+        self.engine.recall(t, counter)
 
     # ------------------------------------------------------------ breaks
     def _close(self, t: float, counter: str) -> None:
         self._away[counter] = self._away.get(counter, 0) + 1
         if self._away[counter] == 1:
-            self.engine.set_counter_status(moment(t), counter, CounterStatus.CLOSED)
+            self.engine.set_counter_status(t, counter, CounterStatus.CLOSED)
             self.open_s += t - self._open_since.pop(counter, t)
 
     def _reopen(self, t: float, counter: str) -> None:
         self._away[counter] -= 1
         if self._away[counter] == 0:
-            self.engine.set_counter_status(moment(t), counter, CounterStatus.OPEN)
+            self.engine.set_counter_status(t, counter, CounterStatus.OPEN)
             self._open_since[counter] = t
             if self.engine.desks[counter].ticket is None:
                 self._call(counter, t)
@@ -360,7 +353,7 @@ def _rehearse(engine: HallEngine, now: float, variant: _Variant, arrivals: list[
               seed: int) -> tuple[list[float], float | None]:
     """One rehearsal of one variant: the waits (seconds) of everyone called from now on."""
     clone = _clone(engine)
-    at = moment(now)
+    at = now
     for counter in variant.open_ids:
         clone.set_counter_status(at, counter, CounterStatus.OPEN)
     for counter in variant.close_ids:
