@@ -1,8 +1,13 @@
 """One simulated day: a scenario and a seed become residents, breaks and a real HallEngine.
 
-Every random draw comes from ``random.Random(seed)`` in a fixed order that nothing the
-engine does can change, so every policy (and the full-pooling bound) faces exactly the same
-residents: the same arrival times, services, service times and no-shows.
+Who comes, when and for what (arrival times, services, channels, appointment slots) is drawn
+from ``random.Random(seed)`` in a fixed order that nothing the engine does can change. How
+each call goes (the service time, or a no-show) is drawn at the call from one stream per
+service, in the order of that service's calls. So every policy (and the full-pooling bound)
+faces the same residents, and the n-th resident a service calls takes the same time under
+every policy: a policy that only reorders residents within a service (all it can do where
+each window serves one service) changes nobody's service time, and the comparison shows only
+what the policy changes (common random numbers, synchronised per service).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from zoneinfo import ZoneInfo
 from bench.scenario import Scenario, ServiceSpec
 from hall.config import HallConfig
 from hall.engine.engine import HallEngine
+from hall.engine.model import Ticket
 from hall.engine.policy import make_policy
 from hall.engine.whatif import Arrival, Break, Rehearsal
 from protocol.messages import Channel, TicketStatus
@@ -183,9 +189,24 @@ class _Draws:
 
     def _arrival(self, t: float, spec: ServiceSpec, channel: Channel) -> Arrival:
         self.count += 1
-        no_show = self.rng.random() < self.arrivals.no_show_prob
         id_hash = f"{self.count:064x}" if channel is Channel.APPOINTMENT else None
-        return Arrival(t, spec.id, _duration(self.rng, spec), channel, no_show, id_hash)
+        return Arrival(t, spec.id, None, channel, False, id_hash)
+
+
+class Calls:
+    """How each call goes: one random stream per service, drawn in the order of its calls."""
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        self.no_show_prob = scenario.arrivals.no_show_prob
+        self.specs = {s.id: s for s in scenario.services}
+        self.streams = {s.id: random.Random(f"{seed}/{s.id}") for s in scenario.services}
+
+    def outcome(self, ticket: Ticket) -> tuple[float, bool]:
+        """The service time of this call, and whether the resident never comes (both are
+        drawn every time, so the stream stays in step whatever the outcome)."""
+        rng = self.streams[ticket.service]
+        no_show = rng.random() < self.no_show_prob
+        return _duration(rng, self.specs[ticket.service]), no_show
 
 
 def _cumulative(shares: list[float]) -> Iterator[float]:
@@ -217,7 +238,7 @@ def run_day(scenario: Scenario, seed: int, policy: str, estimates: bool = True,
     engine = HallEngine(config, DAY, SECRET, make_policy(policy, config))
     if scenario.steady:
         engine.open_at, engine.close_at = day.start, day.close + 1.0
-    rehearsal = Rehearsal(engine, estimates)
+    rehearsal = Rehearsal(engine, estimates, Calls(scenario, seed).outcome)
     rehearsal.run(day.start, booked(engine, day), day.breaks(), progress=progress)
     return _result(engine, rehearsal)
 

@@ -2,8 +2,9 @@
 
 ``python -m bench.sim_speed [--scenarios DIR] --json``
 
-* simulator: community-weekday days (one seed) per policy, with and without the
-  ticket estimates, and a 500-hour slice of erlang-c-validation, in tickets per CPU second;
+* simulator: community-weekday days (seeds 0-4, the median of three timings) per policy,
+  with and without the ticket estimates, and a 500-hour slice of erlang-c-validation, in
+  tickets per CPU second;
 * projection: ``project()`` for 2,000 waiting tickets at 50 counters (the controller's worst
   case), best of several runs, in milliseconds;
 * what-if: ``what_if(+1, +2, -1)`` at 10:00 of a community-weekday day, in CPU seconds.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.scenario import Scenario, load_scenario
-from bench.sim_day import DAY, SECRET, Day, booked, hall_config, run_day
+from bench.sim_day import DAY, SECRET, Calls, Day, booked, hall_config, run_day
 from hall.config import HallConfig
 from hall.engine.engine import HallEngine
 from hall.engine.policy import make_policy
@@ -34,13 +36,22 @@ SCENARIOS = Path(__file__).resolve().parents[2] / "shared" / "scenarios"
 WAITING = 2000
 COUNTERS = 50
 SKILLS = (["A", "B"], ["E"], ["C", "D"], ["F", "G"])  # the example hall's specialists
+SPEED_SEEDS = 5  # days per timing
+REPEATS = 3
 PLANNING = {"A": 9, "B": 7, "C": 12, "D": 10, "E": 8, "F": 5, "G": 11}
 
 
-def tickets_per_cpu_second(scenario: Scenario, policy: str, estimates: bool) -> float:
-    started = time.process_time()
-    day = run_day(scenario, 0, policy, estimates)
-    return day.tickets / (time.process_time() - started)
+def tickets_per_cpu_second(scenario: Scenario, policy: str, estimates: bool,
+                           seeds: int = SPEED_SEEDS) -> float:
+    """Simulated tickets per CPU second over seeds 0..seeds-1, after one warm-up day: the
+    median of REPEATS runs (this machine's speed wanders by a fifth from run to run)."""
+    run_day(scenario, 0, policy, estimates)
+    rates = []
+    for _ in range(REPEATS):
+        started = time.process_time()
+        tickets = sum(run_day(scenario, seed, policy, estimates).tickets for seed in range(seeds))
+        rates.append(tickets / (time.process_time() - started))
+    return statistics.median(rates)
 
 
 def crowded_hall(policy: str) -> tuple[HallEngine, float]:
@@ -81,7 +92,7 @@ def what_if_seconds(scenario: Scenario) -> tuple[float, int]:
     engine = HallEngine(config, DAY, SECRET, make_policy("default", config))
     at = day.start + 90 * 60
     arrivals = [a for a in booked(engine, day) if a.at < at]
-    _Until(engine, at).run(day.start, arrivals, day.breaks())
+    _Until(engine, at, Calls(scenario, 0)).run(day.start, arrivals, day.breaks())
     started = time.process_time()
     outlooks = what_if(engine, at)
     return time.process_time() - started, outlooks[0].residents
@@ -90,8 +101,8 @@ def what_if_seconds(scenario: Scenario) -> tuple[float, int]:
 class _Until(Rehearsal):
     """A rehearsal that stops at a moment, leaving the hall as it is then."""
 
-    def __init__(self, engine: HallEngine, until: float) -> None:
-        super().__init__(engine)
+    def __init__(self, engine: HallEngine, until: float, calls: Calls) -> None:
+        super().__init__(engine, outcome=calls.outcome)
         self.until = until
 
     def _at(self, t: float, kind: int, counter: str) -> None:
@@ -109,7 +120,7 @@ def measure(scenarios: Path) -> dict[str, Any]:
             round(tickets_per_cpu_second(weekday, p, e))
         for p in ("fifo", "default") for e in (True, False)}}
     report["simulator_tickets_per_cpu_s"]["erlang-c-validation-500h/fifo/estimates"] = round(
-        tickets_per_cpu_second(erlang, "fifo", True))
+        tickets_per_cpu_second(erlang, "fifo", True, seeds=1))
     for policy in ("fifo", "default"):
         engine, now = crowded_hall(policy)
         report[f"project_2000x50_ms/{policy}"] = round(best_ms(partial(project, engine, now)), 2)

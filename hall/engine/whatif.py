@@ -40,7 +40,7 @@ class Arrival:
 
     at: float
     service: str
-    service_s: float
+    service_s: float | None  # None: the rehearsal's ``outcome`` decides at the call
     channel: Channel = Channel.NORMAL
     no_show: bool = False
     id_hash: str | None = None  # appointments check in with the card they booked with
@@ -59,10 +59,13 @@ class Rehearsal:
     """Plays one engine forward: arrivals, calls, services, recalls, no-shows and breaks."""
 
     def __init__(self, engine: HallEngine, estimates: bool = False,
-                 unplanned: Callable[[Ticket], float] | None = None) -> None:
+                 outcome: Callable[[Ticket], tuple[float, bool]] | None = None) -> None:
+        """``outcome``: how the call of a ticket whose arrival did not say goes (service
+        seconds, and whether the resident never comes); by default the planning time."""
         self.engine = engine
         self.estimates = estimates
-        self.unplanned = unplanned or (lambda t: engine.services[t.service].mean_minutes * 60)
+        self.outcome = outcome or (
+            lambda t: (engine.services[t.service].mean_minutes * 60, False))
         self.plans: dict[str, Arrival] = {}
         self.events: list[tuple[float, int, int, str]] = []
         self.order = 0
@@ -161,12 +164,15 @@ class Rehearsal:
             return
         self._called_at[counter] = t
         plan = self.plans.pop(ticket.ticket_id, None)
-        if plan is not None and plan.no_show:
+        if plan is not None and plan.service_s is not None:
+            service_s, no_show = plan.service_s, plan.no_show
+        else:
+            service_s, no_show = self.outcome(ticket)
+        if no_show:
             for k in range(1, self._recalls + 1):
                 self._at(t + k * RECALL_INTERVAL_S, _RECALL, counter)
             self._at(t + max(1, self._recalls) * RECALL_INTERVAL_S, _GIVE_UP, counter)
             return
-        service_s = plan.service_s if plan is not None else self.unplanned(ticket)
         self._at(t + service_s, _FREE, counter)
 
     def _free(self, t: float, counter: str) -> None:
@@ -365,11 +371,11 @@ def _rehearse(engine: HallEngine, now: float, variant: _Variant, arrivals: list[
         clone.layout_changes += 1
     clone.take_events()
 
-    def unplanned(ticket: Ticket) -> float:
+    def waiting_now(ticket: Ticket) -> tuple[float, bool]:
         return forecast.duration(random.Random(seed * 7919 + zlib.crc32(
-            ticket.ticket_id.encode())), ticket.service)
+            ticket.ticket_id.encode())), ticket.service), False
 
-    Rehearsal(clone, unplanned=unplanned).run(now, arrivals, finishing=finishing)
+    Rehearsal(clone, outcome=waiting_now).run(now, arrivals, finishing=finishing)
     calls = [t.called_at for t in clone.tickets.values()
              if t.called_at is not None and t.called_at >= now]
     waits = [t.called_at - t.issued_at for t in clone.tickets.values()
