@@ -1,6 +1,7 @@
 """The upstream link of the halls (全市通办): the city broker's setup and each hall's bridge.
 
-    python -m broker_config.city city --halls tianping,xuhui --out /etc/lobby/city
+    python -m broker_config.city city --halls tianping,xuhui --out /etc/lobby/city \\
+        [--nearby nearby.toml]
     python -m broker_config.city bridge --hall hall.toml --conf /etc/lobby/broker/mosquitto.conf \\
         --city-host city.example --city-port 8883 --city-credentials city/credentials.toml
 
@@ -12,6 +13,12 @@ local ``lobby/<hall>/state/summary`` becomes remote ``city/<hall>/state/summary`
 The summary holds aggregate figures only (protocol.messages.HallSummary): nothing personal
 can go upstream, because nothing else is bridged.
 
+Coming down, each hall's bridge brings the summaries of its nearest centres (``[city] nearby``
+in the hall config) for its kiosks' idle screens: ``city/<n>/state/summary`` becomes
+``lobby/<hall>/state/summary/<n>`` (pattern ``""``: the prefixes are the whole topics). The
+city lets ``bridge-<hall>`` read exactly those summaries, from the neighbour map given to
+``city --nearby FILE``, a TOML file of ``hall = ["n1", "n2"]`` lines.
+
 ``bridge`` appends the bridge block to a generated mosquitto.conf (replacing an earlier one);
 run it again after each ``python -m broker_config.generate``, which rewrites that file.
 """
@@ -21,7 +28,8 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Iterable
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -40,9 +48,9 @@ from broker_config.credentials import (
 )
 from broker_config.errors import BrokerConfigError, CredentialsError
 from hall.city import OVERVIEW_USER
-from hall.config import ConfigError, load_hall_config
+from hall.config import MAX_NEARBY, ConfigError, load_hall_config
 from protocol.messages import Role
-from protocol.topics import CityTopics, HallTopics, StateKind, check_id
+from protocol.topics import CityTopics, HallTopics, StateKind, TopicError, check_id
 
 BRIDGE_BEGIN = "# ---- city bridge (全市通办): written by python -m broker_config.city bridge"
 BRIDGE_END = "# ---- end of city bridge"
@@ -54,14 +62,65 @@ def bridge_user(hall: str) -> str:
     return f"bridge-{check_id(hall, 'hall id')}"
 
 
-def city_accounts(halls: Iterable[str]) -> list[Account]:
-    """The overview (reads every hall) and one bridge account per hall (writes its own)."""
+def check_nearby(hall: str, nearby: Iterable[str]) -> list[str]:
+    """A hall's nearby centres as a list, or BrokerConfigError naming what is wrong."""
+    found: list[str] = []
+    for neighbour in nearby:
+        try:
+            check_id(neighbour, f"hall {hall}'s nearby hall id")
+        except TopicError as exc:
+            raise BrokerConfigError(str(exc)) from None
+        if neighbour == hall:
+            raise BrokerConfigError(f"hall {hall!r} lists itself as a nearby centre")
+        if neighbour in found:
+            raise BrokerConfigError(f"hall {hall!r} lists nearby centre {neighbour!r} twice")
+        found.append(neighbour)
+    if len(found) > MAX_NEARBY:
+        raise BrokerConfigError(f"hall {hall!r} lists {len(found)} nearby centres; "
+                                f"at most {MAX_NEARBY}")
+    return found
+
+
+def city_accounts(halls: Iterable[str],
+                  nearby: Mapping[str, Sequence[str]] | None = None) -> list[Account]:
+    """The overview (reads every hall) and one bridge account per hall, which writes its own
+    summary and bridge flag and reads its nearby centres' summaries."""
+    halls = list(halls)
+    nearby = nearby or {}
+    for hall, neighbours in nearby.items():
+        if hall not in halls:
+            raise BrokerConfigError(f"nearby map: {hall!r} is not one of the city's halls")
+        for neighbour in check_nearby(hall, neighbours):
+            if neighbour not in halls:
+                raise BrokerConfigError(f"nearby map: {hall}'s nearby centre {neighbour!r} "
+                                        "is not one of the city's halls")
     accounts = [Account(OVERVIEW_USER, Role.UPSTREAM, (Grant(Access.READ, f"{CITY_NAME}/#"),))]
     for hall in halls:
+        reads = (Grant(Access.READ, CityTopics.summary(n)) for n in nearby.get(hall, ()))
         accounts.append(Account(bridge_user(hall), Role.UPSTREAM, (
             Grant(Access.WRITE, CityTopics.summary(hall)),
-            Grant(Access.WRITE, CityTopics.bridge(hall)))))
+            Grant(Access.WRITE, CityTopics.bridge(hall)), *reads)))
     return accounts
+
+
+def read_nearby(path: Path) -> dict[str, list[str]]:
+    """The city's neighbour map from a TOML file of ``hall = ["n1", "n2"]`` lines."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BrokerConfigError(f"{path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise BrokerConfigError(f"{path}: not valid TOML: {exc}") from None
+    nearby: dict[str, list[str]] = {}
+    for hall, neighbours in raw.items():
+        if not isinstance(neighbours, list) or not all(isinstance(n, str) for n in neighbours):
+            raise BrokerConfigError(f'{path}: {hall}: must be a list of hall ids, '
+                                    f'e.g. {hall} = ["xuhui", "jingan"]')
+        try:
+            nearby[hall] = check_nearby(hall, neighbours)
+        except BrokerConfigError as exc:
+            raise BrokerConfigError(f"{path}: {exc}") from None
+    return nearby
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +155,14 @@ def _abs(path: Path) -> str:
     return text
 
 
-def generate_city(halls: list[str], out: Path, options: CityOptions = CityOptions()) -> CityFiles:
+def generate_city(halls: list[str], out: Path, options: CityOptions = CityOptions(),
+                  nearby: Mapping[str, Sequence[str]] | None = None) -> CityFiles:
     """Write the city broker's mosquitto.conf, passwd, acl and credentials.toml into ``out``."""
     if len(set(halls)) != len(halls):
         raise BrokerConfigError("a hall id appears twice in the list")
     if (options.tls_cert is None) != (options.tls_key is None):
         raise BrokerConfigError("TLS needs both a certificate and a key")
-    accounts = city_accounts(halls)
+    accounts = city_accounts(halls, nearby)
     out.mkdir(parents=True, exist_ok=True)
     state = out / "data"
     state.mkdir(mode=0o700, exist_ok=True)
@@ -142,8 +202,9 @@ class BridgeOptions:
     keepalive_s: int = 30
 
 
-def bridge_block(hall: str, options: BridgeOptions) -> str:
-    """The ``connection`` block a hall broker needs to publish its summary to the city."""
+def bridge_block(hall: str, options: BridgeOptions, nearby: Sequence[str] = ()) -> str:
+    """The ``connection`` block a hall broker needs to publish its summary to the city and
+    bring in its nearby centres' summaries."""
     for word in (options.city_host, options.password):
         if not word or any(c.isspace() for c in word):
             raise BrokerConfigError(f"{word!r} cannot stand in mosquitto.conf")
@@ -161,6 +222,7 @@ def bridge_block(hall: str, options: BridgeOptions) -> str:
         f"remote_username {bridge_user(hall)}",
         f"remote_password {options.password}",
         f"topic {pattern} out 1 {local} {CityTopics.summary(hall)[:-len(pattern)]}",
+        *_nearby_lines(topics, check_nearby(hall, nearby)),
         "notifications true",
         f"notification_topic {CityTopics.bridge(hall)}",
         "cleansession false",
@@ -171,6 +233,14 @@ def bridge_block(hall: str, options: BridgeOptions) -> str:
     if options.ca_file is not None:
         lines.append(f"bridge_cafile {_abs(options.ca_file)}")
     return "\n".join([*lines, BRIDGE_END]) + "\n"
+
+
+def _nearby_lines(topics: HallTopics, nearby: list[str]) -> list[str]:
+    """One ``in`` line per nearby centre: its city summary onto this hall's nearby topic."""
+    if not nearby:
+        return []
+    return ["# The nearby centres' summaries come down, each onto its own topic (QoS 1).",
+            *(f'topic "" in 1 {topics.nearby(n)} {CityTopics.summary(n)}' for n in nearby)]
 
 
 def add_bridge(conf: Path, block: str) -> None:
@@ -187,6 +257,9 @@ def _parser() -> argparse.ArgumentParser:
     city = verbs.add_parser("city", help="write the city broker's config and accounts")
     city.add_argument("--halls", required=True, help="hall ids, comma-separated, or @FILE")
     city.add_argument("--out", required=True, type=Path)
+    city.add_argument("--nearby", type=Path,
+                      help='TOML file of hall = ["n1", "n2"] lines: the summaries each hall\'s '
+                           "bridge may read")
     city.add_argument("--port", type=int, default=1883)
     city.add_argument("--bind", default="0.0.0.0")
     city.add_argument("--tls-cert", type=Path)
@@ -212,15 +285,17 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.verb == "city":
+            nearby = read_nearby(args.nearby) if args.nearby is not None else None
             files = generate_city(_hall_ids(args.halls), args.out, CityOptions(
-                args.port, args.bind, args.tls_cert, args.tls_key))
+                args.port, args.bind, args.tls_cert, args.tls_key), nearby)
             print(f"wrote {files.conf} and the accounts of {len(files.credentials) - 1} halls")
             return 0
-        hall = load_hall_config(args.hall).hall.id
+        config = load_hall_config(args.hall)
+        hall, nearby_ids = config.hall.id, config.city.nearby
         password = password_for(args.city_credentials, bridge_user(hall))
         add_bridge(args.conf, bridge_block(hall, BridgeOptions(
-            args.city_host, args.city_port, password, args.city_ca)))
-        print(f"added the city bridge of {hall} to {args.conf}")
+            args.city_host, args.city_port, password, args.city_ca), nearby_ids))
+        print(f"added the city bridge of {hall} ({len(nearby_ids)} nearby centres) to {args.conf}")
         return 0
     except (BrokerConfigError, CredentialsError, ConfigError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -8,6 +8,7 @@ import pwd
 import subprocess
 import time
 from collections import deque
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from broker_config.city import CityFiles, CityOptions, bridge_user, generate_city
@@ -32,7 +33,8 @@ class CityBroker:
     """Mosquitto with the city's generated config, on a loopback port; restartable."""
 
     def __init__(self, halls: list[str], directory: str | Path, port: int | None = None,
-                 options: CityOptions | None = None) -> None:
+                 options: CityOptions | None = None,
+                 nearby: Mapping[str, Sequence[str]] | None = None) -> None:
         self.executable = find_mosquitto()
         self.directory = Path(directory)
         self.port = port or free_port()
@@ -40,7 +42,7 @@ class CityBroker:
         run_as = base.run_as or pwd.getpwuid(os.geteuid()).pw_name  # as MosquittoProcess does
         self.options = CityOptions(self.port, LOOPBACK, base.tls_cert, base.tls_key, run_as,
                                    base.max_queued_messages, base.max_queued_bytes)
-        self.files: CityFiles = generate_city(halls, self.directory, self.options)
+        self.files: CityFiles = generate_city(halls, self.directory, self.options, nearby)
         self.log_path = self.directory / "mosquitto.log"
         self._process: subprocess.Popen[bytes] | None = None
 

@@ -1,6 +1,7 @@
 """A whole simulated hall on this machine: a real Mosquitto, the hall controller (with the
 manager's web app), two kiosks, thirteen counters and a lobby display client, on an
-accelerated clock, with a live one-line summary.
+accelerated clock, with a live one-line summary. The hall's nearby centres are simulated on a
+city broker its own broker is bridged to; the summary line shows them as a kiosk sees them.
 
 ``python -m demo [--speed 120] [--hours 8] [--arrivals 560] [--seed 1]``
 """
@@ -13,6 +14,7 @@ import contextlib
 import logging
 import random
 import secrets
+import shutil
 import signal
 import sys
 import tempfile
@@ -23,7 +25,8 @@ from zoneinfo import ZoneInfo
 from broker_config.process import MosquittoProcess
 from demo.devices import SimulatedCounter, SimulatedKiosk, Tally, follow_calls
 from demo.hallfiles import EXAMPLE_HALL, write_hall_config
-from demo.summary import summary_line
+from demo.nearby import NearbyCentres
+from demo.summary import fit, nearby_text, summary_line
 from hall.clock import AcceleratedClock
 from hall.config import load_hall_config, load_secret
 from hall.controller import Controller
@@ -46,6 +49,8 @@ def next_weekday_opening(tz: ZoneInfo) -> datetime:
 async def run_hall(args: argparse.Namespace, workdir: Path) -> Tally:
     config = load_hall_config(EXAMPLE_HALL)
     broker = MosquittoProcess(config, workdir / "broker")
+    nearby = NearbyCentres(config, workdir / "city", random.Random(args.seed + 2))
+    nearby.start(broker)
     broker.start()
     hall_path = write_hall_config(workdir / "hall", broker)
     # At 120x the usual 60 s to confirm a print would be half a real second: allow 10 minutes.
@@ -77,6 +82,7 @@ async def run_hall(args: argparse.Namespace, workdir: Path) -> Tally:
         for counter in hall.counters:
             caller = await link(f"caller-{counter.id}", m.Role.CALLER)
             tasks.append(asyncio.create_task(SimulatedCounter(caller, clock, rng, tally).run()))
+        tasks.append(asyncio.create_task(nearby.run()))
         print(f"Hall {hall.hall.name} ({hall.hall.name_en}) running at {args.speed:g}x; "
               f"manager's tablet: {web}; Ctrl-C stops.", flush=True)
         await _arrivals(args, clock, kiosks, tally, controller)
@@ -87,6 +93,7 @@ async def run_hall(args: argparse.Namespace, workdir: Path) -> Tally:
             await link_.close()
         await controller.stop()
         broker.stop()
+        nearby.stop()
     return tally
 
 
@@ -119,8 +126,9 @@ async def _arrivals(args: argparse.Namespace, clock: AcceleratedClock,
         await asyncio.sleep(rng.expovariate(rate) / clock.factor if clock.now() >= opening
                             else 1 / clock.factor * 30)
         if loop.time() >= next_print:
-            print("\r" + summary_line(clock.now(), tally, _waiting(controller)), end="",
-                  flush=True)
+            near = nearby_text(kiosks[0].link, datetime.now(clock.now().tzinfo))
+            line = summary_line(clock.now(), tally, _waiting(controller), near)
+            print("\r" + fit(line, shutil.get_terminal_size().columns - 1), end="", flush=True)
             next_print = loop.time() + 0.5
     print("\r" + summary_line(clock.now(), tally, 0), flush=True)
 

@@ -3,8 +3,9 @@
 Each hall's broker bridges its retained ``lobby/<hall>/state/summary`` to the city broker as
 ``city/<hall>/state/summary`` and keeps ``city/<hall>/bridge`` at "1" while its bridge is up
 ("0" is the bridge's last will). ``CityOverview`` subscribes to both and keeps the latest of
-each hall; ``python -m hall.city`` prints them, or serves a page and a JSON list that a
-kiosk's idle screen can read for the nearest centres.
+each hall; ``python -m hall.city`` prints them, or serves a page and a JSON list. (A hall's
+kiosks get their neighbours' summaries through the hall's own bridge instead, under
+``lobby/<hall>/state/summary/<neighbour>``: see broker_config.city.)
 
     python -m hall.city --broker HOST:PORT --credentials city/credentials.toml [--service A]
                         [--once] [--json] [--web 127.0.0.1:8090] [--near h1,h2]

@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from protocol.device import load_toml_model
 from protocol.link import BrokerSettings
 from protocol.messages import Role
+from protocol.topics import check_id
 
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="local time HH:MM")]
+MAX_NEARBY = 6  # nearby centres a hall may list in [city] nearby
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -118,6 +120,21 @@ class WebSettings(Strict):
     port: int = Field(8080, ge=1, le=65535)
 
 
+class City(Strict):
+    """The hall's place in the city tier (全市通办): the centres its kiosks show nearby."""
+
+    nearby: list[str] = Field([], max_length=MAX_NEARBY,
+                              description="hall ids of the nearest centres")
+
+    @field_validator("nearby")
+    @classmethod
+    def _hall_ids(cls, value: list[str]) -> list[str]:
+        for i, hall in enumerate(value):
+            if check_id(hall, "hall id") in value[:i]:
+                raise ValueError(f"hall id {hall!r} appears twice")
+        return value
+
+
 class HallConfig(Strict):
     hall: HallInfo
     hours: Hours = Hours()
@@ -128,6 +145,7 @@ class HallConfig(Strict):
     devices: list[Device] = []
     broker: BrokerSettings = BrokerSettings()
     web: WebSettings = WebSettings()
+    city: City = City()
     journal: str = Field("hall-journal.sqlite3", description="SQLite journal path")
 
     @model_validator(mode="after")
@@ -138,6 +156,8 @@ class HallConfig(Strict):
         unique_ids("counters", counter_ids)
         unique_ids("devices", [d.id for d in self.devices])
         unique_ids("clerks", [c.staff_no for c in self.clerks])
+        if self.hall.id in self.city.nearby:
+            raise ValueError(f"city.nearby: {self.hall.id!r} is this hall itself")
         for i, counter in enumerate(self.counters):
             for sid in counter.services:
                 if sid != "*" and sid not in service_ids:

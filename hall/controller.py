@@ -40,6 +40,8 @@ PROJECTION_INTERVAL_S = 0.1
 PROJECTION_DUTY = 100  # wait this many times the projection's own cost before the next
 SYNC_PROJECTION_S = 0.002  # below this cost, a command never sees a stale projection
 TICK_INTERVAL_S = 1.0
+SUMMARY_REFRESH_S = 60.0  # the upstream summary goes out at least this often (its ``at``
+# tells neighbouring halls' kiosks it is current even when no figure changed)
 SESSION_EXPIRY_S = 3600
 _COUNTER_WIDE = {Kind.COUNTER_SERVICES, Kind.DAY_ENDED, Kind.CLERK_SIGNED_IN}
 _HALL_WIDE = {Kind.NOTICE_SET, Kind.COUNTER_SERVICES, Kind.DAY_ENDED}
@@ -78,6 +80,7 @@ class Controller:
         self._dirty = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._published: dict[str, m.Message] = {}
+        self._summary_sent: datetime | None = None
         self._projection_cost = 0.0
         self.listeners: list[Any] = []  # in-process observers (the web app): f(topic, message)
 
@@ -250,14 +253,16 @@ class Controller:
         self._notify(self.link.topics.event(EventKind.CALL), call)
         self._publish(self.link.topics.state(StateKind.CALLS), recent_calls(self.engine))
 
-    def _publish(self, topic: str, message: m.Message, force: bool = False) -> None:
-        """Publish retained state, skipping a snapshot equal to the last one but for time."""
+    def _publish(self, topic: str, message: m.Message, force: bool = False) -> bool:
+        """Publish retained state, skipping a snapshot equal to the last one but for time;
+        True if it went out."""
         previous = self._published.get(topic)
         if not force and previous is not None and _same(previous, message):
-            return
+            return False
         self._published[topic] = message
         self.link.publish(topic, message, retain=True)
         self._notify(topic, message)
+        return True
 
     def _notify(self, topic: str, message: m.Message | None) -> None:
         """Tell in-process listeners (the web app); None: something changed off the wire."""
@@ -286,8 +291,11 @@ class Controller:
         for service in self.engine.queues:
             self._publish(topics.state(StateKind.SERVICE, service),
                           service_state(self.engine, service, self.projection, now), force)
-        self._publish(topics.state(StateKind.SUMMARY), summary(self.engine, self.projection, now),
-                      force)
+        stale = self._summary_sent is None or (
+            now - self._summary_sent).total_seconds() >= SUMMARY_REFRESH_S
+        if self._publish(topics.state(StateKind.SUMMARY),
+                         summary(self.engine, self.projection, now), force or stale):
+            self._summary_sent = now
 
     # ------------------------------------------------------------ background
     async def _refresh_projection(self) -> None:

@@ -14,6 +14,7 @@ from protocol.messages import (
     Command,
     DeviceHealth,
     HallState,
+    HallSummary,
     PrinterHealth,
     Reply,
     ServiceState,
@@ -125,9 +126,17 @@ class ServiceUpdated:
     state: ServiceState
 
 
+@dataclass(frozen=True, slots=True)
+class NearbyUpdated:
+    """A nearby centre's latest summary, from the city bridge; None when it was cleared."""
+
+    hall: str
+    summary: HallSummary | None
+
+
 Event = (CardRead | CardFailed | ReaderChanged | ServicePicked | Back | LanguageToggled
          | HelpRequested | Answered | NoAnswer | PrinterChecked | Printed | PrintFailed | Tick
-         | LinkChanged | HallUpdated | ServiceUpdated)
+         | LinkChanged | HallUpdated | ServiceUpdated | NearbyUpdated)
 
 
 # ---------------------------------------------------------------- effects

@@ -32,6 +32,7 @@ from kiosk.events import (
     HelpRequested,
     LanguageToggled,
     LinkChanged,
+    NearbyUpdated,
     NoAnswer,
     Phase,
     Printed,
@@ -52,6 +53,7 @@ from kiosk.texts import Language
 from protocol.messages import (
     DeviceHealth,
     HallState,
+    HallSummary,
     IssueTicket,
     Lookup,
     LookupResult,
@@ -103,6 +105,7 @@ class Flow:
     language: Language = Language.ZH
     hall: HallState | None = None
     services: dict[str, ServiceState] = field(default_factory=dict)
+    nearby: dict[str, HallSummary] = field(default_factory=dict)  # hall id -> latest summary
     link_up: bool = False
     ever_connected: bool = False
     reader_ok: bool = True
@@ -441,6 +444,13 @@ class Flow:
         self.services[event.state.service] = event.state
         return []
 
+    def _on_nearby(self, event: NearbyUpdated, now: datetime) -> list[Effect]:
+        if event.summary is None:
+            self.nearby.pop(event.hall, None)
+        else:
+            self.nearby[event.hall] = event.summary
+        return []
+
 
 _HANDLERS: dict[type, Callable[[Flow, Any, datetime], list[Effect]]] = {
     CardRead: Flow._on_card_read,
@@ -459,4 +469,5 @@ _HANDLERS: dict[type, Callable[[Flow, Any, datetime], list[Effect]]] = {
     LinkChanged: Flow._on_link,
     HallUpdated: Flow._on_hall,
     ServiceUpdated: Flow._on_service,
+    NearbyUpdated: Flow._on_nearby,
 }

@@ -41,6 +41,7 @@ from kiosk.events import (
     Event,
     HallUpdated,
     LinkChanged,
+    NearbyUpdated,
     NoAnswer,
     Phase,
     Printed,
@@ -215,10 +216,21 @@ class KioskRuntime:
             return
 
     def _on_inbound(self, inbound: Inbound) -> None:
-        if isinstance(inbound.payload, m.HallState):
+        if inbound.topic.nearby:
+            self._take_nearby(inbound.topic.nearby, inbound.payload)
+        elif isinstance(inbound.payload, m.HallState):
             self.dispatch(HallUpdated(inbound.payload))
         elif isinstance(inbound.payload, m.ServiceState):
             self.dispatch(ServiceUpdated(inbound.payload))
+
+    def _take_nearby(self, hall: str, summary: m.Message | None) -> None:
+        """A nearby centre's summary from the city bridge; one naming another hall is refused."""
+        if summary is not None and (not isinstance(summary, m.HallSummary)
+                                    or summary.hall != hall):
+            log.warning("summary on the topic of nearby centre %s is not that centre's; "
+                        "ignored", hall)
+            return
+        self.dispatch(NearbyUpdated(hall, summary))
 
     # ------------------------------------------------------------ the printer
     async def _in_printer_thread(self, call: Callable[..., Any], *args: Any) -> Any:

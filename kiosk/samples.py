@@ -20,6 +20,7 @@ from kiosk.events import (
     HelpRequested,
     LanguageToggled,
     LinkChanged,
+    NearbyUpdated,
     Printed,
     PrinterChecked,
     PrintFailed,
@@ -33,11 +34,13 @@ from protocol.messages import (
     ErrorCode,
     ErrorInfo,
     HallState,
+    HallSummary,
     LookupResult,
     PrinterHealth,
     Reply,
     ServiceInfo,
     ServiceState,
+    ServiceSummary,
     TicketStatus,
     TicketView,
 )
@@ -80,6 +83,26 @@ def sample_services(now: datetime = SAMPLE_NOW) -> list[ServiceState]:
                                    quota_left=quota - issued_today, intake_open=True,
                                    updated=now))
     return states
+
+
+_NEARBY = (  # hall id, name, English name, minutes old, (service, waiting, wait) ...
+    ("xujiahui", "徐家汇街道", "Xujiahui Subdistrict", 1,
+     (("A", 6, 14.0), ("B", 4, 8.0), ("E", 5, 10.0), ("F", 2, 4.0))),
+    ("hunanlu", "湖南路街道", "Hunan Road Subdistrict", 0,
+     (("A", 2, 5.0), ("B", 1, 3.0), ("F", 1, 2.0))),
+    ("fenglin", "枫林路街道", "Fenglin Road Subdistrict", 10, (("A", 9, 21.0),)),
+)
+
+
+def sample_nearby(now: datetime = SAMPLE_NOW) -> list[HallSummary]:
+    """Three nearby centres: two with current figures, one last heard of 10 minutes ago."""
+    return [HallSummary(
+        hall=hall, name=f"{name}社区事务受理服务中心",
+        name_en=f"{name_en} Community Affairs Acceptance Centre",
+        at=now - timedelta(minutes=age), counters_open=9, issued_today=80, served_today=60,
+        services=[ServiceSummary(service=sid, name=sid, waiting=waiting, estimated_wait_min=wait)
+                  for sid, waiting, wait in services])
+        for hall, name, name_en, age, services in _NEARBY]
 
 
 def ids() -> Callable[[], str]:
@@ -183,6 +206,19 @@ def _english_choosing() -> Flow:
     return flow
 
 
+def _idle() -> Flow:
+    flow = ready_flow()
+    for summary in sample_nearby():
+        flow.step(NearbyUpdated(summary.hall, summary), SAMPLE_NOW)
+    return flow
+
+
+def _english_idle() -> Flow:
+    flow = _idle()
+    flow.step(LanguageToggled(), SAMPLE_NOW)
+    return flow
+
+
 def _reading() -> Flow:
     flow = ready_flow()
     flow.step(CardRead(RESIDENT), SAMPLE_NOW)
@@ -196,7 +232,8 @@ def _help() -> Flow:
 
 
 SCREENS: dict[str, Callable[[], Flow]] = {
-    "idle": ready_flow,
+    "idle": _idle,
+    "idle-en": _english_idle,
     "reading": _reading,
     "choosing": lambda: swiped(ready_flow(), ELDER, elder_lookup()),
     "choosing-en": _english_choosing,

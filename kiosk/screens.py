@@ -18,7 +18,8 @@ from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from kiosk.events import Back, Event, HelpRequested, LanguageToggled, Phase, ServicePicked
-from kiosk.view import ServiceButton, View
+from kiosk.texts import Language
+from kiosk.view import NearbyCentre, ServiceButton, View
 
 RGBA = tuple[float, float, float, float]
 BLUE: RGBA = (0.07, 0.29, 0.58, 1)
@@ -34,6 +35,7 @@ ORANGE: RGBA = (0.85, 0.38, 0.02, 1)
 DISABLED: RGBA = (0.88, 0.89, 0.91, 1)
 
 Emit = Callable[[Event], None]
+NEARBY_SHOWN = {True: 3, False: 4}  # nearby centres on the idle screen: landscape, portrait
 
 
 class Panel(BoxLayout):
@@ -168,8 +170,12 @@ def _button(label: str, action: Callable[[], None], color: RGBA, ink: RGBA, u: f
 def _idle(view: View, emit: Emit, u: float, wide: bool) -> Widget:
     body = BoxLayout(orientation="vertical", padding=(36 * u, 20 * u), spacing=14 * u)
     top = BoxLayout(orientation="horizontal" if wide else "vertical", spacing=20 * u)
-    words = BoxLayout(orientation="vertical", spacing=6 * u, padding=(0, 30 * u))
-    words.add_widget(text(view.title, 80 * u, BLUE, bold=True, valign="bottom"))
+    crowded = bool(view.nearby and view.hall_notice)  # less air, or the prompt is cut off
+    words = BoxLayout(orientation="vertical", spacing=6 * u,
+                      padding=(0, (8 if crowded else 30) * u))
+    latin = view.language is Language.EN  # longer words: smaller type, or they are cut off
+    words.add_widget(text(view.title, (56 if latin else 80) * u, BLUE, bold=True,
+                          valign="bottom"))
     words.add_widget(text(view.lines[0] if view.lines else "", 32 * u, MUTED,
                           valign="top", size_hint_y=0.6))
     top.add_widget(words)
@@ -180,18 +186,51 @@ def _idle(view: View, emit: Emit, u: float, wide: bool) -> Widget:
     grid = GridLayout(cols=4 if wide else 2, spacing=12 * u, size_hint_y=None,
                       height=(2 if wide else 4) * 104 * u + 12 * u)
     for button in view.services:
-        grid.add_widget(_queue_tile(button, u))
+        grid.add_widget(_queue_tile(button, u, latin))
     body.add_widget(grid)
+    if view.nearby:
+        body.add_widget(_nearby(view, u, wide))
     return body
 
 
-def _queue_tile(button: ServiceButton, u: float) -> Widget:
-    tile = Panel(WHITE, radius=12 * u, orientation="horizontal", padding=(12 * u, 8 * u),
-                 spacing=10 * u)
+def _nearby(view: View, u: float, wide: bool) -> Widget:
+    """附近中心: a row (two in portrait) of small tiles under the hall's own queues.
+
+    The best 3 (4 in portrait) are shown: more would squeeze the swipe prompt off the top."""
+    cols = 3 if wide else 2
+    shown = view.nearby[:NEARBY_SHOWN[wide]]
+    rows = -(-len(shown) // cols)
+    tiles = rows * 66 * u + (rows - 1) * 8 * u
+    heading = 36 * u
+    strip = BoxLayout(orientation="horizontal" if wide else "vertical", spacing=8 * u,
+                      size_hint_y=None, height=tiles if wide else tiles + heading + 8 * u)
+    strip.add_widget(text(view.nearby_title, 26 * u, MUTED, bold=True, halign="left",
+                          **({"size_hint_x": None, "width": 150 * u} if wide
+                             else {"size_hint_y": None, "height": heading})))
+    grid = GridLayout(cols=cols, spacing=8 * u)
+    for centre in shown:
+        grid.add_widget(_centre_tile(centre, u))
+    strip.add_widget(grid)
+    return strip
+
+
+def _centre_tile(centre: NearbyCentre, u: float) -> Widget:
+    tile = Panel(WHITE if centre.current else DISABLED, radius=10 * u, orientation="vertical",
+                 padding=(12 * u, 4 * u))
+    tile.add_widget(text(centre.name, 24 * u, INK if centre.current else MUTED, bold=True,
+                         halign="left"))
+    figures = f"{centre.waiting} · {centre.wait}" if centre.waiting else centre.wait
+    tile.add_widget(text(figures, 22 * u, BLUE if centre.current else MUTED, halign="left"))
+    return tile
+
+
+def _queue_tile(button: ServiceButton, u: float, latin: bool) -> Widget:
+    tile = Panel(WHITE, radius=12 * u, orientation="horizontal",
+                 padding=(12 * u, (4 if latin else 8) * u), spacing=10 * u)
     tile.add_widget(_letter(button.service, u, BLUE if button.enabled else MUTED, 60))
     words = BoxLayout(orientation="vertical")
-    words.add_widget(text(button.name, 22 * u, INK, halign="left"))
-    words.add_widget(text(button.status or button.waiting, 24 * u,
+    words.add_widget(text(button.name, (18 if latin else 22) * u, INK, halign="left"))
+    words.add_widget(text(button.status or button.waiting, (19 if latin else 24) * u,
                           RED if button.status else BLUE, halign="left"))
     tile.add_widget(words)
     return tile

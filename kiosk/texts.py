@@ -27,6 +27,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "help": ("寻求帮助", "Ask staff for help"),
     "switch_language": ("English", "中文"),
     "notice_label": ("公告", "Notice"),
+    "nearby": ("附近中心", "Nearby centres"),
+    "nearby_closed": ("暂无窗口开放", "no window open"),
+    "nearby_stale": ("暂无数据", "no data now"),
     # reading, confirming, printing
     "reading": ("正在读卡，请稍候…", "Reading your card, one moment…"),
     "confirming": ("正在取号，请稍候…", "Getting your ticket…"),

@@ -6,8 +6,9 @@ lay it out. Nothing personal is in a View: no name, no ID number, no hash.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from kiosk.availability import (
     Availability,
@@ -21,7 +22,7 @@ from kiosk.availability import (
 from kiosk.events import Phase
 from kiosk.flow import Flow
 from kiosk.texts import Language, long_date, minutes, say
-from protocol.messages import Channel, HallState, ServiceInfo
+from protocol.messages import Channel, HallState, HallSummary, ServiceInfo
 
 _INTAKE_TEXT = {
     Intake.FULL: "full",
@@ -33,6 +34,9 @@ _INTAKE_TEXT = {
 }
 _SIMPLE_TITLES = {Phase.READING: "reading", Phase.CONFIRMING: "confirming",
                   Phase.PRINTING: "printing"}
+NEARBY_CURRENT_FOR = timedelta(minutes=3)  # an older summary is not shown as current
+_CENTRE_SUFFIXES = ("社区事务受理服务中心", "社区事务受理中心",
+                    " Community Affairs Acceptance Centre", " Community Affairs Acceptance Center")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,17 @@ class AppointmentButton:
 
 
 @dataclass(frozen=True, slots=True)
+class NearbyCentre:
+    """A nearby centre on the idle screen: its short name, people waiting and typical wait."""
+
+    hall: str
+    name: str
+    waiting: str  # "" when its figures are not current
+    wait: str  # 约 8 分钟, 无需等候, 暂无窗口开放 or 暂无数据
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
 class View:
     """Everything one screen shows, already in the resident's language."""
 
@@ -77,6 +92,8 @@ class View:
     back: str = ""
     hall_notice: str = ""
     alarm: bool = False  # out of service: the screen turns to its warning colours
+    nearby_title: str = ""
+    nearby: tuple[NearbyCentre, ...] = ()
 
 
 def build_view(flow: Flow, now: datetime) -> View:
@@ -93,8 +110,11 @@ def build_view(flow: Flow, now: datetime) -> View:
 
 def _idle(flow: Flow, view: View, now: datetime) -> View:
     lang = view.language
+    local = local_time(flow.hall, now) if flow.hall is not None else now
+    centres = nearby_centres(flow.nearby, local, lang)
     return replace(view, title=say("swipe", lang), lines=(say("swipe_hint", lang),),
-                 services=_buttons(flow, now, {}))
+                   services=_buttons(flow, now, {}), nearby=centres,
+                   nearby_title=say("nearby", lang) if centres else "")
 
 
 def _simple(flow: Flow, view: View, now: datetime) -> View:
@@ -229,3 +249,51 @@ def _service_name(hall: HallState | None, service: str, lang: Language) -> str:
     if info is None:
         return service
     return info.name if lang is Language.ZH else info.name_en
+
+
+# ---------------------------------------------------------------- nearby centres
+def typical_wait(summary: HallSummary) -> float:
+    """Minutes a resident of the centre's current mix waits: each service's estimated wait
+    weighted by the people waiting for it; 0 when nobody waits."""
+    waiting = sum(s.waiting for s in summary.services)
+    if waiting == 0:
+        return 0.0
+    return sum(s.waiting * s.estimated_wait_min for s in summary.services) / waiting
+
+
+def is_current(summary: HallSummary, now: datetime) -> bool:
+    """Published within NEARBY_CURRENT_FOR of ``now`` (either way: a clock may be off)."""
+    return abs(now - summary.at) <= NEARBY_CURRENT_FOR
+
+
+def nearby_centres(summaries: Mapping[str, HallSummary], now: datetime,
+                   lang: Language) -> tuple[NearbyCentre, ...]:
+    """Today's nearby centres: open ones shortest typical wait first, then closed, then stale.
+
+    ``now`` is on the hall's clock; a summary from an earlier day is not shown at all (a
+    centre since removed from the hall's list, or yesterday's figures before opening)."""
+    today = [s for s in summaries.values() if s.at.astimezone(now.tzinfo).date() == now.date()]
+    centres = [_centre(s, now, lang) for s in today]
+    rank = {s.hall: (0 if s.counters_open else 1, typical_wait(s)) for s in today}
+    return tuple(sorted(centres, key=lambda c: (not c.current, *rank[c.hall], c.name)))
+
+
+def _centre(summary: HallSummary, now: datetime, lang: Language) -> NearbyCentre:
+    name = short_centre_name(summary.name if lang is Language.ZH else summary.name_en)
+    if not is_current(summary, now):
+        return NearbyCentre(summary.hall, name, "", say("nearby_stale", lang), current=False)
+    waiting = say("waiting", lang, n=sum(s.waiting for s in summary.services))
+    if summary.counters_open == 0:
+        wait = say("nearby_closed", lang)
+    else:
+        m = minutes(typical_wait(summary))
+        wait = say("about_min", lang, m=m) if m > 0 else say("no_wait", lang)
+    return NearbyCentre(summary.hall, name, waiting, wait, current=True)
+
+
+def short_centre_name(name: str) -> str:
+    """天平街道社区事务受理服务中心 -> 天平街道: the list is already headed 附近中心."""
+    for suffix in _CENTRE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)].strip()
+    return name

@@ -5,6 +5,7 @@ Layout (``H`` is the hall id, ``D`` a device id):
 - ``lobby/H/cmd/D/COMMAND``   a device's request (MQTT 5 response topic + correlation data)
 - ``lobby/H/reply/D``          replies to device D
 - ``lobby/H/state/KIND[/ID]``  retained snapshots (hall, service/ID, counter/ID, calls, summary)
+- ``lobby/H/state/summary/N``  a nearby centre N's summary, brought in by the city bridge
 - ``lobby/H/event/KIND``       events, not retained (call, alert)
 - ``lobby/H/presence/D``       retained online/offline/stopped, with a last will
 - ``lobby/H/health/D``         retained device health (printer paper, reader)
@@ -59,6 +60,13 @@ class Topic:
     kind: str = ""
     ident: str = ""
 
+    @property
+    def nearby(self) -> str:
+        """The nearby centre whose summary this topic carries; "" for any other topic."""
+        if self.section == "state" and self.kind == StateKind.SUMMARY:
+            return self.ident
+        return ""
+
     def __str__(self) -> str:
         return "/".join(p for p in (ROOT, self.hall, self.section, self.kind, self.ident) if p)
 
@@ -68,7 +76,7 @@ _TOPIC_RE = re.compile(
     rf"(?P<cmd>cmd)/(?P<dev>{_ID})/(?P<command>[a-z_]{{1,40}})"
     rf"|(?P<single>reply|presence|health)/(?P<sdev>{_ID})"
     rf"|(?P<state>state)/(?P<skind>hall|calls|summary)"
-    rf"|(?P<state2>state)/(?P<skind2>service|counter)/(?P<sid>{_ID})"
+    rf"|(?P<state2>state)/(?P<skind2>service|counter|summary)/(?P<sid>{_ID})"
     rf"|(?P<event>event)/(?P<ekind>call|alert)"
     r")$"
 )
@@ -88,6 +96,8 @@ def parse(topic: str) -> Topic:
     if g["state"]:
         return Topic(hall, "state", g["skind"])
     if g["state2"]:
+        if g["skind2"] == StateKind.SUMMARY and g["sid"] == hall:
+            raise TopicError(f"not a lobby topic: {topic!r} (a hall is not its own neighbour)")
         return Topic(hall, "state", g["skind2"], g["sid"])
     return Topic(hall, "event", g["ekind"])
 
@@ -116,6 +126,12 @@ class HallTopics:
             return f"{self.base}/state/{kind}/{check_id(ident, kind.value + ' id')}"
         return f"{self.base}/state/{kind}"
 
+    def nearby(self, neighbour: str) -> str:
+        """Where a nearby centre's summary arrives over the city bridge (never this hall's)."""
+        if check_id(neighbour, "nearby hall id") == self.hall:
+            raise TopicError(f"hall {self.hall!r} cannot be its own nearby centre")
+        return f"{self.base}/state/{StateKind.SUMMARY}/{neighbour}"
+
     def event(self, kind: EventKind) -> str:
         return f"{self.base}/event/{kind}"
 
@@ -137,6 +153,10 @@ class HallTopics:
     @property
     def all_state(self) -> str:
         return f"{self.base}/state/#"
+
+    @property
+    def all_nearby(self) -> str:
+        return f"{self.base}/state/{StateKind.SUMMARY}/+"
 
     @property
     def all_events(self) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from support.hall import start_controller
+from support.hall import start_controller, weekday_morning
 
 from broker_config.process import MosquittoProcess
 from hall.controller import Controller
@@ -231,3 +232,30 @@ async def test_every_kiosk_ticket_gets_an_estimate(fresh_broker: MosquittoProces
     assert green["ahead"] < normal["ahead"] == 12
     for link in (kiosk, manager):
         await link.close()
+
+
+async def test_the_summary_goes_upstream_every_minute_when_nothing_changes(
+        fresh_broker: MosquittoProcess, tmp_path: Path) -> None:
+    """Neighbouring halls' kiosks judge a summary current by its ``at``: a quiet hall,
+    where no figure changes, still sends one a minute."""
+    clock = weekday_morning()
+    start = clock.now()
+    controller = await start_controller(fresh_broker, tmp_path, clock=clock)
+    sent: list[m.HallSummary] = []
+    fresh = asyncio.Event()
+
+    def listen(topic: str, message: m.Message | None) -> None:
+        if topic.endswith("/state/summary") and isinstance(message, m.HallSummary):
+            sent.append(message)
+            if message.at >= start + timedelta(seconds=60):
+                fresh.set()
+
+    controller.listeners.append(listen)
+    try:
+        for seconds in (30, 31):
+            clock.advance(seconds)
+            await controller.tick(clock.now())
+        await asyncio.wait_for(fresh.wait(), timeout=10)
+        assert sent[-1].at == start + timedelta(seconds=61)
+    finally:
+        await controller.stop()

@@ -106,6 +106,20 @@ def test_each_screen_draws_its_title_in_real_glyphs(
     assert recognised(view.hall_name, text) >= 0.6
 
 
+@pytest.mark.parametrize("name", ["idle", "idle-en"])
+def test_the_idle_screen_shows_the_nearby_centres_and_their_waits(
+        name: str, screens: dict[str, tuple[View, str]]) -> None:
+    view, text = screens[name]
+    assert len(view.nearby) == 3 and recognised(view.nearby_title, text) >= 0.75
+    squeezed = "".join(text.split())
+    for centre in view.nearby:
+        assert recognised(centre.name, text) >= 0.75, f"{centre.name!r} not in OCR: {text!r}"
+        if view.language is Language.ZH:
+            assert "".join(centre.wait.split()) in squeezed, f"{centre.wait!r}: {text!r}"
+        else:
+            assert recognised(centre.wait, text) == 1.0, f"{centre.wait!r}: {text!r}"
+
+
 def test_the_ocr_check_fails_on_roboto_boxes(tmp_path: Path) -> None:
     roboto = Path(kivy.__file__).parent / "data" / "fonts" / "Roboto-Regular.ttf"
     words = "请刷身份证取号"
