@@ -34,6 +34,7 @@ from hall.web.accounts import Account, WebRole, hash_password, save_accounts
 from hall.web.app import default_managers_path, start_web
 from protocol import messages as m
 from protocol.link import Link
+from protocol.topics import StateKind
 
 log = logging.getLogger("demo")
 
@@ -80,8 +81,10 @@ async def run_hall(args: argparse.Namespace, workdir: Path) -> Tally:
         kiosks = [SimulatedKiosk(await link(f"kiosk-{n}", m.Role.KIOSK, (topics.all_state,)),
                                  clock, secret, rng, tally) for n in (1, 2)]
         for counter in hall.counters:
-            caller = await link(f"caller-{counter.id}", m.Role.CALLER)
-            tasks.append(asyncio.create_task(SimulatedCounter(caller, clock, rng, tally).run()))
+            caller = await link(f"caller-{counter.id}", m.Role.CALLER, (
+                topics.state(StateKind.COUNTER, counter.id), topics.all_services))
+            tasks.append(asyncio.create_task(
+                SimulatedCounter(caller, counter.id, clock, rng, tally).run()))
         tasks.append(asyncio.create_task(nearby.run()))
         print(f"Hall {hall.hall.name} ({hall.hall.name_en}) running at {args.speed:g}x; "
               f"manager's tablet: {web}; Ctrl-C stops.", flush=True)

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 SERVICE_MIX = {"A": (0.24, 9), "B": (0.18, 7), "C": (0.10, 12), "D": (0.08, 10),
                "E": (0.16, 8), "F": (0.14, 5), "G": (0.10, 11)}
 NO_SHOW = 0.04
+IDLE_RECHECK_S = 300.0  # an idle clerk presses next again at least this often (hall time)
 GREEN_AGE_SHARE = 0.08
 
 
@@ -96,19 +97,30 @@ class SimulatedKiosk:
 
 @dataclass
 class SimulatedCounter:
-    """A clerk pressing next, serving for a lognormal time, sometimes calling a no-show."""
+    """A clerk pressing next, serving for a lognormal time, sometimes calling a no-show.
+
+    An idle clerk watches the counter's screen (the retained service states) and presses
+    next again when someone waits for one of the counter's services, or after IDLE_RECHECK_S
+    of hall time: pressing every few seconds would flood the controller's journal with
+    refusals at the demo's speed."""
 
     link: Link
+    counter_id: str
     clock: AcceleratedClock
     rng: random.Random
     tally: Tally
+    _news: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.link.on_message(lambda _inbound: self._news.set())
 
     async def run(self) -> None:
         while True:
+            self._news.clear()
             reply = await until_answered(self.link, "call_next", m.CallNext(id=new_command_id()))
             called = (reply.result or {}).get("called") if reply.ok else None
             if not called:
-                await self._wait_virtual(30)
+                await self._wait_for_someone()
                 continue
             if self.rng.random() < NO_SHOW:
                 await self._wait_virtual(60)  # two recalls, then skip
@@ -118,6 +130,28 @@ class SimulatedCounter:
             await self._wait_virtual(self._service_seconds(called["service"]))
             await until_answered(self.link, "done", m.Done(id=new_command_id()))
             self.tally.served += 1
+
+    async def _wait_for_someone(self) -> None:
+        """Until the screen has changed since the last press and shows someone waiting."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + IDLE_RECHECK_S / self.clock.factor
+        while True:
+            try:
+                await asyncio.wait_for(self._news.wait(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                return
+            self._news.clear()
+            if self._someone_waiting():
+                return
+
+    def _someone_waiting(self) -> bool:
+        topics = self.link.topics
+        mine = self.link.state.get(topics.state(StateKind.COUNTER, self.counter_id))
+        if not isinstance(mine, m.CounterState):
+            return True  # not known yet: ask the controller
+        return any(isinstance(state, m.ServiceState) and state.waiting > 0
+                   and ("*" in mine.services or state.service in mine.services)
+                   for state in list(self.link.state.values()))
 
     def _service_seconds(self, service: str) -> float:
         mean = SERVICE_MIX[service][1] * 60

@@ -155,6 +155,10 @@ class HallTopics:
         return f"{self.base}/state/#"
 
     @property
+    def all_services(self) -> str:
+        return f"{self.base}/state/{StateKind.SERVICE}/+"
+
+    @property
     def all_nearby(self) -> str:
         return f"{self.base}/state/{StateKind.SUMMARY}/+"
 
