@@ -87,26 +87,93 @@ def login_answer(port: int, user: str, password: str, deadline: float) -> Reason
     return answers[0] if answers else None
 
 
-def stop_child(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
-    """SIGTERM a running broker and wait; SIGKILL it if it ignores that for ``timeout`` s."""
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        log.warning("mosquitto %s ignored SIGTERM for %s s; killing it", process.pid, timeout)
-        kill_child(process)
+class ChildBroker:
+    """Mosquitto as a child process on a generated config: started until a login succeeds,
+    stopped, killed, and its log's tail for error messages. Subclasses say which login."""
+
+    name = "mosquitto"
+
+    def __init__(self, executable: str, log_path: Path) -> None:
+        self.executable = executable
+        self.log_path = log_path
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """SIGTERM (Mosquitto then saves its persistence file) and wait; SIGKILL if it hangs."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("%s %s ignored SIGTERM for %s s; killing it", self.name, process.pid,
+                        timeout)
+            process.kill()
+            process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL, as a power cut would: nothing is saved since the last autosave."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of the broker's log, for error messages and failing tests."""
+        try:
+            with self.log_path.open(encoding="utf-8", errors="replace") as text:
+                return "".join(deque(text, maxlen=lines))
+        except FileNotFoundError:
+            return "(no log yet)"
+
+    def _login(self) -> tuple[int, str, str]:
+        """The port, user and password whose login shows the broker is ready."""
+        raise NotImplementedError
+
+    def _launch(self, conf: Path, timeout: float) -> None:
+        """Start ``mosquitto -c conf`` and return once the readiness login succeeds."""
+        with self.log_path.open("ab") as log_file:
+            self._process = subprocess.Popen(
+                [self.executable, "-c", str(conf)],
+                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT)
+        process = self._process
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                self._process = None
+                raise BrokerStartError(f"{self.name} exited with status "
+                                       f"{process.returncode}:\n{self.log_tail()}")
+            if self._accepts_login(deadline):
+                return
+            if time.monotonic() >= deadline:
+                self.kill()
+                raise BrokerStartError(f"{self.name} did not accept a login on port "
+                                       f"{self._login()[0]} within {timeout} s:\n"
+                                       f"{self.log_tail()}")
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(_POLL_S)  # a poll interval that also notices an early exit
+
+    def _accepts_login(self, deadline: float) -> bool:
+        """One MQTT 5 login: True on success, False if nothing listens yet."""
+        port, user, password = self._login()
+        answer = login_answer(port, user, password, deadline)
+        if answer is not None and answer.is_failure:
+            self.kill()
+            raise BrokerStartError(f"{self.name} refused {user}'s login ({answer}):\n"
+                                   f"{self.log_tail()}")
+        return answer is not None
 
 
-def kill_child(process: subprocess.Popen[bytes] | None) -> None:
-    """SIGKILL a running broker and reap it."""
-    if process is not None and process.poll() is None:
-        process.kill()
-        process.wait()
-
-
-class MosquittoProcess:
+class MosquittoProcess(ChildBroker):
     """One hall's broker as a child process: start, stop, kill and restart on the same ports."""
 
     def __init__(self, config: HallConfig, directory: str | Path, *,
@@ -114,8 +181,8 @@ class MosquittoProcess:
                  lan_bind: str = LOOPBACK, tls_cert: Path | None = None,
                  tls_key: Path | None = None, tls_ca: Path | None = None,
                  run_as: str | None = None, executable: str = "mosquitto") -> None:
-        self.executable = find_mosquitto(executable)
         self.directory = Path(directory)
+        super().__init__(find_mosquitto(executable), self.directory / LOG_NAME)
         self.local_port = local_port or free_port()
         self.lan_port = lan_port or free_port()
         while self.lan_port == self.local_port:
@@ -128,16 +195,6 @@ class MosquittoProcess:
         self.files: BrokerFiles = generate(config, self.directory, options)
         self.credentials: dict[str, str] = {
             name: cred.password for name, cred in self.files.credentials.items()}
-        self.log_path = self.directory / LOG_NAME
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
 
     def start(self, timeout: float = 10.0) -> None:
         """Start mosquitto and return once it accepts the controller's login."""
@@ -145,23 +202,9 @@ class MosquittoProcess:
             return
         _check_port_free(LOOPBACK, self.local_port)
         _check_port_free(self.lan_bind, self.lan_port)
-        with self.log_path.open("ab") as log_file:
-            self._process = subprocess.Popen(
-                [self.executable, "-c", str(self.files.conf)],
-                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT)
-        self._wait_ready(time.monotonic() + timeout, timeout)
+        self._launch(self.files.conf, timeout)
         log.info("mosquitto %s up: local port %s, LAN port %s, log %s",
-                 self._process.pid, self.local_port, self.lan_port, self.log_path)
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """SIGTERM (Mosquitto then saves its persistence file) and wait; SIGKILL if it hangs."""
-        process, self._process = self._process, None
-        stop_child(process, timeout)
-
-    def kill(self) -> None:
-        """SIGKILL, as a power cut would: nothing is saved since the last autosave."""
-        process, self._process = self._process, None
-        kill_child(process)
+                 self.pid, self.local_port, self.lan_port, self.log_path)
 
     def restart(self, timeout: float = 10.0) -> None:
         """Stop (if running) and start again on the same ports with the same accounts."""
@@ -177,14 +220,6 @@ class MosquittoProcess:
         return BrokerSettings(host=LOOPBACK, port=port, username=user,
                               password=self.credentials[user], tls_ca=tls_ca)
 
-    def log_tail(self, lines: int = 40) -> str:
-        """The last lines of the broker's log, for error messages and failing tests."""
-        try:
-            with self.log_path.open(encoding="utf-8", errors="replace") as text:
-                return "".join(deque(text, maxlen=lines))
-        except FileNotFoundError:
-            return "(no log yet)"
-
     def __enter__(self) -> MosquittoProcess:
         self.start()
         return self
@@ -193,30 +228,5 @@ class MosquittoProcess:
                  tb: TracebackType | None) -> None:
         self.stop()
 
-    def _wait_ready(self, deadline: float, timeout: float) -> None:
-        """Retry a login until it succeeds, the process exits, or the deadline passes."""
-        process = self._process
-        assert process is not None
-        while True:
-            if process.poll() is not None:
-                self._process = None
-                raise BrokerStartError(
-                    f"mosquitto exited with status {process.returncode}:\n{self.log_tail()}")
-            if self._accepts_login(deadline):
-                return
-            if time.monotonic() >= deadline:
-                self.kill()
-                raise BrokerStartError(f"mosquitto did not accept a login on port "
-                                       f"{self.local_port} within {timeout} s:\n{self.log_tail()}")
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(_POLL_S)  # a poll interval that also notices an early exit
-
-    def _accepts_login(self, deadline: float) -> bool:
-        """One MQTT 5 login as the controller: True on success, False if not listening yet."""
-        answer = login_answer(self.local_port, CONTROLLER_ID, self.credentials[CONTROLLER_ID],
-                              deadline)
-        if answer is not None and answer.is_failure:
-            self.kill()
-            raise BrokerStartError(f"mosquitto refused the controller's login ({answer}):\n"
-                                   f"{self.log_tail()}")
-        return answer is not None
+    def _login(self) -> tuple[int, str, str]:
+        return self.local_port, CONTROLLER_ID, self.credentials[CONTROLLER_ID]
