@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 
 from caller.session import ClerkAction, Lights
 from caller.station import Station
 from hardware.gpio import Action, CounterDevices
 from hardware.idcard.errors import CardReadError, IdCardError
-from hardware.idcard.lines import MAX_LINE, LineReader
+from hardware.idcard.lines import LineReader
 
 log = logging.getLogger(__name__)
 
@@ -74,16 +73,9 @@ class StaffCardReader(LineReader):
 
     def read_line(self, timeout: float) -> str | None:
         """The next card number within ``timeout`` seconds, or None; CardReadError if garbled."""
-        deadline = time.monotonic() + timeout
-        while (line := self._take_line()) is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            self._pending += self._read_chunk(remaining)
-            if len(self._pending) > MAX_LINE and b"\n" not in self._pending \
-                    and b"\r" not in self._pending:
-                self._pending = b""
-                raise CardReadError(f"unreadable staff card: no line end within {MAX_LINE} bytes")
+        line = self._next_line(timeout, "staff card")
+        if line is None:
+            return None
         text = line.decode("ascii", "replace").strip()
         if not CARD_RE.match(text):
             raise CardReadError("unreadable staff card: expected 4-32 letters or digits")

@@ -50,6 +50,12 @@ class _LineCardReader(CardReader):
 
     def read_card(self, timeout: float) -> CardData | None:
         """The next number line within `timeout` seconds, or None."""
+        line = self._next_line(timeout, "ID line")
+        return None if line is None else card_from_line(line)
+
+    def _next_line(self, timeout: float, what: str) -> bytes | None:
+        """The next non-blank line within `timeout` seconds, or None; CardReadError (naming
+        `what`) when MAX_LINE bytes come without a line end."""
         deadline = time.monotonic() + timeout
         while (line := self._take_line()) is None:
             remaining = deadline - time.monotonic()
@@ -58,8 +64,8 @@ class _LineCardReader(CardReader):
             self._pending += self._read_chunk(remaining)
             if len(self._pending) > MAX_LINE and not _LINE_END.search(self._pending):
                 self._pending = b""
-                raise CardReadError(f"unreadable ID line: no line end within {MAX_LINE} bytes")
-        return card_from_line(line)
+                raise CardReadError(f"unreadable {what}: no line end within {MAX_LINE} bytes")
+        return line
 
     def _take_line(self) -> bytes | None:
         """Remove and return the first non-blank complete line, if there is one."""
