@@ -11,17 +11,10 @@ from pathlib import Path
 import pytest
 
 from display.voice.audio import Audio, read_wav, write_wav
-from display.voice.default_pack import ensure_default_pack
 from display.voice.pack import ALL_KEYS, PackManifest, is_complete, load_pack, write_manifest
 from display.voice.phrase import render_announcement
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def default_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default pack, built once per test session (other voice test files share it)."""
-    return ensure_default_pack(tmp_path_factory.getbasetemp() / "voice-default")
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

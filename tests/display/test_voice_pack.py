@@ -28,17 +28,6 @@ from display.voice.phrase import PAUSES, announcement_plan, render_announcement
 PHRASE_CLIPS = {"hao_chuangkou_banli", "en_please_go_to_window"}
 
 
-@pytest.fixture(scope="session")
-def default_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default pack, built once per test session (other voice test files share it)."""
-    return ensure_default_pack(tmp_path_factory.getbasetemp() / "voice-default")
-
-
-@pytest.fixture
-def pack(default_dir: Path) -> VoicePack:
-    return load_pack(default_dir)
-
-
 def hall_pack(directory: Path, clips: dict[str, Audio], rate: int = 22050) -> Path:
     """A hall's drop-in pack: the given recordings and a pack.toml listing them."""
     directory.mkdir()

@@ -7,14 +7,12 @@ import itertools
 import logging
 import threading
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from display.voice.announcer import AnnouncementQueue
-from display.voice.default_pack import ensure_default_pack
 from display.voice.errors import SpeakerChoiceError, SpeakerError, UnspeakableError
-from display.voice.pack import VoicePack, load_pack
+from display.voice.pack import VoicePack
 from display.voice.phrase import render_announcement
 from display.voice.speaker import (
     CommandSpeaker,
@@ -25,17 +23,6 @@ from display.voice.speaker import (
 )
 
 TIMEOUT = 10.0
-
-
-@pytest.fixture(scope="session")
-def default_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default pack, built once per test session (other voice test files share it)."""
-    return ensure_default_pack(tmp_path_factory.getbasetemp() / "voice-default")
-
-
-@pytest.fixture
-def pack(default_dir: Path) -> VoicePack:
-    return load_pack(default_dir)
 
 
 @pytest.fixture
