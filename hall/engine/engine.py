@@ -68,7 +68,6 @@ class HallEngine:
         self._balance: tuple[tuple[int, int], Balance] | None = None
         self._open_kinds: tuple[int, tuple[frozenset[str] | None, ...]] = (-1, ())
         self._services = tuple(self.queues)
-        self.services_finished = 0
         self.projection_memo: object = None  # projection.py's, kept while nothing it uses changes
         hours = config.hours.for_day(day)
         self.open_at = self._at(hours[0]) if hours else None

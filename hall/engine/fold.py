@@ -103,7 +103,6 @@ def _done(e: HallEngine, at: float, ticket: str) -> None:
     queue = e.queues[t.service]
     queue.recent_minutes.append((at - begun) / 60)
     queue.finished += 1
-    e.services_finished += 1
     _close(e, t, TicketStatus.DONE, at)
 
 

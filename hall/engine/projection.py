@@ -105,9 +105,8 @@ class _Memo:
     index: dict[str, int]
     desks: list[Desk]  # the open counters
     plan: _Plan
-    finished: int = -1  # the engine's services finished when ``expected`` was worked out
-    expected: list[float] = field(default_factory=list)
-    counted: list[int] = field(default_factory=list)  # each queue's finished then
+    expected: list[float]  # per service, worked out when ``counted`` services had finished
+    counted: list[int]
 
 
 def _memo(engine: HallEngine) -> _Memo:
@@ -119,18 +118,13 @@ def _memo(engine: HallEngine) -> _Memo:
         desks = [d for d in engine.desks.values() if d.status is _OPEN]
         memo = _Memo((engine.layout_changes, balance),
                      {s: i for i, s in enumerate(services)}, desks,
-                     _Plan.of(balance, services, desks))
+                     _Plan.of(balance, services, desks),
+                     [0.0] * len(services), [-1] * len(services))
         engine.projection_memo = memo
-    if memo.finished != engine.services_finished:
-        memo.finished = engine.services_finished
-        if not memo.expected:
-            memo.expected = [0.0] * len(engine.queues)
-            memo.counted = [-1] * len(engine.queues)
-        for n, (service, queue) in enumerate(engine.queues.items()):
-            if memo.counted[n] != queue.finished:
-                memo.counted[n] = queue.finished
-                memo.expected[n] = expected_seconds(queue,
-                                                    engine.services[service].mean_minutes)
+    for n, (service, queue) in enumerate(engine.queues.items()):
+        if memo.counted[n] != queue.finished:
+            memo.counted[n] = queue.finished
+            memo.expected[n] = expected_seconds(queue, engine.services[service].mean_minutes)
     return memo
 
 
