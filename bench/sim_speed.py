@@ -7,15 +7,19 @@
   tickets per CPU second;
 * projection: ``project()`` for 2,000 waiting tickets at 50 counters (the controller's worst
   case), best of several runs, in milliseconds;
-* what-if: ``what_if(+1, +2, -1)`` at 10:00 of a community-weekday day, in CPU seconds.
+* what-if: ``what_if(+1, +2, -1)`` at 10:00 of a community-weekday day, in CPU seconds;
+* the simulator with estimates again with the projection's Python source
+  (LOBBY_PURE_PYTHON=1, in a child process), against the compiled one (setup.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +31,7 @@ from typing import Any
 from bench.scenario import Scenario, load_scenario
 from bench.sim_day import DAY, SECRET, Calls, Day, booked, hall_config, run_day
 from hall.config import HallConfig
+from hall.engine import PURE_PYTHON_ENV, projection
 from hall.engine.engine import HallEngine
 from hall.engine.policy import make_policy
 from hall.engine.projection import project
@@ -110,15 +115,38 @@ class _Until(Rehearsal):
             super()._at(t, kind, counter)
 
 
+def with_estimates(weekday: Scenario) -> dict[str, int]:
+    return {f"community-weekday/{p}/estimates": round(tickets_per_cpu_second(weekday, p, True))
+            for p in ("fifo", "default")}
+
+
+def python_source_figures(scenarios: Path) -> dict[str, int]:
+    """``with_estimates`` in a child process that imports the projection's Python source."""
+    child = subprocess.run(
+        [sys.executable, "-m", "bench.sim_speed", "--scenarios", str(scenarios),
+         "--estimates-only", "--json"], env={**os.environ, PURE_PYTHON_ENV: "1"},
+        capture_output=True, text=True, check=True)
+    report: dict[str, Any] = json.loads(child.stdout.splitlines()[-1])
+    if report["projection"] != "python":
+        raise RuntimeError(f"the child used the {report['projection']} projection")
+    figures: dict[str, int] = report["simulator_tickets_per_cpu_s"]
+    return figures
+
+
+def build() -> str:
+    """Which projection this process runs: compiled at install, or its Python source."""
+    return "compiled" if (projection.__file__ or "").endswith(".so") else "python"
+
+
 def measure(scenarios: Path) -> dict[str, Any]:
     weekday = load_scenario(scenarios / "community-weekday.toml")
     erlang = load_scenario(scenarios / "erlang-c-validation.toml")
     erlang = erlang.model_copy(update={"hours": erlang.hours.model_copy(
         update={"horizon_hours": 500})})
-    report: dict[str, Any] = {"simulator_tickets_per_cpu_s": {
-        f"community-weekday/{p}/{'estimates' if e else 'no-estimates'}":
-            round(tickets_per_cpu_second(weekday, p, e))
-        for p in ("fifo", "default") for e in (True, False)}}
+    report: dict[str, Any] = {"projection": build(), "simulator_tickets_per_cpu_s": {
+        **with_estimates(weekday),
+        **{f"community-weekday/{p}/no-estimates": round(tickets_per_cpu_second(weekday, p, False))
+           for p in ("fifo", "default")}}}
     report["simulator_tickets_per_cpu_s"]["erlang-c-validation-500h/fifo/estimates"] = round(
         tickets_per_cpu_second(erlang, "fifo", True, seeds=1))
     for policy in ("fifo", "default"):
@@ -127,6 +155,12 @@ def measure(scenarios: Path) -> dict[str, Any]:
     seconds, residents = what_if_seconds(weekday)
     report["what_if_cpu_s"] = round(seconds, 3)
     report["what_if_residents_per_rehearsal"] = residents
+    if build() == "compiled":
+        python = python_source_figures(scenarios)
+        report["python_source_tickets_per_cpu_s"] = python
+        report["compiled_over_python_source"] = {
+            key: round(report["simulator_tickets_per_cpu_s"][key] / rate, 2)
+            for key, rate in python.items()}
     return report
 
 
@@ -135,8 +169,14 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenarios", type=Path, default=SCENARIOS, help="scenario folder")
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser.add_argument("--estimates-only", action="store_true",
+                        help="only the simulator with estimates (the comparison's child)")
     args = parser.parse_args(argv)
-    report = measure(args.scenarios)
+    if args.estimates_only:
+        weekday = load_scenario(args.scenarios / "community-weekday.toml")
+        report = {"projection": build(), "simulator_tickets_per_cpu_s": with_estimates(weekday)}
+    else:
+        report = measure(args.scenarios)
     if not args.json:
         for key, value in report.items():
             print(f"{key}: {value}")

@@ -13,8 +13,8 @@ operations (about 3 ms for 2,000 waiting tickets at 50 counters; ``python -m ben
 
 from __future__ import annotations
 
-import copy
 import heapq
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from operator import le
@@ -90,7 +90,7 @@ def project(engine: HallEngine, now: float, focus: str | Ticket | None = None) -
     if any([q.size for q in queues.values()]) or any(
             reserved[d.counter_id] for d in desks):
         target = None if focus is None else memo.index[focus] if isinstance(focus, str) else -1
-        run = _Run(engine, policy, plan, desks, now, expected, free, target)
+        run = _start(engine, policy, plan, desks, now, expected, free, target)
         run.play(result, focus if isinstance(focus, Ticket) else None)
     else:
         _empty_hall(plan, desks, free, result)
@@ -198,6 +198,55 @@ class _Plan:
         return plan
 
 
+class _Fixed:
+    """What a projection and its trials share: the moment, the counters and the constants."""
+
+    __slots__ = ("desks", "duration", "guard_reach", "guard_wait_s", "index", "keep", "kind_of",
+                 "kinds_with", "low_mark", "now", "phantom_key", "services", "sorted")
+
+    def __init__(self, policy: Policy, plan: _Plan, desks: list[Desk], now: float,
+                 expected: list[float], in_order: list[bool]) -> None:
+        self.now, self.desks, self.services = now, desks, plan.services
+        self.guard_wait_s, self.index = plan.guard_wait_s, plan.index
+        self.kinds_with = plan.kinds_with
+        self.sorted = in_order
+        self.duration = expected
+        self.kind_of = [plan.kinds[d.services] for d in desks]
+        self.keep = plan.keep
+        self.low_mark = max(plan.keep, 0)
+        self.phantom_key = now - policy.head_start[Channel.NORMAL]
+        # a ticket whose shifted key is this far behind is too old for any guard
+        self.guard_reach = self.guard_wait_s + max(policy.head_start.values())
+
+
+def _start(engine: HallEngine, policy: Policy, plan: _Plan, desks: list[Desk], now: float,
+           expected: list[float], free: list[float], focus: int | None) -> _Run:
+    """A run from the hall as it is: each kind's heap holds its services' first tickets.
+    ``focus``: follow only that service's phantom (-1: none); None: every service's."""
+    ordered = [_order(q, policy) if q.size else _NO_ORDER for q in engine.queues.values()]
+    items = [items for items, _ in ordered]
+    left = [len(tickets) for tickets in items]
+    lanes = engine.reserved_lanes
+    reserved = [
+        list(reversed(lanes[d.counter_id].values())) if lanes[d.counter_id] else _NO_TICKETS
+        for d in desks] if any(lanes.values()) else [_NO_TICKETS] * len(desks)
+    heaps = []
+    for k in plan.kinds.values():
+        shift = k.shift
+        heap = [(items[i][0][0] + shift[i], items[i][0][1], i, 0) for i in k.served if left[i]]
+        heapq.heapify(heap)
+        heaps.append(heap)
+    desk_heap = [(t, n) for n, t in enumerate(free)]
+    heapq.heapify(desk_heap)
+    fixed = _Fixed(policy, plan, desks, now, expected, [in_order for _, in_order in ordered])
+    run = _Run(fixed, items, [0] * len(items), left, reserved, heaps, desk_heap)
+    if focus is None:
+        run.follow(range(len(items)), to_the_end=True)
+    elif focus >= 0:
+        run.follow([focus])
+    return run
+
+
 class _Run:
     """One projection: per service its waiting tickets in the order the policy takes them.
 
@@ -209,59 +258,38 @@ class _Run:
     would flip a guard's decision, a trial with the phantom is played from that step.
     """
 
-    def __init__(self, engine: HallEngine, policy: Policy, plan: _Plan, desks: list[Desk],
-                 now: float, expected: list[float], free: list[float],
-                 focus: int | None = None) -> None:
-        """``focus``: follow only that service's phantom (-1: none) and stop once it is
-        placed; None: every service's."""
-        self.now, self.desks, self.services = now, desks, plan.services
-        self.guard_wait_s, self.index = plan.guard_wait_s, plan.index
-        self.kinds_with = plan.kinds_with
-        ordered = [_order(q, policy) if q.size else _NO_ORDER for q in engine.queues.values()]
-        self.items = items = [items for items, _ in ordered]
-        self.sorted = [in_order for _, in_order in ordered]
-        self.ptr = [0] * len(ordered)
-        self.left = left = [len(items) for items in self.items]
-        self.duration = expected
-        lanes = engine.reserved_lanes
-        self.reserved: list[list[Ticket]] = [
-            list(reversed(lanes[d.counter_id].values())) if lanes[d.counter_id] else _NO_TICKETS
-            for d in desks] if any(lanes.values()) else [_NO_TICKETS] * len(desks)
-        self.kind_of = [plan.kinds[d.services] for d in desks]
-        kinds = plan.kinds.values()
-        self.heaps: list[list[tuple[float, int, int, int]]] = []
-        heaps = self.heaps
-        for k in kinds:
-            shift = k.shift
-            heap = [(items[i][0][0] + shift[i], items[i][0][1], i, 0) for i in k.served if left[i]]
-            heapq.heapify(heap)
-            heaps.append(heap)
-        self.keep = keep = plan.keep
-        self.low_mark = max(keep, 0)
+    def __init__(self, fixed: _Fixed, items: list[list[tuple[float, int, Ticket]]],
+                 ptr: list[int], left: list[int], reserved: list[list[Ticket]],
+                 heaps: list[list[tuple[float, int, int, int]]],
+                 desk_heap: list[tuple[float, int]]) -> None:
+        """A run following no phantom (``follow`` adds them): a trial's, or a start."""
+        self.fixed, self.items, self.ptr, self.left = fixed, items, ptr, left
+        self.reserved, self.heaps, self.desk_heap = reserved, heaps, desk_heap
         # phantoms whose call time is still unknown; ready: those a kind may call now
-        if focus is None:
-            self.todo = todo = [bool(k) for k in plan.kinds_with]
-            self.to_place = -1
-            self.ready = [{i for i in k.served if not left[i]} for k in kinds]
-            self.low = {i for i, n in enumerate(left) if todo[i] and n <= keep}
-        else:
-            self.todo = [False] * len(left)
-            self.to_place = 0
-            self.ready = [set() for _ in kinds]
-            self.low = set()
-            if focus >= 0 and plan.kinds_with[focus]:
-                self.todo[focus], self.to_place = True, 1
-                self.low = {focus} if left[focus] <= keep else set()
-                if not left[focus]:
-                    for kind in plan.kinds_with[focus]:
-                        self.ready[kind.no].add(focus)
-        self.placed, self.finished = 0, self.to_place == 0
+        self.todo = [False] * len(left)
+        self.ready: list[set[int]] = [set() for _ in heaps]
+        self.low: set[int] = set()
+        self.to_place, self.placed, self.finished = 0, 0, True
         self.flips: frozenset[int] | set[int] = _NONE
-        self.phantom_key = now - policy.head_start[Channel.NORMAL]
-        # a ticket whose shifted key is this far behind is too old for any guard
-        self.guard_reach = self.guard_wait_s + max(policy.head_start.values())
-        self.desk_heap = [(t, n) for n, t in enumerate(free)]
-        heapq.heapify(self.desk_heap)
+
+    def follow(self, services: Iterable[int], to_the_end: bool = False) -> None:
+        """Find when the phantoms of these services would be called; ``to_the_end``: and
+        every waiting ticket's start (else stop once the phantoms are placed)."""
+        left, keep = self.left, self.fixed.keep
+        for i in services:
+            kinds = self.fixed.kinds_with[i]
+            if not kinds:
+                continue  # no open counter serves it
+            self.todo[i] = True
+            self.to_place += 1
+            if left[i] <= keep:
+                self.low.add(i)
+            if not left[i]:
+                for kind in kinds:
+                    self.ready[kind.no].add(i)
+        if to_the_end:
+            self.to_place = -1
+        self.finished = self.to_place == 0
 
     def _entry(self, kind: _Kind, i: int) -> tuple[float, int, int, int]:
         p = self.ptr[i]
@@ -271,9 +299,10 @@ class _Run:
     def play(self, result: Projection, stop: Ticket | None) -> float | None:
         """Every open counter takes tickets in turn, earliest free first. With ``stop``,
         return when that ticket is called; without, once no phantom is left to place."""
-        heap, reserved, kind_of, items = self.desk_heap, self.reserved, self.kind_of, self.items
-        ptr, left, duration, ready = self.ptr, self.left, self.duration, self.ready
-        heaps, in_order, todo, low_mark = self.heaps, self.sorted, self.todo, self.low_mark
+        fixed = self.fixed
+        heap, reserved, kind_of, items = self.desk_heap, self.reserved, fixed.kind_of, self.items
+        ptr, left, duration, ready = self.ptr, self.left, fixed.duration, self.ready
+        heaps, in_order, todo, low_mark = self.heaps, fixed.sorted, self.todo, fixed.low_mark
         starts, heapreplace = result.starts, heapq.heapreplace
         while heap and not (self.finished and stop is None):
             free, n = heap[0]
@@ -309,11 +338,12 @@ class _Run:
         """A ticket transferred to this very counter goes first."""
         ticket = self.reserved[n].pop()
         starts[ticket.ticket_id] = free
-        heapq.heapreplace(self.desk_heap, (free + self.duration[self.index[ticket.service]], n))
+        fixed = self.fixed
+        heapq.heapreplace(self.desk_heap, (free + fixed.duration[fixed.index[ticket.service]], n))
 
     def _idle(self, n: int, kind: _Kind, free: float, result: Projection) -> None:
         """Counter n finds nobody left: it is free from ``free``, and so are phantoms."""
-        result.free_at[self.desks[n].counter_id] = free
+        result.free_at[self.fixed.desks[n].counter_id] = free
         for i in list(self.ready[kind.no]):
             self._place(i, free, result.phantom)
         heapq.heappop(self.desk_heap)
@@ -333,10 +363,10 @@ class _Run:
                 else:
                     heapq.heappop(heap)
                 continue
-            if key > free - self.guard_reach and i in kind.guards:
+            if key > free - self.fixed.guard_reach and i in kind.guards:
                 queued_at = items[i][p][2].queued_at
-                if free - queued_at < self.guard_wait_s and self._guarded(kind, i, queued_at,
-                                                                          free):
+                if free - queued_at < self.fixed.guard_wait_s and self._guarded(
+                        kind, i, queued_at, free):
                     return self._unguarded(kind, free, seen)
             if seen is not None:
                 seen.append((key, seq, i, p, False, _NONE))
@@ -349,7 +379,7 @@ class _Run:
         Leaves in ``self.flips`` the phantoms whose presence would release it."""
         guards = kind.guards.get(i)
         self.flips = _NONE
-        if not guards or free - queued_at >= self.guard_wait_s:
+        if not guards or free - queued_at >= self.fixed.guard_wait_s:
             return False
         left, held, flips = self.left, False, None
         for services, keep in guards:
@@ -401,21 +431,21 @@ class _Run:
                 heapq.heappush(heap, self._entry(kind, i))
         elif on_top:
             heapq.heappop(heap)
-        if not self.sorted[i]:
+        if not self.fixed.sorted[i]:
             self._refresh(kind, i)
 
     def _running_low(self, i: int) -> None:
         """Service i is down to the guards' limit, its phantom may now flip decisions; or
         used up, and its phantom may be called."""
-        if self.left[i] <= self.keep:
+        if self.left[i] <= self.fixed.keep:
             self.low.add(i)
         if not self.left[i]:
-            for other in self.kinds_with[i]:
+            for other in self.fixed.kinds_with[i]:
                 self.ready[other.no].add(i)
 
     def _refresh(self, taker: _Kind, i: int) -> None:
         """Bring service i's entry up to date in every other kind (unsorted services only)."""
-        for kind in self.kinds_with[i]:
+        for kind in self.fixed.kinds_with[i]:
             if kind is not taker:
                 heap = [e for e in self.heaps[kind.no] if e[2] != i]
                 if self.left[i]:
@@ -447,8 +477,8 @@ class _Run:
                            i: int) -> tuple[int, int] | None:
         """This step's pick had a walk-in ticket of service i been waiting (None: that one)."""
         present = i in self.ready[kind.no]
-        key = self.phantom_key + kind.shift[i]
-        held = present and self._guarded(kind, i, self.now, free, i)
+        key = self.fixed.phantom_key + kind.shift[i]
+        held = present and self._guarded(kind, i, self.fixed.now, free, i)
         for entry in seen:
             if present and not held and key < entry[0]:
                 return None
@@ -464,8 +494,8 @@ class _Run:
         self.finished = self.placed == self.to_place
         self.low.discard(i)
         if free is not None:
-            phantom[self.services[i]] = free
-        for kind in self.kinds_with[i]:
+            phantom[self.fixed.services[i]] = free
+        for kind in self.fixed.kinds_with[i]:
             self.ready[kind.no].discard(i)
 
     def _fork(self, kind: _Kind, seen: list[_Seen], chosen: tuple[int, int], on_top: bool,
@@ -484,22 +514,19 @@ class _Run:
 
     def _trial(self, i: int) -> float | None:
         """When a new walk-in ticket of service i would be called, played from this step."""
-        trial = copy.copy(self)
-        trial.ptr, trial.left = list(self.ptr), list(self.left)
-        trial.desk_heap = list(self.desk_heap)
-        trial.reserved = [list(r) for r in self.reserved]
-        trial.heaps = [list(h) for h in self.heaps]
-        trial.todo, trial.low = [False] * len(self.todo), set()
-        trial.ready = [set() for _ in self.ready]
-        ticket = Ticket("", "", self.services[i], _LAST, Channel.NORMAL, self.now, "",
-                        queued_at=self.now)
-        trial.items = list(self.items)
-        trial.items[i] = [*self.items[i], (self.phantom_key, _LAST, ticket)]
-        trial.left[i] += 1
+        fixed = self.fixed
+        ticket = Ticket("", "", fixed.services[i], _LAST, Channel.NORMAL, fixed.now, "",
+                        queued_at=fixed.now)
+        items = list(self.items)
+        items[i] = [*items[i], (fixed.phantom_key, _LAST, ticket)]
+        left = list(self.left)
+        left[i] += 1
+        trial = _Run(fixed, items, list(self.ptr), left, [list(r) for r in self.reserved],
+                     [list(h) for h in self.heaps], list(self.desk_heap))
         if not self.left[i]:
-            for kind in self.kinds_with[i]:
+            for kind in fixed.kinds_with[i]:
                 heapq.heappush(trial.heaps[kind.no], trial._entry(kind, i))
-        return trial.play(Projection(self.now), ticket)
+        return trial.play(Projection(fixed.now), ticket)
 
 
 _Order = tuple[list[tuple[float, int, Ticket]], bool]
