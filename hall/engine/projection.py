@@ -188,6 +188,10 @@ class _Plan:
         self.keep = max((keep for k in self.kinds.values() for gs in k.guards.values()
                          for _, keep in gs), default=-1)
 
+    def __deepcopy__(self, memo: dict[int, object]) -> _Plan:
+        """Read-only once built: a copy of the engine (the tidal what-if's) shares it."""
+        return self
+
     @classmethod
     def of(cls, balance: Balance, services: tuple[str, ...], desks: list[Desk]) -> _Plan:
         """The plan for these counters, compiled once per set of constants."""
