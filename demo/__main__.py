@@ -80,15 +80,16 @@ async def run_hall(args: argparse.Namespace, workdir: Path) -> Tally:
         follow_calls(display, tally)
         kiosks = [SimulatedKiosk(await link(f"kiosk-{n}", m.Role.KIOSK, (topics.all_state,)),
                                  clock, secret, rng, tally) for n in (1, 2)]
+        counters = []
         for counter in hall.counters:
             caller = await link(f"caller-{counter.id}", m.Role.CALLER, (
                 topics.state(StateKind.COUNTER, counter.id), topics.all_services))
-            tasks.append(asyncio.create_task(
-                SimulatedCounter(caller, counter.id, clock, rng, tally).run()))
+            counters.append(SimulatedCounter(caller, counter.id, clock, rng, tally))
+            tasks.append(asyncio.create_task(counters[-1].run()))
         tasks.append(asyncio.create_task(nearby.run()))
         print(f"Hall {hall.hall.name} ({hall.hall.name_en}) running at {args.speed:g}x; "
               f"manager's tablet: {web}; Ctrl-C stops.", flush=True)
-        await _arrivals(args, clock, kiosks, tally, controller)
+        await _arrivals(args, clock, kiosks, counters, tally, controller)
     finally:
         for task in tasks:
             task.cancel()
@@ -110,8 +111,10 @@ async def _start_web(controller: Controller, port: int) -> str:
 
 
 async def _arrivals(args: argparse.Namespace, clock: AcceleratedClock,
-                    kiosks: list[SimulatedKiosk], tally: Tally, controller: Controller) -> None:
-    """Poisson arrivals at ``args.arrivals`` a day, then wait until the hall has emptied."""
+                    kiosks: list[SimulatedKiosk], counters: list[SimulatedCounter],
+                    tally: Tally, controller: Controller) -> None:
+    """Poisson arrivals at ``args.arrivals`` a day, then wait until the hall has emptied and
+    every clerk has heard the answer to their last press (so the tally is complete)."""
     rng = random.Random(args.seed + 1)
     opening = clock.now() + timedelta(minutes=5)
     closing = opening + timedelta(hours=args.hours)
@@ -120,7 +123,8 @@ async def _arrivals(args: argparse.Namespace, clock: AcceleratedClock,
     pending: set[asyncio.Task[None]] = set()
     next_print = 0.0
     loop = asyncio.get_running_loop()
-    while clock.now() < closing or pending or _waiting(controller):
+    while (clock.now() < closing or pending or _waiting(controller)
+           or any(counter.in_hand for counter in counters)):
         if clock.now() >= opening and clock.now() < closing:
             serial += 1
             task = asyncio.create_task(kiosks[serial % 2].serve_resident(serial))

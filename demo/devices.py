@@ -109,6 +109,7 @@ class SimulatedCounter:
     clock: AcceleratedClock
     rng: random.Random
     tally: Tally
+    in_hand: bool = False  # a resident called and not yet counted as served or a no-show
     _news: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -122,14 +123,16 @@ class SimulatedCounter:
             if not called:
                 await self._wait_for_someone()
                 continue
+            self.in_hand = True
             if self.rng.random() < NO_SHOW:
                 await self._wait_virtual(60)  # two recalls, then skip
                 await until_answered(self.link, "no_show", m.NoShow(id=new_command_id()))
                 self.tally.no_shows += 1
-                continue
-            await self._wait_virtual(self._service_seconds(called["service"]))
-            await until_answered(self.link, "done", m.Done(id=new_command_id()))
-            self.tally.served += 1
+            else:
+                await self._wait_virtual(self._service_seconds(called["service"]))
+                await until_answered(self.link, "done", m.Done(id=new_command_id()))
+                self.tally.served += 1
+            self.in_hand = False
 
     async def _wait_for_someone(self) -> None:
         """Until the screen has changed since the last press and shows someone waiting."""
