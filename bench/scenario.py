@@ -9,11 +9,10 @@ from __future__ import annotations
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hall.config import unique_ids
+from hall.config import TimeZoneName, unique_ids
 from protocol.device import describe, load_toml_model
 
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="local time HH:MM")]
@@ -94,21 +93,12 @@ class Scenario(_Strict):
 
     name: str = Field(min_length=1)
     description: str = ""
-    timezone: str = "Asia/Shanghai"
+    timezone: TimeZoneName = "Asia/Shanghai"
     hours: ScenarioHours
     arrivals: Arrivals
     services: list[ServiceSpec] = Field(min_length=1)
     counters: list[CounterSpec] = Field(min_length=1)
     breaks: list[BreakSpec] = []
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
     @model_validator(mode="after")
     def _cross_refs(self) -> Scenario:

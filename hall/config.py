@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from protocol.device import load_toml_model
 from protocol.link import BrokerSettings
@@ -19,6 +19,16 @@ from protocol.topics import check_id
 
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="local time HH:MM")]
 MAX_NEARBY = 6  # nearby centres a hall may list in [city] nearby
+def known_zone(value: str) -> str:
+    """``value`` when it names an IANA time zone this machine knows, else a ValueError."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(known_zone)]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -30,19 +40,11 @@ class HallInfo(Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$", description="hall id, used in MQTT topics")
     name: str = Field(min_length=1, description="name in Chinese")
     name_en: str = Field(min_length=1, description="name in English")
-    timezone: str = Field("Asia/Shanghai", description="IANA time zone of the hall's clock")
+    timezone: TimeZoneName = Field("Asia/Shanghai",
+                                   description="IANA time zone of the hall's clock")
     status_url_base: str = Field("http://127.0.0.1:8080/t/",
                                  description="prefix of the resident's status page URL")
     secret_file: str | None = Field(None, description="file holding the hall secret (HMAC key)")
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
 
 class Hours(Strict):
