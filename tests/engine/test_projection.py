@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from support.hall import SECRET, SHANGHAI
+from support.hall import SHANGHAI, two_service_engine
 
-from hall.config import HallConfig
 from hall.engine.engine import HallEngine
-from hall.engine.policy import Default, make_policy
+from hall.engine.policy import Default
 from hall.engine.projection import MIN_REMAINING_S, ahead_of, expected_seconds, project
 from protocol.messages import CounterStatus
 
@@ -16,13 +15,7 @@ OPEN = datetime(2026, 11, 23, 8, 30, tzinfo=SHANGHAI)
 
 
 def hall(counters: dict[str, list[str]], policy: str = "default") -> HallEngine:
-    config = HallConfig.model_validate({
-        "hall": {"id": "t", "name": "测试", "name_en": "Test"},
-        "services": [{"id": "A", "name": "A", "name_en": "A", "mean_minutes": 10},
-                     {"id": "E", "name": "E", "name_en": "E", "mean_minutes": 6}],
-        "counters": [{"id": c, "name": c, "name_en": c, "services": skills}
-                     for c, skills in counters.items()]})
-    return HallEngine(config, OPEN.date(), SECRET, make_policy(policy, config))
+    return two_service_engine(counters, 10, 6, policy)
 
 
 def at(minutes: float) -> datetime:

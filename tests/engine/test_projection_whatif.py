@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from support.hall import SECRET, SHANGHAI
+from support.hall import SHANGHAI, two_service_engine
 
-from hall.config import HallConfig
 from hall.engine.engine import HallEngine, Refused
-from hall.engine.policy import make_policy
 from hall.engine.whatif import Forecast, what_if
 from protocol.messages import CounterStatus
 
@@ -20,13 +18,7 @@ NOW = OPEN + timedelta(hours=1)
 def busy_morning(counters: dict[str, list[str]], closed: tuple[str, ...] = ()) -> HallEngine:
     """An hour of one resident every 90 s (A and E alternating) at counters that take
     8 minutes each: the queue grows."""
-    config = HallConfig.model_validate({
-        "hall": {"id": "t", "name": "测试", "name_en": "Test"},
-        "services": [{"id": "A", "name": "A", "name_en": "A", "mean_minutes": 8},
-                     {"id": "E", "name": "E", "name_en": "E", "mean_minutes": 8}],
-        "counters": [{"id": c, "name": c, "name_en": c, "services": skills}
-                     for c, skills in counters.items()]})
-    engine = HallEngine(config, OPEN.date(), SECRET, make_policy("default", config))
+    engine = two_service_engine(counters, 8, 8)
     for counter in closed:
         engine.set_counter_status(OPEN, counter, CounterStatus.CLOSED)
     for n in range(40):
