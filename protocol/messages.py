@@ -287,6 +287,7 @@ class ErrorCode(StrEnum):
     INVALID_STATE = "invalid_state"  # e.g. recall with no ticket in hand
     LIMIT_REACHED = "limit_reached"  # e.g. recall twice already
     BAD_CREDENTIALS = "bad_credentials"
+    SIGN_IN_REQUIRED = "sign_in_required"  # the counter has no clerk signed in
     INTERNAL = "internal"
 
 
@@ -368,7 +369,7 @@ class HallState(Message):
 class ServiceState(Message):
     service: ServiceId
     waiting: int
-    estimated_wait_min: float
+    estimated_wait_min: float | None  # None: no window serves it now (wait not yet known)
     longest_wait_min: float
     issued_today: int
     quota_left: int | None
@@ -416,7 +417,7 @@ class ServiceSummary(BaseModel):
     service: ServiceId
     name: str
     waiting: int
-    estimated_wait_min: float
+    estimated_wait_min: float | None  # None: no window serves it now (wait not yet known)
 
 
 class HallSummary(Message):
@@ -439,6 +440,7 @@ class AlertKind(StrEnum):
     PRINTER = "printer"
     BAD_RATING = "bad_rating"
     HELP_REQUESTED = "help_requested"
+    NO_CLERK = "no_clerk"  # a window open without a clerk while residents wait for it
 
 
 class Alert(Message):
