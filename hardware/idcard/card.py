@@ -21,6 +21,9 @@ NATIONS = (
 """Nationality names in GB 3304 order: code 01 is 汉, 02 蒙古, and so on."""
 
 SAMPLE_AREA_CODE = "310104"
+SERIALS_PER_AREA = 499
+LAST_AREA_CODE = 999999
+MAX_SERIAL = (LAST_AREA_CODE - int(SAMPLE_AREA_CODE) + 1) * SERIALS_PER_AREA - 1
 
 
 def nation_name(code: str) -> str:
@@ -83,16 +86,19 @@ class CardData:
 
 
 def sample_number(birth_date: date, sex: str = "M", serial: int = 0) -> str:
-    """A valid (check character included) number in the fake area 310104.
+    """A valid (check character included) number in a fake area, 310104 for the first.
 
-    `serial` (0-498) tells apart fake residents born on the same day with the same sex.
+    `serial` (0 or more) tells apart fake residents born on the same day with the same sex:
+    an area code holds 499 of them (sequence numbers 001-998, odd for men), so serials 0-498
+    fall in 310104, 499-997 in 310105, and so on up to area 999999.
     """
     if sex not in ("M", "F"):
         raise ValueError(f"sex must be 'M' or 'F', got {sex!r}")
-    if not 0 <= serial <= 498:
-        raise ValueError(f"serial must be between 0 and 498, got {serial}")
-    sequence = 2 * serial + (1 if sex == "M" else 2)
-    first17 = f"{SAMPLE_AREA_CODE}{birth_date:%Y%m%d}{sequence:03d}"
+    area, index = divmod(serial, SERIALS_PER_AREA)
+    if serial < 0 or int(SAMPLE_AREA_CODE) + area > LAST_AREA_CODE:
+        raise ValueError(f"serial must be between 0 and {MAX_SERIAL}, got {serial}")
+    sequence = 2 * index + (1 if sex == "M" else 2)
+    first17 = f"{int(SAMPLE_AREA_CODE) + area:06d}{birth_date:%Y%m%d}{sequence:03d}"
     return first17 + check_character(first17)
 
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from hardware.idcard import CardData, IdNumber, parse_id_number, sample_card, sample_number
-from hardware.idcard.card import LONG_TERM
+from hardware.idcard.card import LONG_TERM, MAX_SERIAL
 from hardware.idcard.number import check_character, mask_number
 
 TODAY = date(2025, 6, 1)
@@ -112,10 +112,26 @@ def test_sample_card_has_a_valid_number_of_the_right_sex(sex: str) -> None:
 def test_sample_numbers_differ_by_serial_and_sex() -> None:
     numbers = {sample_number(date(1990, 1, 1), sex, serial) for sex in "MF" for serial in (0, 498)}
     assert len(numbers) == 4
-    with pytest.raises(ValueError, match="serial"):
-        sample_number(date(1990, 1, 1), "M", 499)
+    with pytest.raises(ValueError, match="serial must be between 0 and"):
+        sample_number(date(1990, 1, 1), "M", -1)
     with pytest.raises(ValueError, match="sex"):
         sample_number(date(1990, 1, 1), "X")
+
+
+@pytest.mark.parametrize("sex", ["M", "F"])
+def test_every_serial_of_a_long_demo_day_gives_its_own_valid_number(sex: str) -> None:
+    """The simulated hall numbers its residents 1, 2, ... for days on end: each serial gives a
+    distinct number that parses back to the same birth date and sex (the card once stopped
+    at serial 498, and the demo lost every resident after the 498th)."""
+    born = date(1990, 1, 1)
+    serials = [*range(0, 5000), 123_456, MAX_SERIAL]
+    numbers = [sample_number(born, sex, serial) for serial in serials]
+    assert len(set(numbers)) == len(serials)
+    for number in numbers:
+        parsed = parse_id_number(number, today=TODAY)
+        assert (parsed.birth_date, parsed.sex) == (born, sex)
+    with pytest.raises(ValueError, match=f"serial must be between 0 and {MAX_SERIAL}"):
+        sample_number(born, sex, MAX_SERIAL + 1)
 
 
 def test_sample_card_validity_follows_age_at_issue() -> None:
