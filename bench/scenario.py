@@ -1,7 +1,8 @@
 """Benchmark scenarios: one hall day (or a long steady stretch) read from TOML and validated.
 
-The schema is described in ``shared/scenarios/README.md``; every error names the bad key,
-e.g. ``erlang.toml: arrivals.rate_per_hour: required when hours.steady_state is true``.
+The project's scenarios are in ``bench/scenarios/``, whose README describes the schema. Every
+error names the bad key, e.g. ``erlang.toml: arrivals.rate_per_hour: required when
+hours.steady_state is true``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from protocol.device import describe, load_toml_model
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="local time HH:MM")]
 ServiceId = Annotated[str, Field(pattern=r"^[A-Z]$")]
 SHARE_TOLERANCE = 1e-6
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 MAX_BOOKED_HOURS = 23  # a steady run starts at midnight; its slots must fall on that day
 
 
@@ -170,6 +172,19 @@ def _serves(counter: CounterSpec, service: str) -> bool:
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file, raising ScenarioError that names the bad key."""
     return load_toml_model(path, Scenario, ScenarioError)
+
+
+def scenario_path(name: str | Path) -> Path:
+    """A scenario file given by its path, or by its name in ``bench/scenarios/``."""
+    path = Path(name)
+    if path.exists() or path.suffix or len(path.parts) > 1:
+        return path
+    named = SCENARIOS / f"{name}.toml"
+    if named.exists():
+        return named
+    known = ", ".join(sorted(p.stem for p in SCENARIOS.glob("*.toml")))
+    raise ScenarioError(f"{name}: no such file, nor a scenario of that name in "
+                        f"bench/scenarios ({known})")
 
 
 def parse_scenario(raw: dict[str, object], source: str = "scenario") -> Scenario:

@@ -2,12 +2,12 @@
 
 ``python -m bench.sim_speed [--scenarios DIR] --json``
 
-* simulator: community-weekday days (seeds 0-4, the median of three timings) per policy,
-  with and without the ticket estimates, and a 500-hour slice of erlang-c-validation, in
+* simulator: tianping-weekday days (seeds 0-4, the median of three timings) per policy,
+  with and without the ticket estimates, and a 500-hour slice of erlang-c-mm8, in
   tickets per CPU second;
 * projection: ``project()`` for 2,000 waiting tickets at 50 counters (the controller's worst
   case), best of several runs, in milliseconds;
-* what-if: ``what_if(+1, +2, -1)`` at 10:00 of a community-weekday day, in CPU seconds;
+* what-if: ``what_if(+1, +2, -1)`` at 10:00 of a tianping-weekday day, in CPU seconds;
 * the simulator with estimates again with the projection's Python source
   (LOBBY_PURE_PYTHON=1, in a child process), against the compiled one (setup.py).
 """
@@ -37,7 +37,7 @@ from hall.engine.policy import make_policy
 from hall.engine.projection import project
 from hall.engine.whatif import Rehearsal, what_if
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "shared" / "scenarios"
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 WAITING = 2000
 COUNTERS = 50
 SKILLS = (["A", "B"], ["E"], ["C", "D"], ["F", "G"])  # the example hall's specialists
@@ -116,7 +116,7 @@ class _Until(Rehearsal):
 
 
 def with_estimates(weekday: Scenario) -> dict[str, int]:
-    return {f"community-weekday/{p}/estimates": round(tickets_per_cpu_second(weekday, p, True))
+    return {f"tianping-weekday/{p}/estimates": round(tickets_per_cpu_second(weekday, p, True))
             for p in ("fifo", "default")}
 
 
@@ -139,15 +139,15 @@ def build() -> str:
 
 
 def measure(scenarios: Path) -> dict[str, Any]:
-    weekday = load_scenario(scenarios / "community-weekday.toml")
-    erlang = load_scenario(scenarios / "erlang-c-validation.toml")
+    weekday = load_scenario(scenarios / "tianping-weekday.toml")
+    erlang = load_scenario(scenarios / "erlang-c-mm8.toml")
     erlang = erlang.model_copy(update={"hours": erlang.hours.model_copy(
         update={"horizon_hours": 500})})
     report: dict[str, Any] = {"projection": build(), "simulator_tickets_per_cpu_s": {
         **with_estimates(weekday),
-        **{f"community-weekday/{p}/no-estimates": round(tickets_per_cpu_second(weekday, p, False))
+        **{f"tianping-weekday/{p}/no-estimates": round(tickets_per_cpu_second(weekday, p, False))
            for p in ("fifo", "default")}}}
-    report["simulator_tickets_per_cpu_s"]["erlang-c-validation-500h/fifo/estimates"] = round(
+    report["simulator_tickets_per_cpu_s"]["erlang-c-mm8-500h/fifo/estimates"] = round(
         tickets_per_cpu_second(erlang, "fifo", True, seeds=1))
     for policy in ("fifo", "default"):
         engine, now = crowded_hall(policy)
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the simulator with estimates (the comparison's child)")
     args = parser.parse_args(argv)
     if args.estimates_only:
-        weekday = load_scenario(args.scenarios / "community-weekday.toml")
+        weekday = load_scenario(args.scenarios / "tianping-weekday.toml")
         report = {"projection": build(), "simulator_tickets_per_cpu_s": with_estimates(weekday)}
     else:
         report = measure(args.scenarios)

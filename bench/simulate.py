@@ -1,6 +1,9 @@
 """The hall simulator: scenario days through the real engine, every policy, in virtual time.
 
-``python -m bench.simulate --scenario FILE [--seeds N] [--policy NAME] [--jobs N] [--json]``
+``python -m bench.simulate [--scenario NAME|FILE] [--seeds N] [--policy NAME] [--jobs N] [--json]``
+
+A scenario is a file of the schema in ``bench/scenarios/README.md``: a path, or the name of
+one of ``bench/scenarios/`` (default: tianping-weekday, the example hall's weekday).
 
 For each policy (or the one named) it runs seeds 0..N-1 of the scenario through the
 engine the controller runs, then the same days with every counter comprehensive under the
@@ -23,7 +26,7 @@ from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from bench.scenario import Scenario, ScenarioError, load_scenario
+from bench.scenario import Scenario, ScenarioError, load_scenario, scenario_path
 from bench.sim_day import DayResult, run_day
 from bench.sim_metrics import erlang_block, erlang_for, summarise
 from hall.engine.policy import POLICIES
@@ -32,6 +35,7 @@ from hall.engine.whatif import PROGRESS_EVERY
 log = logging.getLogger(__name__)
 BOUND_POLICY = "default"
 BAR_WIDTH = 30
+DEFAULT_SCENARIO = "tianping-weekday"
 LONG_RUN_TICKETS = 20_000  # expected tickets above which a progress bar is drawn
 
 
@@ -187,7 +191,9 @@ def _text(report: dict[str, Any], speed: dict[str, float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.simulate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", required=True, help="scenario TOML file")
+    parser.add_argument("--scenario", default=DEFAULT_SCENARIO,
+                        help="a scenario TOML file, or a name in bench/scenarios "
+                             f"(default {DEFAULT_SCENARIO})")
     parser.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 (default 1)")
     parser.add_argument("--policy", choices=sorted(POLICIES), help="only this policy")
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
@@ -197,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds < 1:
         parser.error("--seeds must be at least 1")
     try:
-        scenario = load_scenario(args.scenario)
+        scenario = load_scenario(scenario_path(args.scenario))
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
