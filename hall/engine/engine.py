@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hall.config import HallConfig, check_pin, staff_card_hash
-from hall.engine.events import Event, Kind
+from hall.engine.events import NOT_CONFIRMED, NOT_SERVED, Event, Kind
 from hall.engine.fold import APPLY, skills
 from hall.engine.model import Appointment, Desk, ServiceQueue, Ticket
 from hall.engine.policy import Balance, Policy, make_policy
@@ -214,13 +214,40 @@ class HallEngine:
         return ticket
 
     def tick(self, now: Moment) -> None:
-        """Let time pass: void tickets whose print was never confirmed."""
+        """Let time pass: void tickets whose print was never confirmed, and close the day
+        once it is due (``closes_at``)."""
         t = seconds(now)
         limit = self.config.rules.pending_print_s
         for ticket in list(self.tickets.values()):
             if ticket.status is TicketStatus.PENDING_PRINT and t - ticket.issued_at > limit:
                 self._emit(Kind.TICKET_VOIDED, t, ticket=ticket.ticket_id,
                            reason="print not confirmed in time")
+        due = self.closes_at()
+        if due is not None and t >= due:
+            self._close_day(t, auto=True)
+
+    def closes_at(self) -> float | None:
+        """When the day closes itself, as things stand (None: it has ended, or the hall does
+        not open today): ``close_idle_min`` after closing time or after the last counter
+        went idle, whichever is later, while no counter holds a ticket; at the latest
+        ``close_grace_min`` after closing time."""
+        if self.ended or self.close_at is None:
+            return None
+        rules = self.config.rules
+        latest = self.close_at + rules.close_grace_min * 60
+        if any(d.ticket is not None for d in self.desks.values()):
+            return latest
+        idle = max([self.close_at, *[d.since for d in self.desks.values() if d.since]])
+        return min(latest, idle + rules.close_idle_min * 60)
+
+    def _close_day(self, t: float, auto: bool) -> None:
+        """Close every open ticket with its reason (journaled one by one), then the day."""
+        for ticket in list(self.tickets.values()):
+            if ticket.is_open:
+                reason = NOT_CONFIRMED if ticket.status is TicketStatus.PENDING_PRINT \
+                    else NOT_SERVED
+                self._emit(Kind.TICKET_CLOSED, t, ticket=ticket.ticket_id, reason=reason)
+        self._emit(Kind.DAY_ENDED, t, auto=auto)
 
     def book(self, now: Moment, id_hash: str, service: str, slot: datetime) -> None:
         """Book a slot (today or later); a new booking replaces the person's old one that day."""
@@ -375,4 +402,7 @@ class HallEngine:
                    note=note)
 
     def end_day(self, now: Moment) -> None:
-        self._emit(Kind.DAY_ENDED, seconds(now))
+        """The manager ends the day (early, or again: then nothing changes); tickets still
+        open are closed as the day's own close would."""
+        if not self.ended:
+            self._close_day(seconds(now), auto=False)

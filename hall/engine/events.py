@@ -17,6 +17,7 @@ class Kind(StrEnum):
     TICKET_NO_SHOW = "ticket_no_show"
     TICKET_TRANSFERRED = "ticket_transferred"
     TICKET_CANCELLED = "ticket_cancelled"
+    TICKET_CLOSED = "ticket_closed"  # still open when the day closed; data["reason"] says why
     COUNTER_STATUS = "counter_status"
     COUNTER_SERVICES = "counter_services"
     CLERK_SIGNED_IN = "clerk_signed_in"
@@ -36,3 +37,7 @@ class Event(NamedTuple):
     kind: Kind
     at: float
     data: dict[str, Any]
+
+
+NOT_SERVED = "not_served"  # a TICKET_CLOSED reason: waiting, called or serving at the close
+NOT_CONFIRMED = "not_confirmed"  # a TICKET_CLOSED reason: its print was never confirmed
