@@ -65,7 +65,8 @@ def charts_html(report: Report, target: float) -> str:
         hbars("各业务取号与办结 Tickets by service", labels, [
             Series("取号 issued", [r["issued"] for r in services]),
             Series("办结 served", [r["served"] for r in services]),
-            Series("过号 no-show", [r["no_show"] for r in services])]),
+            Series("过号 no-show", [r["no_show"] for r in services]),
+            Series("未办理 not served", [r["not_served"] for r in services])]),
         hbars("各业务等候（分钟）Waiting by service (min)", labels, [
             Series("平均 mean", [r["wait_mean_min"] for r in services]),
             Series("P90", [r["wait_p90_min"] for r in services])], limit=target),
@@ -97,13 +98,15 @@ def routes(controller: Controller, auth: Auth) -> list[web.RouteDef]:
             return page("message.html", 400, title="400", message_zh="日期有误",
                         message_en=exc.message)
         query = urlencode({"from": report.first.isoformat(), "to": report.last.isoformat()})
-        served = sum(r["served"] for r in report.tables["services"].rows)
-        issued = sum(r["issued"] for r in report.tables["services"].rows)
+        rows = report.tables["services"].rows
+        served, issued = sum(r["served"] for r in rows), sum(r["issued"] for r in rows)
+        not_served = sum(r["not_served"] for r in rows)
         return page(
             "reports.html", hall=controller.config.hall.name, user=session.name,
             role=session.role.value, first=report.first.isoformat(),
             last=report.last.isoformat(), shortcuts=Raw(_shortcuts(controller.engine.day)),
-            issued=issued, served=served, tickets_csv=f"/reports/tickets.csv?{query}",
+            issued=issued, served=served, not_served=not_served,
+            tickets_csv=f"/reports/tickets.csv?{query}",
             charts=Raw(charts_html(report, controller.config.rules.wait_target_min)),
             tables=Raw("".join(table_html(report.tables[n], query) for n in PAGE_TABLES)))
 

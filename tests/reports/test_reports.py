@@ -120,7 +120,8 @@ def test_clerk_is_who_was_signed_in_at_the_call_and_ratings_count() -> None:
     assert (counter["ratings"], counter["rating_mean"], counter["satisfied_pct"]) == (2, 3.5, 50.0)
 
 
-def test_voided_tickets_do_not_count_and_end_of_day_cancels() -> None:
+def test_voided_tickets_do_not_count_and_the_end_of_the_day_leaves_the_rest_not_served(
+        ) -> None:
     hall = Morning()
     printing = hall.engine.issue(hall.at(0).now, "F")  # waits for the kiosk's printer
     hall.take()
@@ -128,9 +129,9 @@ def test_voided_tickets_do_not_count_and_end_of_day_cancels() -> None:
     hall.at(2).issue("F")
     hall.at(3)("end_day")
     visits = replay(hall.events)
-    assert [(v.number, v.status) for v in visits] == [("F001", "void"), ("F002", "cancelled")]
+    assert [(v.number, v.status) for v in visits] == [("F001", "void"), ("F002", "not_served")]
     f = row(report(hall).tables["services"], "service", "F")
-    assert (f["issued"], f["cancelled"]) == (1, 1)
+    assert (f["issued"], f["cancelled"], f["not_served"], f["wait_max_min"]) == (1, 0, 1, 1.0)
 
 
 def test_hours_are_local_and_days_kept_apart() -> None:
