@@ -1,9 +1,11 @@
 """The manager's reports: the journal's events replayed per day into visits, then tables per
 service, counter, clerk and hour of the day, and their CSV export.
 
-Pure functions: events in, tables out. Waiting is from issue to the first call; service time
-is from the start (or the call, when no start was pressed) to the end of each leg at a counter,
-so a transferred ticket counts a leg at each counter that handled it. A rating of 3 or more
+Pure functions: events in, tables out. Waiting is from issue to the first call, or to the
+day's close for a ticket still waiting then (not served: the longest waits of a day that ran
+out of time count too); service time is from the start (or the call, when no start was
+pressed) to the end of each leg at a counter, so a transferred ticket counts a leg at each
+counter that handled it. A rating of 3 or more
 (基本满意 and better) counts as satisfied, as in the national 好差评 scheme.
 """
 
@@ -20,9 +22,10 @@ from statistics import fmean
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hall.engine.events import Event, Kind
+from hall.engine.events import NOT_CONFIRMED, NOT_SERVED, Event, Kind
 
 SATISFIED_FROM = 3
+OPEN = ("pending_print", "waiting", "called", "serving")
 MAX_RANGE_DAYS = 366
 
 
@@ -36,7 +39,7 @@ class Leg:
     called_at: float
     started_at: float | None = None
     ended_at: float | None = None
-    outcome: str | None = None  # done, no_show, transferred, cancelled
+    outcome: str | None = None  # done, no_show, transferred, cancelled, not_served
 
     @property
     def service_s(self) -> float | None:
@@ -66,7 +69,11 @@ class Visit:
 
     @property
     def wait_s(self) -> float | None:
-        return None if self.called_at is None else max(0.0, self.called_at - self.issued_at)
+        """Issue to first call; to the close for one never called before the day closed."""
+        end = self.called_at
+        if end is None and self.status == NOT_SERVED:
+            end = self.finished_at
+        return None if end is None else max(0.0, end - self.issued_at)
 
     @property
     def counted(self) -> bool:
@@ -157,11 +164,25 @@ def _rated(d: _Day, at: float, data: dict[str, Any]) -> None:
         visit.rating, visit.rated_clerk = int(data["rating"]), data.get("clerk")
 
 
+def _end(visit: Visit, d: _Day, at: float, reason: str) -> None:
+    """A ticket still open when the day closed: void if never printed, else not served."""
+    if visit.status in OPEN:
+        status = "void" if reason == NOT_CONFIRMED or visit.status == "pending_print" \
+            else NOT_SERVED
+        visit.status, visit.finished_at = status, at
+        d.close_leg(visit, at, NOT_SERVED)
+
+
+def _closed(d: _Day, at: float, data: dict[str, Any]) -> None:
+    visit = d.visit(data)
+    if visit is not None:
+        _end(visit, d, at, str(data.get("reason", NOT_SERVED)))
+
+
 def _day_ended(d: _Day, at: float, data: dict[str, Any]) -> None:
+    """Journals written before tickets were closed one by one left them to this event."""
     for visit in d.visits.values():
-        if visit.status in ("pending_print", "waiting", "called", "serving"):
-            visit.status, visit.finished_at = "cancelled", at
-            d.close_leg(visit, at, "cancelled")
+        _end(visit, d, at, NOT_SERVED)
 
 
 _FOLD: dict[Kind, Callable[[_Day, float, dict[str, Any]], None]] = {
@@ -174,6 +195,7 @@ _FOLD: dict[Kind, Callable[[_Day, float, dict[str, Any]], None]] = {
     Kind.TICKET_NO_SHOW: _status("no_show", "no_show"),
     Kind.TICKET_TRANSFERRED: _transferred,
     Kind.TICKET_CANCELLED: _status("cancelled", "cancelled"),
+    Kind.TICKET_CLOSED: _closed,
     Kind.CLERK_SIGNED_IN: _signed_in,
     Kind.CLERK_SIGNED_OUT: _signed_out,
     Kind.RATED: _rated,
@@ -246,22 +268,37 @@ _SATISFACTION_COLUMNS = (Column("ratings", "评价数 Ratings"),
                          Column("satisfied_pct", "满意率 Satisfied (%)"))
 
 
+def _outcomes(visits: Iterable[Visit]) -> dict[str, int]:
+    counts = {"served": 0, "no_show": 0, "cancelled": 0, NOT_SERVED: 0}
+    for visit in visits:
+        key = "served" if visit.status == "done" else visit.status
+        if key in counts:
+            counts[key] += 1
+    return counts
+
+
+_OUTCOME_COLUMNS = (Column("served", "办结 Served"), Column("no_show", "过号 No-show"),
+                    Column("cancelled", "取消 Cancelled"),
+                    Column(NOT_SERVED, "未办理 Not served"))
+
+
 def service_table(visits: Sequence[Visit], names: dict[str, str]) -> Table:
-    """Issued, served, no-show, waiting and service time per service."""
+    """Issued, served, no-show, not served, waiting and service time per service; a service
+    the config no longer has keeps a row (under its letter) while its tickets are reported."""
     rows = []
-    for service, name in names.items():
+    seen = {v.service for v in visits} | {v.final_service for v in visits}
+    for service in [*names, *sorted(seen - set(names))]:
         issued = [v for v in visits if v.service == service and v.counted]
         ended = [v for v in visits if v.final_service == service]
         legs = [leg for v in visits for leg in v.legs if leg.service == service]
         waits = [w for w in (v.wait_s for v in issued) if w is not None]
-        rows.append({"service": service, "name": name, "issued": len(issued),
-                     "served": sum(1 for v in ended if v.status == "done"),
-                     "no_show": sum(1 for v in ended if v.status == "no_show"),
-                     "cancelled": sum(1 for v in ended if v.status == "cancelled"),
+        if service not in names and not issued and not ended:
+            continue
+        rows.append({"service": service, "name": names.get(service, service),
+                     "issued": len(issued), **_outcomes(ended),
                      **_wait_stats(waits), "service_mean_min": _service_mean(legs)})
     columns = (Column("service", "业务 Service"), Column("name", "名称 Name"),
-               Column("issued", "取号 Issued"), Column("served", "办结 Served"),
-               Column("no_show", "过号 No-show"), Column("cancelled", "取消 Cancelled"),
+               Column("issued", "取号 Issued"), *_OUTCOME_COLUMNS,
                *_WAIT_COLUMNS, Column("service_mean_min", "平均办理 Mean service (min)"))
     return Table("services", "各业务 By service", columns, rows)
 
@@ -327,9 +364,11 @@ def hour_table(visits: Sequence[Visit], tz: ZoneInfo) -> Table:
         legs = [leg for v in mine for leg in v.legs]
         rows.append({"hour": f"{hour:02d}:00", "issued": len(mine),
                      "served": sum(1 for v in mine if v.status == "done"),
+                     NOT_SERVED: sum(1 for v in mine if v.status == NOT_SERVED),
                      **_wait_stats(waits), "service_mean_min": _service_mean(legs)})
     columns = (Column("hour", "时段 Hour"), Column("issued", "取号 Issued"),
-               Column("served", "办结 Served"), *_WAIT_COLUMNS,
+               Column("served", "办结 Served"), Column(NOT_SERVED, "未办理 Not served"),
+               *_WAIT_COLUMNS,
                Column("service_mean_min", "平均办理 Mean service (min)"))
     return Table("hours", "各时段 By hour of the day", columns, rows)
 
