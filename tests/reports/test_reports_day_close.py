@@ -33,6 +33,7 @@ def closed_day(seed: int) -> Day:
     for counter in day.engine.desks:
         day.act("set_counter_status", counter, CounterStatus.CLOSED)
     while not day.engine.ended:
+        assert day.now < day.engine.close_at + 6 * 3600, "the day never closed"
         day.now += 60
         day.act("tick")
     return day
