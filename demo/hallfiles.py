@@ -18,7 +18,8 @@ def write_hall_config(directory: Path, broker: MosquittoProcess, *,
                       source: Path = EXAMPLE_HALL, all_day: bool = False,
                       secret: bytes | None = None, web_port: int | None = None) -> Path:
     """The hall config at ``source``, rewritten to run in ``directory`` against ``broker``,
-    with its web app on loopback (on ``web_port``, else a free port)."""
+    with its web app on loopback (on ``web_port``, else a free port) and its status page on a
+    free port."""
     directory.mkdir(parents=True, exist_ok=True)
     raw = tomllib.loads(source.read_text(encoding="utf-8"))
     settings = broker.broker_settings("controller")
@@ -27,8 +28,10 @@ def write_hall_config(directory: Path, broker: MosquittoProcess, *,
         key = line.split("=", 1)[0].strip()
         if key == "port" and "1883" in line:
             line = f"port = {settings.port}"
-        elif key == "port" and "8080" in line:
+        elif key == "port" and "8090" in line:
             line = f"port = {web_port or free_port()}"
+        elif key == "port" and "8080" in line:
+            line = f"port = {free_port()}"
         elif key == "host" and "0.0.0.0" in line:
             line = 'host = "127.0.0.1"'
         elif key == "password" and "change-me-controller" in line:

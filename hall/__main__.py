@@ -51,10 +51,11 @@ async def _serve(config: HallConfig, secret: bytes, journal: Path) -> None:
         loop.add_signal_handler(sig, stop.set)
     await controller.start()
     try:
-        web = await start_web(controller, config.web.host, config.web.port)
+        web = await start_web(controller, config.web, config.status_page)
     except OSError as exc:  # the queue must go on even when the tablet cannot be served
-        log.error("manager's web app not started on %s:%s: %s", config.web.host,
-                  config.web.port, exc)
+        log.error("web apps not started ([web] %s:%s, [status_page] %s:%s): %s",
+                  config.web.host, config.web.port, config.status_page.host,
+                  config.status_page.port, exc)
         web = None
     async with supervised():
         await stop.wait()

@@ -121,7 +121,23 @@ class Device(Strict):
     counter: str | None = Field(None, description="the counter a caller or counter display serves")
 
 
+ORIGIN = r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$"
+_WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+
+
 class WebSettings(Strict):
+    """The manager's web app: serve it on the office network, never the guest Wi-Fi."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8090, ge=1, le=65535)
+    origins: list[Annotated[str, Field(pattern=ORIGIN)]] = Field(
+        [], description="addresses the tablet opens the app at, e.g. http://lobby-hall.local:8090"
+                        " (writes from any other origin are refused)")
+
+
+class StatusPageSettings(Strict):
+    """The residents' status page behind the ticket's QR code, on a listener of its own."""
+
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
 
@@ -151,6 +167,7 @@ class HallConfig(Strict):
     devices: list[Device] = []
     broker: BrokerSettings = BrokerSettings()
     web: WebSettings = WebSettings()
+    status_page: StatusPageSettings = StatusPageSettings()
     city: City = City()
     journal: str = Field("hall-journal.sqlite3", description="SQLite journal path")
 
@@ -162,6 +179,11 @@ class HallConfig(Strict):
         unique_ids("counters", counter_ids)
         unique_ids("devices", [d.id for d in self.devices])
         unique_ids("clerks", [c.staff_no for c in self.clerks])
+        hosts = {self.web.host, self.status_page.host}
+        if self.web.port == self.status_page.port and (len(hosts) == 1
+                                                       or hosts & set(_WILDCARD_HOSTS)):
+            raise ValueError("status_page.port: the status page needs a listener of its own, "
+                             "not the manager's web app's")
         if self.hall.id in self.city.nearby:
             raise ValueError(f"city.nearby: {self.hall.id!r} is this hall itself")
         for i, counter in enumerate(self.counters):

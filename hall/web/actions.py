@@ -62,6 +62,16 @@ def command_from(name: str, body: dict[str, object]) -> m.Command:
         raise ApiError(400, exc.code.value, str(exc)) from None
 
 
+def _check_alert(controller: Controller, command: m.FollowUpAlert) -> None:
+    """Only an alert on the board, or one already followed up while its cause lasts (a
+    retry), may be followed up: ApiError 404 otherwise, before anything reaches the journal."""
+    key = (m.AlertKind(command.kind), command.subject)
+    if key in controller.alerts.active or key in controller.alerts.handled:
+        return
+    raise ApiError(404, "unknown_alert",
+                   f"no {command.kind} alert about {command.subject!r} is on the board")
+
+
 def routes(controller: Controller, auth: Auth) -> list[web.RouteDef]:
     """The command endpoint."""
 
@@ -69,6 +79,8 @@ def routes(controller: Controller, auth: Auth) -> list[web.RouteDef]:
         session = auth.need(request, act=True)
         name = request.match_info["name"]
         command = command_from(name, await json_body(request))
+        if isinstance(command, m.FollowUpAlert):
+            _check_alert(controller, command)
         reply = await controller.execute(name, command)
         log.info("%s ran %s %s: %s", session.name, name, command.id,
                  "ok" if reply.ok else reply.error.code if reply.error else "refused")

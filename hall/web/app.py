@@ -1,25 +1,29 @@
-"""The hall's web app, served from the controller's own process and event loop.
+"""The hall's two web apps, served from the controller's own process and event loop: the
+manager's app (``[web]``) and the residents' status page (``[status_page]``), each on a
+listener of its own, so the guest Wi-Fi need reach nothing of the manager's.
 
-``start_web(controller, host, port)`` is all a caller needs; it returns the aiohttp runner,
-whose ``cleanup()`` stops it. The app reads the controller's state and acts only through
-``Controller.execute``, so it is never a second copy of the hall.
+``start_web(controller, config.web, config.status_page)`` is all a caller needs; the
+``cleanup()`` of what it returns stops both. The apps read the controller's state and act
+only through ``Controller.execute``, so they are never a second copy of the hall.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from hall.config import StatusPageSettings, WebSettings
 from hall.web import actions, reports_page, status, ticket_print, tidal
 from hall.web.accounts import DEFAULT_FILE, ENV_FILE, AccountBook
 from hall.web.auth import Auth
-from hall.web.errors import ApiError
+from hall.web.guard import Origin, safe_next, secured, served_origins
 from hall.web.live import Hub, event_stream, live_snapshot
-from hall.web.pages import SECURITY_HEADERS, not_found_page, page
+from hall.web.pages import page
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler
@@ -29,57 +33,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
+STATUS_STATIC = ("app.css", "status.js")  # all the status page loads
 SHUTDOWN_S = 3.0
-_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def _error_json(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"ok": False, "error": {"code": code, "message": message}},
-                             status=status)
-
-
-@web.middleware
-async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Security headers everywhere; CSRF checks on writes; every failure a clear 4xx."""
-    try:
-        if request.method in _UNSAFE:
-            _check_write(request)
-        response = await handler(request)
-    except ApiError as exc:
-        response = _error_json(exc.status, exc.code, exc.message)
-    except web.HTTPException as exc:
-        if exc.status == 404 and not request.path.startswith("/api/"):
-            response = not_found_page()
-        elif exc.status >= 400 and request.path.startswith("/api/"):
-            response = _error_json(exc.status, "http", exc.reason)
-        else:
-            raise
-    except Exception:
-        log.exception("web request %s %s failed", request.method, request.path)
-        response = _error_json(500, "internal", "internal error; see the controller log")
-    if not response.prepared:
-        response.headers.update(SECURITY_HEADERS)
-    return response
-
-
-def _check_write(request: web.Request) -> None:
-    """A write must be JSON from this very origin: no cross-site form can send one."""
-    if request.content_type != "application/json":
-        raise ApiError(415, "unsupported_media_type",
-                       "send the body as JSON (Content-Type: application/json)")
-    origin = request.headers.get("Origin")
-    if origin is not None and origin != f"{request.scheme}://{request.host}":
-        raise ApiError(403, "cross_origin", "requests from another site are refused")
-
-
-def build_app(controller: Controller, managers: Path | None = None) -> web.Application:
-    """The web app of one controller; ``managers`` is the accounts file."""
+def build_manager_app(controller: Controller, hub: Hub, managers: Path | None = None,
+                      origins: frozenset[Origin] = frozenset()) -> web.Application:
+    """The manager's app of one controller; ``managers`` is the accounts file, ``origins``
+    those its writes may come from."""
     book = AccountBook(managers or default_managers_path(controller))
     if not len(book):
         log.warning("no manager accounts in %s: add one with python -m hall.web.accounts "
                     "--file %s add NAME --role manager", book.path, book.path)
-    auth, hub = Auth(book), Hub()
-    app = web.Application(middlewares=[guard], client_max_size=64 * 1024)
+    if not origins:
+        log.warning("the manager's web app accepts no writes: list the addresses the tablet "
+                    "opens it at in [web] origins")
+    auth = Auth(book)
+    app = secured(64 * 1024, origins)
 
     async def home(request: web.Request) -> web.Response:
         auth.page_session(request)
@@ -87,7 +57,8 @@ def build_app(controller: Controller, managers: Path | None = None) -> web.Appli
 
     async def login_page(request: web.Request) -> web.Response:
         return page("login.html", hall=controller.config.hall.name,
-                    hall_en=controller.config.hall.name_en)
+                    hall_en=controller.config.hall.name_en,
+                    next=safe_next(request.query.get("next")))
 
     async def live_page(request: web.Request) -> web.Response:
         session = auth.page_session(request)
@@ -108,18 +79,24 @@ def build_app(controller: Controller, managers: Path | None = None) -> web.Appli
                     web.get("/live", live_page), web.get("/api/live", live_json),
                     web.get("/api/live/events", live_events),
                     *auth.routes(), *actions.routes(controller, auth),
-                    *reports_page.routes(controller, auth), *status.routes(controller, hub),
+                    *reports_page.routes(controller, auth),
                     *ticket_print.routes(controller, auth), *tidal.routes(controller, auth),
                     web.static("/static", STATIC)])
-    controller.listeners.append(hub.notice)
-
-    async def on_shutdown(_app: web.Application) -> None:
-        hub.close()
-        if hub.notice in controller.listeners:
-            controller.listeners.remove(hub.notice)
-
-    app.on_shutdown.append(on_shutdown)
     return app
+
+
+def build_status_app(controller: Controller, hub: Hub) -> web.Application:
+    """The residents' status pages and the two files they load; nothing else."""
+    app = secured(1024)
+    app.add_routes([*status.routes(controller, hub),
+                    *(web.get(f"/static/{name}", _file(STATIC / name)) for name in STATUS_STATIC)])
+    return app
+
+
+def _file(path: Path) -> Handler:
+    async def serve(_request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(path)
+    return serve
 
 
 def default_managers_path(controller: Controller) -> Path:
@@ -127,12 +104,42 @@ def default_managers_path(controller: Controller) -> Path:
     return Path(os.environ.get(ENV_FILE) or controller.journal_path.parent / DEFAULT_FILE)
 
 
-async def start_web(controller: Controller, host: str, port: int,
-                    managers: Path | None = None) -> web.AppRunner:
-    """Serve the web app on ``host:port`` in the running loop; ``await runner.cleanup()`` stops."""
-    runner = web.AppRunner(build_app(controller, managers), shutdown_timeout=SHUTDOWN_S,
-                           access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    log.info("web app on http://%s:%s/", host, port)
-    return runner
+@dataclass
+class WebServers:
+    """The running listeners and the hub that pushes to their pages; ``cleanup()`` stops."""
+
+    controller: Controller
+    hub: Hub
+    runners: list[web.AppRunner]
+
+    async def cleanup(self) -> None:
+        self.hub.close()  # open event streams end, so the listeners stop at once
+        if self.hub.notice in self.controller.listeners:
+            self.controller.listeners.remove(self.hub.notice)
+        for runner in reversed(self.runners):
+            await runner.cleanup()
+
+
+async def start_web(controller: Controller, manager: WebSettings, status_page: StatusPageSettings,
+                    managers: Path | None = None) -> WebServers:
+    """Serve the manager's app and the residents' status page, each on its own listener, in
+    the running loop; OSError (nothing left running) if either cannot listen."""
+    hub = Hub()
+    controller.listeners.append(hub.notice)
+    servers = WebServers(controller, hub, [])
+    origins = served_origins(manager.host, manager.port, manager.origins)
+    try:
+        for app, host, port, what in (
+                (build_manager_app(controller, hub, managers, origins), manager.host,
+                 manager.port, "manager's web app"),
+                (build_status_app(controller, hub), status_page.host, status_page.port,
+                 "residents' status page")):
+            runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_S, access_log=None)
+            await runner.setup()
+            servers.runners.append(runner)
+            await web.TCPSite(runner, host, port).start()
+            log.info("%s on http://%s:%s/", what, host, port)
+    except OSError:
+        await servers.cleanup()
+        raise
+    return servers

@@ -1,13 +1,15 @@
 """Sign-in for managers and supervisors: the login API, the session cookie, role checks.
 
 The cookie holds only a random session token: HttpOnly, SameSite=Strict. Every state-changing
-request must also be JSON (checked in app.py), which a cross-site form cannot send. Password
-hashing runs in a worker thread so that it never stalls the hall's event loop.
+request must also be JSON from the app's own origin (checked in guard.py). Password hashing
+runs in a worker thread so that it never stalls the hall's event loop; the lockout reserves
+each check before it starts, so sign-ins sent at once are counted like ones sent in turn.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 from functools import lru_cache
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 COOKIE = "lobby_session"
 SESSION_KEY = "session"
 MAX_FIELD = 200
+MAX_DEPTH = 8  # no command body nests deeper
 
 
 @lru_cache(maxsize=1)
@@ -35,13 +38,36 @@ def _decoy_hash() -> str:
 
 async def json_body(request: web.Request) -> dict[str, Any]:
     """The request's JSON object, or an ApiError saying what is wrong with it."""
+    too_deep = ApiError(400, "malformed", f"the body is nested more than {MAX_DEPTH} deep")
     try:
         body = await request.json()
     except ValueError:
         raise ApiError(400, "malformed", "the body is not valid JSON") from None
+    except RecursionError:
+        raise too_deep from None
+    if _depth(body) > MAX_DEPTH:
+        raise too_deep
     if not isinstance(body, dict):
         raise ApiError(400, "malformed", "the body must be a JSON object")
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, "malformed", "the body holds text that is not valid Unicode "
+                                         "(a lone surrogate such as \\ud800)") from None
     return body
+
+
+def _depth(value: object) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEPTH:
+                stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
+                                                      else item))
+    return deepest
 
 
 def _text_field(body: dict[str, Any], name: str) -> str:
@@ -62,13 +88,15 @@ class Auth:
         self.lockout = lockout or Lockout()
 
     def current(self, request: web.Request) -> Session | None:
-        """The request's live session, checked against the accounts file as it is now."""
+        """The request's live session, checked against the accounts file as it is now: a
+        removed account, or a changed password, ends it."""
         session = self.sessions.get(request.cookies.get(COOKIE))
         if session is None:
             return None
         account = self.book.get(session.name)
-        if account is None:
-            self.sessions.end_all(session.name)
+        if account is None or account.password_hash != session.stamp:
+            self.sessions.end_all(session.name,
+                                  keep_stamp=account.password_hash if account else None)
             return None
         session.role = account.role
         return session
@@ -92,22 +120,22 @@ class Auth:
     async def login(self, request: web.Request) -> web.Response:
         body = await json_body(request)
         name, password = _text_field(body, "name"), _text_field(body, "password")
-        keys = (f"account:{name}", f"address:{request.remote}")
-        wait = self.lockout.locked_for(keys)
+        pair = (name, request.remote or "")
+        wait = self.lockout.begin(pair)  # reserved before the slow hash: none can overtake
         if wait > 0:
             raise _locked(wait)
-        account = self.book.get(name)
-        stored = account.password_hash if account is not None else _decoy_hash()
-        matches = await asyncio.to_thread(check_password, password, stored)
+        account, matches = self.book.get(name), False
+        try:
+            stored = account.password_hash if account is not None else _decoy_hash()
+            matches = await asyncio.to_thread(check_password, password, stored)
+        finally:
+            wait = self.lockout.end(pair, account is not None and matches)
         if account is None or not matches:
-            self.lockout.failed(keys)
             log.warning("failed sign-in for %r from %s", name, request.remote)
-            wait = self.lockout.locked_for(keys)
             if wait > 0:
                 raise _locked(wait)
             raise ApiError(401, "bad_credentials", "name or password not recognised")
-        self.lockout.succeeded(keys)
-        session = self.sessions.start(account.name, account.role)
+        session = self.sessions.start(account.name, account.role, account.password_hash)
         log.info("%s signed in (%s) from %s", account.name, account.role.value, request.remote)
         response = web.json_response({"ok": True, "name": account.name,
                                       "role": account.role.value})

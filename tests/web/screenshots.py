@@ -141,7 +141,7 @@ async def photograph(hall: WebHall, out: Path) -> None:
                                        device_scale_factor=2)
         waiting = next(t for t in hall.controller.engine.tickets.values()
                        if t.status is m.TicketStatus.WAITING)
-        await phone.goto(f"{hall.url}/t/{waiting.token}")
+        await phone.goto(f"{hall.status_url}/t/{waiting.token}")
         await phone.screenshot(path=str(out / "status-page.png"))
 
 

@@ -20,7 +20,17 @@ from hall.web.accounts import (
     load_accounts,
     save_accounts,
 )
-from hall.web.sessions import IDLE_S, LOCK_S, MAX_AGE_S, Lockout, Sessions
+from hall.web.sessions import (
+    FORGET_S,
+    IDLE_S,
+    LOCK_S,
+    MAX_AGE_S,
+    MAX_FAILURES,
+    MAX_LOCK_S,
+    MAX_RECORDS,
+    Lockout,
+    Sessions,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,41 +113,85 @@ def test_cli_refuses_a_short_password_and_a_bad_name(tmp_path: Path) -> None:
     assert not path.exists()
 
 
+def fail(lockout: Lockout, pair: tuple[str, str]) -> float:
+    """One failed check for ``pair``: what ``end`` answers (seconds locked)."""
+    assert lockout.begin(pair) == 0
+    return lockout.end(pair, ok=False)
+
+
 def test_lockout_after_five_failures_for_fifteen_minutes() -> None:
     clock = Ticking()
     lockout = Lockout(clock)
-    keys = ("account:wang", "address:10.0.0.7")
-    for _ in range(4):
-        lockout.failed(keys)
-    assert lockout.locked_for(keys) == 0
-    lockout.failed(keys)
-    assert lockout.locked_for(keys) == pytest.approx(LOCK_S)
-    assert lockout.locked_for(("account:wang", "address:10.0.0.8")) == pytest.approx(LOCK_S)
-    assert lockout.locked_for(("account:li", "address:10.0.0.7")) == pytest.approx(LOCK_S)
-    assert lockout.locked_for(("account:li", "address:10.0.0.8")) == 0
+    pair = ("wang", "10.0.0.7")
+    for _ in range(MAX_FAILURES - 1):
+        assert fail(lockout, pair) == 0
+    assert fail(lockout, pair) == pytest.approx(LOCK_S)
+    assert lockout.begin(pair) == pytest.approx(LOCK_S)
+    for other in (("wang", "10.0.0.8"), ("li", "10.0.0.7")):  # the pair only
+        assert lockout.begin(other) == 0
+        lockout.end(other, ok=True)
     clock.now += LOCK_S + 1
-    assert lockout.locked_for(keys) == 0
+    assert lockout.begin(pair) == 0
 
 
-def test_failures_spread_over_time_do_not_lock() -> None:
+def test_each_further_lock_lasts_twice_as_long_up_to_a_day() -> None:
     clock = Ticking()
     lockout = Lockout(clock)
+    pair = ("wang", "10.0.0.7")
+    locks = []
     for _ in range(10):
-        lockout.failed(("account:wang",))
-        clock.now += LOCK_S / 4 + 1  # at most four failures inside any window
-    assert lockout.locked_for(("account:wang",)) == 0
+        for _ in range(MAX_FAILURES):
+            wait = fail(lockout, pair)
+        locks.append(wait)
+        clock.now += wait + 1
+    assert locks[:4] == [LOCK_S, 2 * LOCK_S, 4 * LOCK_S, 8 * LOCK_S]
+    assert max(locks) == MAX_LOCK_S and locks[-1] == MAX_LOCK_S
+    clock.now += FORGET_S + 1  # a quiet day: afresh
+    for _ in range(MAX_FAILURES - 1):
+        assert fail(lockout, pair) == 0
+    assert fail(lockout, pair) == pytest.approx(LOCK_S)
+
+
+def test_checks_in_flight_count_against_the_allowance() -> None:
+    lockout = Lockout(Ticking())
+    pair = ("wang", "10.0.0.7")
+    reserved = [lockout.begin(pair) for _ in range(3 * MAX_FAILURES)]
+    assert reserved.count(0.0) == MAX_FAILURES  # the rest refused before any answer
+    for _ in range(MAX_FAILURES - 1):
+        assert lockout.end(pair, ok=False) == 0
+    assert lockout.end(pair, ok=True) == 0  # the right password among them
+    assert lockout.begin(pair) == 0  # a success starts the pair afresh
+
+
+def test_failures_spread_over_time_still_lock() -> None:
+    clock = Ticking()
+    lockout = Lockout(clock)
+    pair = ("wang", "10.0.0.7")
+    for _ in range(MAX_FAILURES - 1):
+        assert fail(lockout, pair) == 0
+        clock.now += LOCK_S  # slower than one every quarter hour does not help
+    assert fail(lockout, pair) == pytest.approx(LOCK_S)
+
+
+def test_a_flood_of_names_does_not_grow_memory_without_end() -> None:
+    clock = Ticking()
+    lockout = Lockout(clock)
+    for n in range(3 * MAX_RECORDS):
+        fail(lockout, (f"name{n}", "10.0.0.7"))
+        clock.now += 0.01
+    assert len(lockout._records) <= MAX_RECORDS
 
 
 def test_sessions_expire_when_idle_or_old() -> None:
     clock = Ticking()
     sessions = Sessions(clock)
-    session = sessions.start("wang", WebRole.MANAGER)
+    session = sessions.start("wang", WebRole.MANAGER, "stamp")
     assert len(session.token) >= 40
     clock.now += IDLE_S - 1
     assert sessions.get(session.token) is session
     clock.now += IDLE_S + 1
     assert sessions.get(session.token) is None
-    kept = sessions.start("wang", WebRole.MANAGER)
+    kept = sessions.start("wang", WebRole.MANAGER, "stamp")
     for _ in range(int(MAX_AGE_S // (IDLE_S / 2)) + 1):
         clock.now += IDLE_S / 2
         sessions.get(kept.token)

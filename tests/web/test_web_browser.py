@@ -70,6 +70,29 @@ async def test_wrong_password_is_told_and_right_one_signs_in(browser: Browser,
     await expect(page.locator("#counters .counter-card")).to_have_count(13)
 
 
+@pytest.mark.parametrize("target", ["/%5Cevil.example/phish.html", "/%09/evil.example/x",
+                                    "/%5C%5Cevil.example", "//evil.example", "%2F%2Fevil.example"])
+async def test_sign_in_with_a_crafted_next_stays_on_the_site(browser: Browser, web_hall: WebHall,
+                                                             target: str) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{web_hall.url}/login?next={target}")
+    await page.get_by_label("账号").fill(MANAGER[0])
+    await page.get_by_label("密码").fill(MANAGER[1])
+    await page.get_by_role("button", name="登录").click()
+    await expect(page).to_have_url(f"{web_hall.url}/live")
+
+
+async def test_sign_in_goes_where_the_manager_was_heading(browser: Browser,
+                                                          web_hall: WebHall) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{web_hall.url}/reports?from=2026-11-23")
+    await expect(page).to_have_url(re.compile(r"/login\?next="))
+    await page.get_by_label("账号").fill(MANAGER[0])
+    await page.get_by_label("密码").fill(MANAGER[1])
+    await page.get_by_role("button", name="登录").click()
+    await expect(page).to_have_url(f"{web_hall.url}/reports?from=2026-11-23")
+
+
 async def test_a_call_appears_live(tablet: Page, web_hall: WebHall) -> None:
     number = await issue(web_hall, "A")
     card = tablet.locator('[data-counter="1"] .card-number')
@@ -165,12 +188,12 @@ async def test_status_page_from_the_ticket_qr_follows_the_call(
     engine = web_hall.controller.engine
     ticket = next(t for t in engine.tickets.values() if t.number == number)
     view = ticket_view(engine, ticket, web_hall.controller.projection)
-    # The hall as configured to serve status pages from this web app's address.
-    hall = hall_state(engine).model_copy(update={"status_url_base": f"{web_hall.url}/t/"})
+    # The hall as configured to serve status pages from the status listener's address.
+    hall = hall_state(engine).model_copy(update={"status_url_base": f"{web_hall.status_url}/t/"})
     printed = decode_escpos(ticket_bytes(printout_for(view, hall)))
     printed.images[0].save(tmp_path / "ticket.png")
     url = qr_url(tmp_path / "ticket.png")
-    assert url == f"{web_hall.url}/t/{ticket.token}"
+    assert url == f"{web_hall.status_url}/t/{ticket.token}"
     phone = await browser.new_page(viewport={"width": 390, "height": 760})
     await phone.goto(url)
     await expect(phone.locator("#number")).to_have_text(number)
@@ -219,5 +242,5 @@ async def test_every_page_passes_axe(browser: Browser, web_hall: WebHall) -> Non
     await no_serious_violations(page, "reports")
     waiting = next(t for t in web_hall.controller.engine.tickets.values()
                    if t.status is m.TicketStatus.WAITING)
-    await page.goto(f"{web_hall.url}/t/{waiting.token}")
+    await page.goto(f"{web_hall.status_url}/t/{waiting.token}")
     await no_serious_violations(page, "status page")

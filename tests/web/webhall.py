@@ -1,17 +1,17 @@
-"""A hall with its web app for tests: controller on a real broker, accounts, a free port."""
+"""A hall with its web apps for tests: controller on a real broker, accounts, free ports."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiohttp import web
 from support.hall import start_controller
 
 from broker_config.process import MosquittoProcess, free_port
+from hall.config import HallConfig, StatusPageSettings, WebSettings
 from hall.controller import Controller
 from hall.web.accounts import Account, WebRole, hash_password, save_accounts
-from hall.web.app import start_web
+from hall.web.app import WebServers, start_web
 
 MANAGER = ("wang", "manager-pass-1")
 SUPERVISOR = ("li", "supervisor-pass-1")
@@ -20,16 +20,17 @@ FAST_HASH = 1000  # iterations: the real default costs a quarter second per chec
 
 @dataclass
 class WebHall:
-    """A running controller, its web app and the manager accounts file."""
+    """A running controller, its two web listeners and the manager accounts file."""
 
     controller: Controller
     broker: MosquittoProcess
-    runner: web.AppRunner
-    url: str
+    servers: WebServers
+    url: str  # the manager's app
+    status_url: str  # the residents' status page
     managers: Path
 
     async def stop(self) -> None:
-        await self.runner.cleanup()
+        await self.servers.cleanup()
         await self.controller.stop()
 
 
@@ -41,10 +42,14 @@ def write_accounts(path: Path) -> None:
     })
 
 
-async def start_web_hall(broker: MosquittoProcess, directory: Path) -> WebHall:
-    controller = await start_controller(broker, directory)
+async def start_web_hall(broker: MosquittoProcess, directory: Path,
+                         config: HallConfig | None = None) -> WebHall:
+    """The example hall (or ``config``) with both web listeners on loopback, free ports."""
+    controller = await start_controller(broker, directory, config=config)
     managers = directory / "managers.toml"
     write_accounts(managers)
-    port = free_port()
-    runner = await start_web(controller, "127.0.0.1", port, managers)
-    return WebHall(controller, broker, runner, f"http://127.0.0.1:{port}", managers)
+    manager = WebSettings(host="127.0.0.1", port=free_port())
+    status = StatusPageSettings(host="127.0.0.1", port=free_port())
+    servers = await start_web(controller, manager, status, managers)
+    return WebHall(controller, broker, servers, f"http://127.0.0.1:{manager.port}",
+                   f"http://127.0.0.1:{status.port}", managers)

@@ -14,8 +14,9 @@ document.addEventListener("DOMContentLoaded", () => {
       credentials: "same-origin",
     });
     if (response.ok) {
-      const next = new URLSearchParams(location.search).get("next") || "/live";
-      location.href = next.startsWith("/") && !next.startsWith("//") ? next : "/live";
+      // The server vetted "next" (a path on this site); the parsed URL is checked once more.
+      const next = new URL(form.dataset.next || "/live", location.origin);
+      location.href = next.origin === location.origin ? next.pathname + next.search : "/live";
       return;
     }
     let message = "登录失败 Sign-in failed";
