@@ -9,21 +9,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from webhall import MANAGER, SUPERVISOR, WebHall
+from webhall import JSON, MANAGER, SUPERVISOR, WebHall, client, command
 
 from hall.web.sessions import MAX_FAILURES
 from protocol import messages as m
 from protocol.link import new_command_id
-
-JSON = {"Content-Type": "application/json"}
-
-
-def client(origin: str | None = None, local: str = "127.0.0.1") -> aiohttp.ClientSession:
-    """A browser-like client: it sends ``origin`` (the page's) as a browser does on writes,
-    from the loopback address ``local``."""
-    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
-                                 headers={"Origin": origin} if origin else None,
-                                 connector=aiohttp.TCPConnector(local_addr=(local, 0)))
 
 
 @pytest.fixture
@@ -33,13 +23,6 @@ async def manager(web_hall: WebHall) -> AsyncIterator[aiohttp.ClientSession]:
                                       json={"name": MANAGER[0], "password": MANAGER[1]})
         assert response.status == 200
         yield session
-
-
-async def command(session: aiohttp.ClientSession, hall: WebHall, name: str,
-                  body: Any) -> tuple[int, dict[str, Any]]:
-    response = await session.post(f"{hall.url}/api/commands/{name}", data=json.dumps(body),
-                                  headers=JSON)
-    return response.status, await response.json()
 
 
 async def next_event(stream: aiohttp.ClientResponse, wanted: Callable[[dict[str, Any]], bool],

@@ -17,8 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 from support.hall import hall_config
-from test_web_api import JSON, client, command
-from webhall import MANAGER, SUPERVISOR, WebHall, start_web_hall
+from webhall import JSON, MANAGER, SUPERVISOR, WebHall, client, command, start_web_hall
 
 from broker_config.process import MosquittoProcess
 from hall.reports import FORMULA_START

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 from support.hall import start_controller
 
 from broker_config.process import MosquittoProcess, free_port
@@ -13,6 +16,7 @@ from hall.controller import Controller
 from hall.web.accounts import Account, WebRole, hash_password, save_accounts
 from hall.web.app import WebServers, start_web
 
+JSON = {"Content-Type": "application/json"}
 MANAGER = ("wang", "manager-pass-1")
 SUPERVISOR = ("li", "supervisor-pass-1")
 FAST_HASH = 1000  # iterations: the real default costs a quarter second per check
@@ -53,3 +57,18 @@ async def start_web_hall(broker: MosquittoProcess, directory: Path,
     servers = await start_web(controller, manager, status, managers)
     return WebHall(controller, broker, servers, f"http://127.0.0.1:{manager.port}",
                    f"http://127.0.0.1:{status.port}", managers)
+
+
+def client(origin: str | None = None, local: str = "127.0.0.1") -> aiohttp.ClientSession:
+    """A browser-like client: it sends ``origin`` (the page's) as a browser does on writes,
+    from the loopback address ``local``."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                 headers={"Origin": origin} if origin else None,
+                                 connector=aiohttp.TCPConnector(local_addr=(local, 0)))
+
+
+async def command(session: aiohttp.ClientSession, hall: WebHall, name: str,
+                  body: Any) -> tuple[int, dict[str, Any]]:
+    response = await session.post(f"{hall.url}/api/commands/{name}", data=json.dumps(body),
+                                  headers=JSON)
+    return response.status, await response.json()
