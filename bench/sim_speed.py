@@ -35,7 +35,7 @@ from hall.engine import PURE_PYTHON_ENV, projection
 from hall.engine.engine import HallEngine
 from hall.engine.policy import make_policy
 from hall.engine.projection import project
-from hall.engine.whatif import Rehearsal, what_if
+from hall.engine.whatif import Rehearsal, seat_clerk, what_if
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 WAITING = 2000
@@ -75,6 +75,8 @@ def crowded_hall(policy: str) -> tuple[HallEngine, float]:
         t += timedelta(seconds=3)
         engine.issue(t, rng.choice(list(PLANNING)), green=rng.random() < 0.08,
                      pending_print=False)
+    for counter in engine.desks:
+        seat_clerk(engine, t.timestamp(), counter)
     for counter in list(engine.desks)[:40]:
         engine.call_next(t, counter)
     return engine, t.timestamp()

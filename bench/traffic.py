@@ -55,8 +55,11 @@ async def kiosk_loop(link: Link, services: str, ledger: Ledger,
         await until_answered(link, "printed", done, ledger, running)
 
 
-async def counter_loop(link: Link, counter: str, ledger: Ledger,
+async def counter_loop(link: Link, counter: str, clerk: str, ledger: Ledger,
                        running: Callable[[], bool]) -> None:
+    """The example hall's ``clerk`` (PIN 1234) signs in, then presses next again and again."""
+    await until_answered(link, "sign_in", m.SignIn(id=new_command_id(), staff_no=clerk,
+                                                   pin="1234"), ledger, running)
     while running():
         reply = await until_answered(link, "call_next", m.CallNext(id=new_command_id()),
                                      ledger, running)
@@ -88,9 +91,9 @@ class Traffic:
         self._tasks = [
             asyncio.create_task(kiosk_loop(k1, "ABE", self.ledger, running)),
             asyncio.create_task(kiosk_loop(k2, "FGA", self.ledger, running)),
-            asyncio.create_task(counter_loop(c1, "1", self.ledger, running)),
-            asyncio.create_task(counter_loop(c10, "10", self.ledger, running)),
-            asyncio.create_task(counter_loop(c11, "11", self.ledger, running)),
+            asyncio.create_task(counter_loop(c1, "1", "S001", self.ledger, running)),
+            asyncio.create_task(counter_loop(c10, "10", "S002", self.ledger, running)),
+            asyncio.create_task(counter_loop(c11, "11", "S003", self.ledger, running)),
         ]
 
     async def stop(self) -> None:

@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 BEEP_HOLD = 1  # a hold-to-confirm key was only tapped, or a key came while busy
 BEEP_REFUSED = 2  # the controller (or the window itself) refused
 BEEP_NO_ANSWER = 3  # no answer after every retry
+BEEP_SIGN_IN = 4  # refused: no clerk is signed in at this counter
+SIGN_IN_FIRST = ("请先签到：刷工作证，或输入工号和密码 · sign in first: swipe your staff card "
+                 "or enter your staff number and PIN")
 
 
 class ClerkAction(StrEnum):
@@ -216,6 +219,8 @@ class CounterSession:
             return refusal(f"no answer from the hall controller ({order.name})", BEEP_NO_ANSWER)
         self.unanswered = False
         if not reply.ok:
+            if reply.error is not None and reply.error.code is m.ErrorCode.SIGN_IN_REQUIRED:
+                return refusal(SIGN_IN_FIRST, BEEP_SIGN_IN)
             reason = reply.error.message if reply.error else "refused"
             return refusal(f"{order.name}: {reason}")
         result = reply.result or {}

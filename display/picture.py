@@ -157,11 +157,14 @@ def recent_lines(model: DisplayModel, rows: int = RECENT_ROWS) -> tuple[CallLine
 
 
 def wait_text(state: m.ServiceState) -> str:
-    """How long a new ticket waits: '约 12 分钟', or why it cannot be had."""
+    """How long a new ticket waits: '约 12 分钟', or why it cannot be had, or '等候时间待定'
+    when no window serves the service now (no promise)."""
     if not state.intake_open:
         return "停止取号"
     if state.quota_left == 0:
         return "今日已满"
+    if state.estimated_wait_min is None:
+        return "等候时间待定"
     if state.waiting == 0:
         return "无需等候"
     return f"约 {max(1, round(state.estimated_wait_min))} 分钟"

@@ -1,5 +1,6 @@
-"""Alerts for the hall manager: long waits, counters paused too long, devices offline,
-printer trouble and bad ratings. Each is raised once and cleared when its cause ends."""
+"""Alerts for the hall manager: long waits, counters paused too long or open without a clerk
+while residents wait for them, devices offline, printer trouble and bad ratings. Each is
+raised once and cleared when its cause ends."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hall.engine.engine import HallEngine
-from hall.engine.model import LANES
+from hall.engine.model import LANES, Desk
+from hall.engine.projection import staffed
 from protocol import messages as m
 
 
@@ -70,7 +72,21 @@ class AlertBoard:
                                        f"{desk.name} paused for {paused:.0f} min", now))
             else:
                 self.clear(m.AlertKind.PAUSED_TOO_LONG, desk.counter_id)
+            new.append(self._no_clerk(engine, desk, now))
         return [a for a in new if a is not None]
+
+    def _no_clerk(self, engine: HallEngine, desk: Desk, now: datetime) -> m.Alert | None:
+        """A window open but unable to call (no clerk signed in) while residents wait for it."""
+        waiting = 0
+        if desk.status is m.CounterStatus.OPEN and not staffed(engine, desk):
+            waiting = len(engine.reserved_lanes[desk.counter_id]) + sum(
+                q.waiting for s, q in engine.queues.items() if desk.serves(s))
+        if not waiting:
+            self.clear(m.AlertKind.NO_CLERK, desk.counter_id)
+            return None
+        return self.raise_(m.AlertKind.NO_CLERK, desk.counter_id,
+                           f"{desk.name} is open without a clerk: {waiting} waiting for its "
+                           f"services", now)
 
     def presence(self, device: str, presence: m.Presence | None, now: datetime) -> m.Alert | None:
         if presence is not None and presence.state == m.PresenceState.OFFLINE:

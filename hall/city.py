@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import socket
 import sys
 import threading
@@ -55,14 +56,18 @@ class HallEntry:
         return None if self.summary is None else self.received - self.summary.at.timestamp()
 
     def wait_for(self, service: str | None) -> float | None:
-        """Estimated wait in minutes for a service here (None: the hall lacks it)."""
+        """Estimated wait in minutes for a service here, or the longest known of all (None:
+        the hall lacks it; infinite: not yet known, no window serves it now)."""
         if self.summary is None:
             return None
-        waits = [s.estimated_wait_min for s in self.summary.services
+        found = [s.estimated_wait_min for s in self.summary.services
                  if service is None or s.service == service]
-        if not waits:
+        if not found:
             return None
-        return min(waits) if service is not None else max(waits)
+        known = [w for w in found if w is not None]
+        if not known:
+            return math.inf
+        return min(known) if service is not None else max(known)
 
 
 def ranking(entries: Iterable[HallEntry], service: str | None = None,
@@ -196,7 +201,9 @@ def table_text(entries: list[HallEntry], service: str | None) -> str:
         s = e.summary
         assert s is not None
         bridge = {True: "up", False: "DOWN", None: "?"}[e.bridge_up]
-        lines.append(f"{e.hall:<24} {e.wait_for(service):>28.1f} {s.counters_open:>5} "
+        wait = e.wait_for(service)
+        shown = "not yet known" if wait is None or math.isinf(wait) else f"{wait:.1f}"
+        lines.append(f"{e.hall:<24} {shown:>28} {s.counters_open:>5} "
                      f"{sum(x.waiting for x in s.services):>8} {s.issued_today:>7} {bridge:>7}")
     return "\n".join(lines)
 

@@ -43,6 +43,9 @@ def _row(entry: HallEntry, services: list[tuple[str, str]], best: dict[str, floa
         if s is None:
             cells.append("<td>–</td>")
             continue
+        if s.estimated_wait_min is None:  # no window serves it there now
+            cells.append(f"<td>待定 <span class=en>unknown ({s.waiting})</span></td>")
+            continue
         mark = ' class="best"' if s.estimated_wait_min == best.get(sid) else ""
         cells.append(f"<td{mark}>{s.estimated_wait_min:.0f} <span class=en>({s.waiting})</span>"
                      "</td>")
@@ -57,7 +60,8 @@ def page_html(entries: list[HallEntry], service: str | None) -> str:
     ranked = ranking(entries, service)
     services = _services(ranked)
     best = {sid: min((s.estimated_wait_min for e in ranked if e.summary
-                      for s in e.summary.services if s.service == sid), default=-1.0)
+                      for s in e.summary.services
+                      if s.service == sid and s.estimated_wait_min is not None), default=-1.0)
             for sid, _ in services}
     head = "".join(f"<th scope=col>{html.escape(sid)} {html.escape(name)}</th>"
                    for sid, name in services)

@@ -85,6 +85,10 @@ class Rules(Strict):
     wait_target_min: float = Field(20, gt=0, description="the hall's wait target (alerts, policy)")
     pause_alert_min: float = Field(30, gt=0, description="alert when a counter is paused this long")
     policy: str = Field("default", description="call-next policy: default or fifo")
+    sign_in_required: bool = Field(True, description="a counter calls only with a clerk signed in")
+    idle_window_min: float = Field(
+        10, gt=0, description="a window idle this long while its residents wait is left out "
+                              "of the wait estimates")
     close_idle_min: float = Field(30, gt=0, le=720, description="after closing time, the day "
                                   "closes itself once no counter has served for this long")
     close_grace_min: float = Field(120, ge=0, le=720, description="the day closes itself at "

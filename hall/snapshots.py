@@ -31,10 +31,9 @@ def service_state(engine: HallEngine, service: str, projection: Projection,
     queue = engine.queues[service]
     spec = engine.services[service]
     oldest = min((head.queued_at for lane in LANES if (head := queue.head(lane))), default=None)
-    estimate = projection.new_ticket_wait(engine, service)
     return m.ServiceState(
         service=service, waiting=queue.waiting,
-        estimated_wait_min=round((estimate or 0.0) / 60, 1),
+        estimated_wait_min=_minutes(projection.new_ticket_wait(engine, service)),
         longest_wait_min=round((now.timestamp() - oldest) / 60 if oldest else 0.0, 1),
         issued_today=queue.issued,
         quota_left=None if spec.daily_quota is None else max(0, spec.daily_quota - queue.issued),
@@ -74,7 +73,7 @@ def summary(engine: HallEngine, projection: Projection, now: datetime) -> m.Hall
         issued_today=sum(q.issued for q in engine.queues.values()), served_today=served,
         services=[m.ServiceSummary(
             service=s.id, name=s.name, waiting=engine.queues[s.id].waiting,
-            estimated_wait_min=round((projection.new_ticket_wait(engine, s.id) or 0.0) / 60, 1))
+            estimated_wait_min=_minutes(projection.new_ticket_wait(engine, s.id)))
             for s in cfg.services])
 
 
@@ -87,11 +86,16 @@ def ticket_view(engine: HallEngine, ticket: Ticket, projection: Projection | Non
             wait_s = projection.wait_seconds(ticket)
         if projection is not None:
             ahead = ahead_of(engine, projection, ticket)
-        estimate = None if wait_s is None else round(wait_s / 60, 1)
+        estimate = _minutes(wait_s)
     return m.TicketView(ticket=ticket.ticket_id, number=ticket.number, service=ticket.service,
                         status=ticket.status, channel=ticket.channel,
                         issued_at=engine.local(ticket.issued_at), ahead=ahead,
                         estimated_wait_min=estimate, counter=ticket.counter, token=ticket.token)
+
+
+def _minutes(wait_s: float | None) -> float | None:
+    """A wait in minutes, one decimal; None (no counter serves it now) stays None."""
+    return None if wait_s is None else round(wait_s / 60, 1)
 
 
 def _skills(desk: Desk) -> list[str]:

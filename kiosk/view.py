@@ -6,6 +6,7 @@ lay it out. Nothing personal is in a View: no name, no ID number, no hash.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -139,10 +140,10 @@ def _done(flow: Flow, view: View, now: datetime) -> View:
     if ticket is None or flow.hall is None:
         return _simple(flow, view, now)
     ahead = ticket.ahead or 0
-    if ahead == 0:
+    if ticket.estimated_wait_min is None:  # no window serves it now: no promise
+        queue = say("ahead_unknown", lang, n=ahead) if ahead else say("none_unknown", lang)
+    elif ahead == 0:
         queue = say("ahead_none", lang)
-    elif ticket.estimated_wait_min is None:
-        queue = say("ahead_unknown", lang, n=ahead)
     else:
         queue = say("ahead", lang, n=ahead, m=minutes(ticket.estimated_wait_min))
     badge = {Channel.GREEN: say("green_ticket", lang),
@@ -209,11 +210,18 @@ def _button(hall: HallState, info: ServiceInfo, flow: Flow, now: datetime,
     waiting = say("waiting", lang, n=state.waiting) if state is not None else ""
     wait = ""
     if state is not None and found.open:
-        m = minutes(state.estimated_wait_min)
-        wait = say("about_min", lang, m=m) if m > 0 else say("no_wait", lang)
+        wait = _wait(state.estimated_wait_min, lang)
     return ServiceButton(service=info.id, name=info.name if lang is Language.ZH else info.name_en,
                          waiting=waiting, wait=wait, status=_status(found, lang),
                          enabled=found.open)
+
+
+def _wait(estimate: float | None, lang: Language) -> str:
+    """A new ticket's wait: about m minutes, no wait, or not yet known (no window serves)."""
+    if estimate is None:
+        return say("wait_unknown", lang)
+    m = minutes(estimate)
+    return say("about_min", lang, m=m) if m > 0 else say("no_wait", lang)
 
 
 def _status(found: Availability, lang: Language) -> str:
@@ -252,13 +260,16 @@ def _service_name(hall: HallState | None, service: str, lang: Language) -> str:
 
 
 # ---------------------------------------------------------------- nearby centres
-def typical_wait(summary: HallSummary) -> float:
+def typical_wait(summary: HallSummary) -> float | None:
     """Minutes a resident of the centre's current mix waits: each service's estimated wait
-    weighted by the people waiting for it; 0 when nobody waits."""
-    waiting = sum(s.waiting for s in summary.services)
+    weighted by the people waiting for it (services with a known wait only); 0 when nobody
+    waits, None when people wait and no window serves any of their services."""
+    known = [(s.waiting, s.estimated_wait_min) for s in summary.services
+             if s.estimated_wait_min is not None]
+    waiting = sum(n for n, _ in known)
     if waiting == 0:
-        return 0.0
-    return sum(s.waiting * s.estimated_wait_min for s in summary.services) / waiting
+        return None if any(s.waiting for s in summary.services) else 0.0
+    return sum(n * m for n, m in known) / waiting
 
 
 def is_current(summary: HallSummary, now: datetime) -> bool:
@@ -274,7 +285,7 @@ def nearby_centres(summaries: Mapping[str, HallSummary], now: datetime,
     centre since removed from the hall's list, or yesterday's figures before opening)."""
     today = [s for s in summaries.values() if s.at.astimezone(now.tzinfo).date() == now.date()]
     centres = [_centre(s, now, lang) for s in today]
-    rank = {s.hall: (0 if s.counters_open else 1, typical_wait(s)) for s in today}
+    rank = {s.hall: (0 if s.counters_open else 1, _or_last(typical_wait(s))) for s in today}
     return tuple(sorted(centres, key=lambda c: (not c.current, *rank[c.hall], c.name)))
 
 
@@ -286,9 +297,12 @@ def _centre(summary: HallSummary, now: datetime, lang: Language) -> NearbyCentre
     if summary.counters_open == 0:
         wait = say("nearby_closed", lang)
     else:
-        m = minutes(typical_wait(summary))
-        wait = say("about_min", lang, m=m) if m > 0 else say("no_wait", lang)
+        wait = _wait(typical_wait(summary), lang)
     return NearbyCentre(summary.hall, name, waiting, wait, current=True)
+
+
+def _or_last(wait: float | None) -> float:
+    return math.inf if wait is None else wait
 
 
 def short_centre_name(name: str) -> str:

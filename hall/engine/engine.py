@@ -266,6 +266,9 @@ class HallEngine:
         desk = self.desk(counter_id)
         if not desk.available:
             raise Refused(ErrorCode.INVALID_STATE, f"counter {counter_id} is {desk.status.value}")
+        if desk.clerk is None and self.config.rules.sign_in_required:
+            raise Refused(ErrorCode.SIGN_IN_REQUIRED,
+                          f"counter {counter_id}: a clerk must sign in before calling")
         t = seconds(now)
         ticket = self.policy.pick(desk, self, t, self.balance())
         if ticket is None and desk.ticket is None:

@@ -6,6 +6,10 @@ with the configured planning time). No new arrivals are assumed, so the projecte
 ticket is when it would be called if the hall went on as it is now. Alongside, it finds when
 a new walk-in ticket of each service would be called (the "phantom" ticket).
 
+Only the counters that really serve count (``serving``): open, staffed (a clerk signed in,
+where the hall requires sign-in) and not left idle while residents wait for them; a service
+no such counter serves gets no estimate (None: "wait not yet known").
+
 It is exact with respect to the policy's rules (policy.Fifo.pick) yet fast: each kind of
 counter keeps a small heap of its services' first tickets, so a call costs a few heap
 operations (2,000 waiting tickets at 50 counters take about 2 ms compiled, 3 ms as Python;
@@ -16,13 +20,14 @@ within what mypyc compiles (typed attributes, no copy.copy of a run).
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from operator import le
 from typing import TYPE_CHECKING
 
-from hall.engine.model import Desk, ServiceQueue, Ticket
+from hall.engine.model import LANES, Desk, ServiceQueue, Ticket
 from hall.engine.policy import Balance, Policy, Skills, breadth
 from protocol.messages import Channel, CounterStatus
 
@@ -38,6 +43,31 @@ _NO_TICKETS: list[Ticket] = []  # shared, never filled: a counter with nothing r
 _NO_ORDER: tuple[list[tuple[float, int, Ticket]], bool] = ([], True)  # shared: an empty queue
 # a candidate weighed: shifted key, seq, service, position, guarded, phantoms releasing it
 _Seen = tuple[float, int, int, int, bool, frozenset[int] | set[int]]
+
+
+def staffed(engine: HallEngine, desk: Desk) -> bool:
+    """An open counter that can call: a clerk is signed in (or the hall does not ask)."""
+    return desk.status is _OPEN and (
+        desk.clerk is not None or not engine.config.rules.sign_in_required)
+
+
+def serving(engine: HallEngine, now: float) -> list[Desk]:
+    """The counters that count as capacity: staffed, and not idle for the hall's
+    ``idle_window_min`` while someone waits for one of their services (a clerk who has
+    not pressed "next" that long is not at the window, whatever the sign-in says)."""
+    idle_s = engine.config.rules.idle_window_min * 60
+    return [d for d in engine.desks.values() if staffed(engine, d) and (
+        d.ticket is not None or now - _waited_for(engine, d) < idle_s)]
+
+
+def _waited_for(engine: HallEngine, desk: Desk) -> float:
+    """Since when an idle counter has had someone to call (now: nobody waits for it)."""
+    oldest = min([head.queued_at for service, queue in engine.queues.items()
+                  if queue.size and desk.serves(service)
+                  for lane in LANES if (head := queue.head(lane)) is not None]
+                 + [t.queued_at for t in engine.reserved_lanes[desk.counter_id].values()],
+                 default=None)
+    return math.inf if oldest is None else max(oldest, desk.since or oldest)
 
 
 def expected_seconds(queue: ServiceQueue, planning_minutes: float) -> float:
@@ -63,7 +93,7 @@ class Projection:
         return None if start is None else max(0.0, start - self.now)
 
     def new_ticket_wait(self, engine: HallEngine, service: str) -> float | None:
-        """Wait of a normal ticket taken now (None: no open counter serves the service)."""
+        """Wait of a normal ticket taken now (None: no serving counter serves the service)."""
         start = self.phantom.get(service)
         return None if start is None else max(0.0, start - self.now)
 
@@ -80,7 +110,7 @@ def project(engine: HallEngine, now: float, focus: str | Ticket | None = None) -
             return at_once
     policy = engine.policy
     queues = engine.queues
-    memo = _memo(engine)
+    memo = _memo(engine, now)
     expected, plan = memo.expected, memo.plan
     desks = sorted(memo.desks, key=policy.rank)
     floor = now + MIN_REMAINING_S
@@ -105,19 +135,19 @@ class _Memo:
 
     layout: tuple[int, Balance]  # the engine's layout changes and the policy's constants
     index: dict[str, int]
-    desks: list[Desk]  # the open counters
+    desks: list[Desk]  # the serving counters
     plan: _Plan
     expected: list[float]  # per service, worked out when ``counted`` services had finished
     counted: list[int]
 
 
-def _memo(engine: HallEngine) -> _Memo:
+def _memo(engine: HallEngine, now: float) -> _Memo:
     balance = engine.balance()
     memo = engine.projection_memo
+    desks = serving(engine, now)
     if not (isinstance(memo, _Memo) and memo.layout[1] is balance
-            and memo.layout[0] == engine.layout_changes):
+            and memo.layout[0] == engine.layout_changes and memo.desks == desks):
         services = tuple(engine.queues)
-        desks = [d for d in engine.desks.values() if d.status is _OPEN]
         memo = _Memo((engine.layout_changes, balance),
                      {s: i for i, s in enumerate(services)}, desks,
                      _Plan.of(balance, services, desks),
@@ -131,14 +161,13 @@ def _memo(engine: HallEngine) -> _Memo:
 
 
 def _called_at_once(engine: HallEngine, now: float, focus: str | Ticket) -> Projection | None:
-    """The focus is the only one waiting (or nobody is) and an idle open counter serves it:
+    """The focus is the only one waiting (or nobody is) and an idle serving counter serves it:
     it is called now, whatever the policy (the full play gives the same answer)."""
     service = focus if isinstance(focus, str) else focus.service
     waiting = sum([q.size for q in engine.queues.values()])
     if waiting != (0 if isinstance(focus, str) else 1) or any(engine.reserved_lanes.values()):
         return None
-    if not any(d.ticket is None and d.status is _OPEN and d.serves(service)
-               for d in engine.desks.values()):
+    if not any(d.ticket is None and d.serves(service) for d in serving(engine, now)):
         return None
     result = Projection(now)
     if isinstance(focus, str):

@@ -1,8 +1,8 @@
 """Rehearsals: the real engine played forward in virtual time, and the manager's what-if.
 
 A ``Rehearsal`` drives a ``HallEngine`` exactly as the controller would (issue, call_next,
-recall, no_show, done, counter status) while residents arrive and clerks serve, take breaks
-and give up on no-shows. The benchmark simulator runs whole scenario days through it;
+recall, no_show, done, counter status) while residents arrive and clerks sign in, serve, take
+breaks and give up on no-shows. The benchmark simulator runs whole scenario days through it;
 ``what_if`` runs the rest of today from the live state with more or fewer counters open.
 """
 
@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from hall.engine.engine import HallEngine, Refused
+from hall.engine.events import Event, Kind
 from hall.engine.model import Desk, Ticket
 from hall.engine.policy import breadth
-from hall.engine.projection import MIN_REMAINING_S, expected_seconds, project
+from hall.engine.projection import MIN_REMAINING_S, expected_seconds, project, staffed
 from protocol.messages import Channel, CounterStatus, TicketStatus
 
 RECALL_INTERVAL_S = 30.0  # a clerk recalls a missing resident every half minute
@@ -30,7 +31,7 @@ FORECAST_WINDOW_S = 3600.0  # walk-in rates come from the last hour ...
 MIN_WINDOW_S = 900.0  # ... or at least a quarter of an hour
 NO_SHOW_PRIOR = (1.0, 25.0)  # no-shows assumed before any call: 1 in 25
 DEFAULT_CV = 0.6
-_FREE, _RECALL, _GIVE_UP, _CLOSE, _REOPEN = range(5)
+_FREE, _RECALL, _GIVE_UP, _CLOSE, _REOPEN, _SIGN_IN = range(6)
 _OPEN = CounterStatus.OPEN
 
 
@@ -84,13 +85,19 @@ class Rehearsal:
 
     def run(self, start: float, arrivals: Iterable[Arrival], breaks: Iterable[Break] = (),
             finishing: dict[str, float] | None = None,
-            progress: Callable[[float], None] | None = None) -> None:
+            progress: Callable[[float], None] | None = None,
+            clerks: dict[str, float] | None = None) -> None:
         """Play from ``start`` until every arrival has been served (or given up on).
         ``finishing`` maps counters busy at the start to when they finish; ``progress``
-        hears the virtual time now and then."""
+        hears the virtual time now and then; ``clerks`` maps counters to when their clerk
+        signs in (by default every counter without one gets a clerk at the start)."""
         self.end = start
+        if clerks is None:
+            clerks = {c: start for c, d in self.engine.desks.items() if d.clerk is None}
+        for counter, t in clerks.items():
+            self._at(max(t, start), _SIGN_IN, counter)
         for desk in self.engine.desks.values():
-            if desk.available:
+            if staffed(self.engine, desk):
                 self._open_since[desk.counter_id] = start
         for counter, t in (finishing or {}).items():
             self._called_at[counter] = start
@@ -111,7 +118,8 @@ class Rehearsal:
               progress: Callable[[float], None] | None) -> None:
         events = self.events
         coming = next(arrivals, None)
-        handlers = (self._free, self._recall, self._give_up, self._close, self._reopen)
+        handlers = (self._free, self._recall, self._give_up, self._close, self._reopen,
+                    self._sign_in)
         count = 0
         while coming is not None or events:
             if coming is not None and (not events or coming.at <= events[0][0]):
@@ -145,7 +153,7 @@ class Rehearsal:
         elif self.estimates:
             ticket.estimate_at_issue = project(engine, t, ticket).wait_seconds(ticket)
         service = ticket.service
-        idle = [d for d in engine.desks.values() if d.ticket is None and d.status is _OPEN
+        idle = [d for d in engine.desks.values() if d.ticket is None and staffed(engine, d)
                 and (d.services is None or service in d.services)]
         if idle:
             self._call(engine.policy.pick_counter(ticket.service, idle).counter_id, t)
@@ -205,9 +213,26 @@ class Rehearsal:
         self._away[counter] -= 1
         if self._away[counter] == 0:
             self.engine.set_counter_status(t, counter, CounterStatus.OPEN)
+            self._at_work(t, counter)
+
+    def _sign_in(self, t: float, counter: str) -> None:
+        seat_clerk(self.engine, t, counter)
+        self._at_work(t, counter)
+
+    def _at_work(self, t: float, counter: str) -> None:
+        """The counter can call from ``t`` (open and staffed): it calls if it is free."""
+        desk = self.engine.desks[counter]
+        if staffed(self.engine, desk) and counter not in self._open_since:
             self._open_since[counter] = t
-            if self.engine.desks[counter].ticket is None:
+            if desk.ticket is None:
                 self._call(counter, t)
+
+
+def seat_clerk(engine: HallEngine, t: float, counter: str) -> None:
+    """A rehearsal's own clerk signs in at ``counter`` (folded in, never journalled)."""
+    if engine.desks[counter].clerk is None:
+        engine.apply(Event(Kind.CLERK_SIGNED_IN, t,
+                           {"counter": counter, "staff_no": f"rehearsal-{counter}"}))
 
 
 # ---------------------------------------------------------------- the manager's what-if
@@ -218,12 +243,13 @@ class Outlook:
     label: str  # "now", "+1", "+2", "-1", or "+3,5" for named counters
     counters_open: int
     changed: tuple[str, ...]  # the counters opened (or, for a minus, closed)
-    mean_wait_min: float
-    p90_wait_min: float
-    max_wait_min: float
+    mean_wait_min: float | None  # None (and p90, max): some would never be called
+    p90_wait_min: float | None
+    max_wait_min: float | None
     share_within_10_min: float
     residents: int  # per rehearsal: waiting now plus expected arrivals
-    last_call: float | None  # epoch seconds of the last call, on average
+    last_call: float | None  # epoch seconds of the last call, on average (None: no call)
+    unserved: int = 0  # per rehearsal: residents no window would ever call (no serving window)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,12 +263,15 @@ class _Variant:
 def what_if(engine: HallEngine, now: float, extra_counters: int | Sequence[int] | Sequence[str]
             = (1, 2, -1), rehearsals: int = WHAT_IF_REHEARSALS, seed: int = 0) -> list[Outlook]:
     """Expected waits for the rest of today as things are ("now", first) and with counters
-    opened or closed: ``+n`` opens n closed comprehensive windows (or tidal ones when the
-    hall has none left), ``-n`` closes n open ones, a list of ids opens exactly those.
-    Every variant meets the same residents (arrivals forecast from the last hour)."""
+    opened or closed: ``+n`` staffs n comprehensive windows not serving now (closed, or open
+    without a clerk; tidal ones when the hall has none left), ``-n`` closes n serving ones,
+    a list of ids staffs exactly those. Only staffed windows serve ("now" counts no window
+    open without a clerk). Every variant meets the same residents (arrivals forecast from
+    the last hour). A resident no window would ever call is counted in ``unserved``; the
+    wait figures are then None (unbounded), and the last call is only of those called."""
     variants = [_Variant("now", (), (), 0), *_variants(engine, extra_counters)]
     forecast = Forecast(engine, now)
-    results: dict[str, list[tuple[list[float], float | None]]] = {v.label: [] for v in variants}
+    results: dict[str, list[_Run]] = {v.label: [] for v in variants}
     for rep in range(rehearsals):
         rng = random.Random(seed * 1_000_003 + rep)
         arrivals = forecast.arrivals(rng)
@@ -262,9 +291,9 @@ def _variants(engine: HallEngine, extra: int | Sequence[int] | Sequence[str]) ->
             engine.desk(counter)  # refuses an unknown counter
         return [_Variant("+" + ",".join(names), names, (), 0)]
     order = {cid: n for n, cid in enumerate(engine.desks)}
-    closed = sorted((d for d in engine.desks.values() if not d.available),
+    closed = sorted((d for d in engine.desks.values() if not staffed(engine, d)),
                     key=lambda d: (-breadth(d.services), order[d.counter_id]))
-    opened = sorted((d for d in engine.desks.values() if d.available),
+    opened = sorted((d for d in engine.desks.values() if staffed(engine, d)),
                     key=lambda d: (-breadth(d.services), -order[d.counter_id]))
     variants = []
     for delta in (x for x in wanted if isinstance(x, int)):
@@ -354,10 +383,13 @@ def _sigma(recent: Iterable[float]) -> float:
     return math.sqrt(math.log1p(min(max(cv, 0.2), 1.5) ** 2))
 
 
+_Run = tuple[list[float], float | None, int]  # waits (s), last call, residents never called
+
+
 def _rehearse(engine: HallEngine, now: float, variant: _Variant, arrivals: list[Arrival],
-              finishing: dict[str, float], forecast: Forecast,
-              seed: int) -> tuple[list[float], float | None]:
-    """One rehearsal of one variant: the waits (seconds) of everyone called from now on."""
+              finishing: dict[str, float], forecast: Forecast, seed: int) -> _Run:
+    """One rehearsal of one variant: the waits (seconds) of everyone called from now on,
+    the last call, and how many were never called (no serving window for them)."""
     clone = _clone(engine)
     at = now
     for counter in variant.open_ids:
@@ -370,17 +402,17 @@ def _rehearse(engine: HallEngine, now: float, variant: _Variant, arrivals: list[
         clone.reserved_lanes[tidal] = {}
         clone.layout_changes += 1
     clone.take_events()
+    staff = {c: at for c in (*variant.open_ids, *(f"T{n}" for n in range(1, variant.extra + 1)))}
 
     def waiting_now(ticket: Ticket) -> tuple[float, bool]:
         return forecast.duration(random.Random(seed * 7919 + zlib.crc32(
             ticket.ticket_id.encode())), ticket.service), False
 
-    Rehearsal(clone, outcome=waiting_now).run(now, arrivals, finishing=finishing)
-    calls = [t.called_at for t in clone.tickets.values()
-             if t.called_at is not None and t.called_at >= now]
-    waits = [t.called_at - t.issued_at for t in clone.tickets.values()
-             if t.called_at is not None and t.called_at >= now]
-    return waits, max(calls, default=None)
+    Rehearsal(clone, outcome=waiting_now).run(now, arrivals, finishing=finishing, clerks=staff)
+    called = [t for t in clone.tickets.values() if t.called_at is not None and t.called_at >= now]
+    last = max((t.called_at for t in called if t.called_at is not None), default=None)
+    never = sum(1 for t in clone.tickets.values() if t.status is TicketStatus.WAITING)
+    return [t.called_at - t.issued_at for t in called if t.called_at is not None], last, never
 
 
 def _clone(engine: HallEngine) -> HallEngine:
@@ -397,22 +429,36 @@ def _clone(engine: HallEngine) -> HallEngine:
     return clone
 
 
-def _outlook(engine: HallEngine, variant: _Variant,
-             runs: list[tuple[list[float], float | None]]) -> Outlook:
-    waits = sorted(w / 60 for run, _ in runs for w in run)
-    ends = [end for _, end in runs if end is not None]
-    counters = sum(1 for d in engine.desks.values() if d.available) + len(
+def last_call_text(engine: HallEngine, outlook: Outlook) -> str:
+    """The last call as the tablet shows it: "HH:MM" today, "YYYY-MM-DD HH:MM" on a later
+    day, "–" with nobody to call; with residents no window serves, how many."""
+    if outlook.unserved:
+        return f"{outlook.unserved} 人无窗口办理 · {outlook.unserved} never called"
+    if outlook.last_call is None:
+        return "–"
+    local = engine.local(outlook.last_call)
+    return f"{local:%H:%M}" if local.date() == engine.day else f"{local:%Y-%m-%d %H:%M}"
+
+
+def _outlook(engine: HallEngine, variant: _Variant, runs: list[_Run]) -> Outlook:
+    waits = sorted(w / 60 for run, _, _ in runs for w in run)
+    never = sum(n for _, _, n in runs)
+    ends = [end for _, end, _ in runs if end is not None]
+    counters = sum(1 for d in engine.desks.values() if staffed(engine, d)) + len(
         variant.open_ids) + variant.extra - len(variant.close_ids)
-    if not waits:
-        return Outlook(variant.label, counters, variant.open_ids or variant.close_ids,
-                       0.0, 0.0, 0.0, 1.0, 0, None)
+    changed = variant.open_ids + tuple(f"T{n}" for n in range(1, variant.extra + 1)) \
+        or variant.close_ids
+    everyone = len(waits) + never
+    if not everyone:
+        return Outlook(variant.label, counters, changed, 0.0, 0.0, 0.0, 1.0, 0, None)
+    bounded = bool(waits) and not never
     return Outlook(
-        label=variant.label, counters_open=counters,
-        changed=variant.open_ids + tuple(f"T{n}" for n in range(1, variant.extra + 1))
-        or variant.close_ids,
-        mean_wait_min=round(sum(waits) / len(waits), 2),
-        p90_wait_min=round(waits[max(0, math.ceil(0.9 * len(waits)) - 1)], 2),
-        max_wait_min=round(waits[-1], 2),
-        share_within_10_min=round(sum(1 for w in waits if w <= 10) / len(waits), 3),
-        residents=round(len(waits) / len(runs)),
-        last_call=sum(ends) / len(ends) if ends else None)
+        label=variant.label, counters_open=counters, changed=changed,
+        mean_wait_min=round(sum(waits) / len(waits), 2) if bounded else None,
+        p90_wait_min=round(waits[max(0, math.ceil(0.9 * len(waits)) - 1)], 2)
+        if bounded else None,
+        max_wait_min=round(waits[-1], 2) if bounded else None,
+        share_within_10_min=round(sum(1 for w in waits if w <= 10) / everyone, 3),
+        residents=round(everyone / len(runs)),
+        last_call=sum(ends) / len(ends) if ends else None,
+        unserved=round(never / len(runs)))

@@ -63,9 +63,9 @@ def status_view(controller: Controller, ticket: Ticket) -> dict[str, Any]:
             "前面没有人" if ahead == 0 else f"前面还有 {ahead} 人"),
         "ahead_en": "" if ahead is None else (
             "You are next" if ahead == 0 else f"{ahead} ahead of you"),
-        "wait_zh": "" if minutes is None else (
+        "wait_zh": "" if not waiting else "等候时间待定" if minutes is None else (
             "预计等候不到 1 分钟" if minutes < 1 else f"预计等候约 {minutes} 分钟"),
-        "wait_en": "" if minutes is None else (
+        "wait_en": "" if not waiting else "Wait not yet known" if minutes is None else (
             "Estimated wait under 1 min" if minutes < 1 else f"Estimated wait about {minutes} min"),
         "counter_zh": counter.name if counter and at_counter else "",
         "counter_en": counter.name_en if counter and at_counter else "",

@@ -53,8 +53,9 @@ def routes(controller: Controller, auth: Auth) -> list[web.RouteDef]:
             number=ticket.number, service=service.name, service_en=service.name_en,
             channel=_CHANNEL.get(ticket.channel, ""), status=ticket.status.value,
             ahead="" if view.ahead is None else f"前面还有 {view.ahead} 人 · {view.ahead} ahead",
-            wait="" if minutes is None else f"预计等候约 {round(minutes)} 分钟 · "
-                                            f"about {round(minutes)} min",
+            wait="" if view.ahead is None else "等候时间待定 · wait not yet known"
+            if minutes is None else "预计等候不到 1 分钟 · under 1 min" if round(minutes) < 1
+            else f"预计等候约 {round(minutes)} 分钟 · about {round(minutes)} min",
             issued=f"{engine.local(ticket.issued_at):%Y-%m-%d %H:%M}", url=url,
             qr=qr_svg(url, f"扫码查看进度 Scan for the status of {ticket.number}"))
 

@@ -11,7 +11,8 @@ from typing import Any
 from aiohttp import web
 
 from hall.controller import Controller
-from hall.engine.whatif import what_if
+from hall.engine.engine import HallEngine
+from hall.engine.whatif import Outlook, last_call_text, what_if
 from hall.web.auth import Auth
 
 VARIANTS = (1, 2, -1)
@@ -31,13 +32,13 @@ def routes(controller: Controller, auth: Auth) -> list[web.RouteDef]:
             outlooks = await asyncio.get_running_loop().run_in_executor(
                 None, what_if, engine, now.timestamp(), VARIANTS)
         return web.json_response({"at": now.isoformat(),
-                                  "outlooks": [_row(engine, asdict(o)) for o in outlooks]})
+                                  "outlooks": [_row(engine, o) for o in outlooks]})
 
     return [web.get("/api/whatif", whatif_json)]
 
 
-def _row(engine: Any, outlook: dict[str, Any]) -> dict[str, Any]:
-    last = outlook.pop("last_call")
-    outlook["last_call"] = None if last is None else f"{engine.local(last):%H:%M}"
-    outlook["changed"] = list(outlook["changed"])
-    return outlook
+def _row(engine: HallEngine, outlook: Outlook) -> dict[str, Any]:
+    row = asdict(outlook)
+    row["last_call"] = last_call_text(engine, outlook)  # with its date when not today
+    row["changed"] = list(row["changed"])
+    return row

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from support.hall import SECRET, SHANGHAI, hall_config
+from support.hall import SECRET, SHANGHAI, hall_config, sign_in
 
 from hall.config import staff_card_hash
 from hall.engine.engine import HallEngine, Refused
@@ -18,7 +18,8 @@ OTHER = "b" * 64
 
 @pytest.fixture
 def engine() -> HallEngine:
-    return HallEngine(hall_config(), MONDAY.date(), SECRET)
+    """The example hall with a clerk signed in at every counter."""
+    return sign_in(HallEngine(hall_config(), MONDAY.date(), SECRET))
 
 
 def printed(engine: HallEngine, service: str, id_hash: str | None = None, **kw: object) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from support.hall import SECRET, SHANGHAI
+from support.hall import SECRET, SHANGHAI, sign_in, with_clerks
 
 from hall.config import HallConfig
 from hall.engine.engine import HallEngine
@@ -20,16 +20,16 @@ def hall(counters: dict[str, list[str]], policy: str = "default",
          shift: bool = True) -> HallEngine:
     """A hall with services A, B and E; ``shift=False`` turns the default policy's service
     shift off, to watch its guard alone."""
-    config = HallConfig.model_validate({
+    config = HallConfig.model_validate(with_clerks({
         "hall": {"id": "t", "name": "测试", "name_en": "Test"},
         "services": [{"id": s, "name": s, "name_en": s, "mean_minutes": m}
                      for s, m in PLAN.items()],
         "counters": [{"id": c, "name": c, "name_en": c, "services": skills}
-                     for c, skills in counters.items()]})
+                     for c, skills in counters.items()]}))
     chosen = make_policy(policy, config)
     if not shift and isinstance(chosen, Default):
         chosen.shift_s = 0.0
-    return HallEngine(config, OPEN.date(), SECRET, chosen)
+    return sign_in(HallEngine(config, OPEN.date(), SECRET, chosen))
 
 
 def take(engine: HallEngine, at: datetime, service: str, **kind: bool) -> str:

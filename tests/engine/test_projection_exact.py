@@ -2,9 +2,10 @@
 
 The reference replays the queue with ``policy.pick`` on a cursor over frozen queues, one
 counter at a time: the obvious, slow way. On many random hall states (mixed counter kinds,
-closed counters, busy counters, green and appointment lanes, out-of-order printing,
-transfers to a service and to a counter, equal timestamps) both must agree exactly,
-including when a new walk-in ticket of each service would be called.
+closed counters, counters without a clerk or idle while residents wait for them, busy
+counters, green and appointment lanes, out-of-order printing, transfers to a service and to
+a counter, equal timestamps) both must agree exactly, including when a new walk-in ticket
+of each service would be called.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import random
 from datetime import datetime, timedelta
 
 import pytest
-from support.hall import SECRET, SHANGHAI
+from support.hall import SECRET, SHANGHAI, sign_in, with_clerks
 
 from hall.config import HallConfig
 from hall.engine.engine import HallEngine
@@ -70,6 +71,22 @@ def desk_free_from(desk: Desk, now: float, expected: list[float],
     return max(begun + expected[services.index(ticket.service)], now + MIN_REMAINING_S)
 
 
+def counts(engine: HallEngine, desk: Desk, now: float) -> bool:
+    """Capacity, as the hall's rules say: open, a clerk signed in, and not idle for
+    ``idle_window_min`` while someone waits for one of its services."""
+    if not desk.available or desk.clerk is None:
+        return False
+    if desk.ticket is not None:
+        return True
+    waiting = [t.queued_at for s, q in engine.queues.items() if desk.serves(s)
+               for t in q.tickets()] + [
+        t.queued_at for t in engine.reserved_lanes[desk.counter_id].values()]
+    if not waiting:
+        return True
+    since = max(min(waiting), desk.since or 0.0)
+    return now - since < engine.config.rules.idle_window_min * 60
+
+
 def reference(engine: HallEngine, now: float,
               balance: Balance | None = None) -> tuple[dict[str, float], dict[str, float]]:
     """Starts and free times by asking the policy at every step."""
@@ -79,7 +96,8 @@ def reference(engine: HallEngine, now: float,
     order = tuple(engine.queues)
     expected = [expected_seconds(q, engine.services[s].mean_minutes)
                 for s, q in engine.queues.items()]
-    desks = sorted((d for d in engine.desks.values() if d.available), key=policy.rank)
+    desks = sorted((d for d in engine.desks.values() if counts(engine, d, now)),
+                   key=policy.rank)
     heap = [(desk_free_from(d, now, expected, order), n) for n, d in enumerate(desks)]
     heapq.heapify(heap)
     cursor = Cursor(engine)
@@ -105,11 +123,11 @@ def config(rng: random.Random) -> HallConfig:
         skills = ["*"] if kind < 0.5 else sorted(rng.sample(SERVICES, rng.randint(1, 3)))
         counters.append({"id": str(n + 1), "name": f"{n + 1}号", "name_en": f"W{n + 1}",
                          "services": skills})
-    return HallConfig.model_validate({
+    return HallConfig.model_validate(with_clerks({
         "hall": {"id": "t", "name": "测试", "name_en": "Test"},
         "services": [{"id": s, "name": s, "name_en": s, "mean_minutes": m}
                      for s, m in zip(SERVICES, (9, 7, 12, 10, 8, 5, 11), strict=True)],
-        "counters": counters})
+        "counters": counters}))
 
 
 def random_hall(seed: int, policy: str, most: int = 60) -> tuple[HallEngine, float]:
@@ -117,6 +135,7 @@ def random_hall(seed: int, policy: str, most: int = 60) -> tuple[HallEngine, flo
     rng = random.Random(seed)
     cfg = config(rng)
     engine = HallEngine(cfg, OPEN.date(), SECRET, make_policy(policy, cfg))
+    sign_in(engine, [c for c in engine.desks if rng.random() < 0.9])
     t = OPEN
     pending = []
     for n in range(rng.randint(0, most)):
@@ -147,8 +166,12 @@ def _counter_move(engine: HallEngine, rng: random.Random, t: datetime) -> None:
     """A counter calls, serves, transfers or finishes, as clerks do."""
     desk = rng.choice(list(engine.desks.values()))
     if desk.ticket is None:
-        if engine.policy.pick(desk, engine, t.timestamp(), engine.balance()):
+        if desk.clerk is None:
+            sign_in(engine, [desk.counter_id], t)  # a clerk comes late
+        elif engine.policy.pick(desk, engine, t.timestamp(), engine.balance()):
             engine.call_next(t, desk.counter_id)
+        elif rng.random() < 0.3:
+            engine.sign_out(t, desk.counter_id)  # and another leaves
         return
     action = rng.random()
     if action < 0.2:

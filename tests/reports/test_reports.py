@@ -7,7 +7,7 @@ import io
 from datetime import date, datetime, timedelta
 
 import pytest
-from support.hall import SECRET, SHANGHAI, hall_config
+from support.hall import SECRET, SHANGHAI, hall_config, sign_in
 
 from hall.engine.engine import HallEngine
 from hall.engine.events import Event
@@ -30,7 +30,7 @@ class Morning:
     """The pure engine on a hand-moved clock, keeping every event it emits."""
 
     def __init__(self) -> None:
-        self.engine = HallEngine(hall_config(), MONDAY.date(), SECRET)
+        self.engine = sign_in(HallEngine(hall_config(), MONDAY.date(), SECRET))
         self.now = MONDAY
         self.events: list[tuple[str, Event]] = []
 
