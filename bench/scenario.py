@@ -90,6 +90,21 @@ class BreakSpec(_Strict):
         return self
 
 
+class StaffingSpec(_Strict):
+    """Clerks arriving one by one: every counter is open from the start but calls only once
+    its clerk signs in, at a moment drawn evenly between ``arrive_from`` and
+    ``arrive_until`` (local time; before opening counts as at opening)."""
+
+    arrive_from: HHMM
+    arrive_until: HHMM
+
+    @model_validator(mode="after")
+    def _order(self) -> StaffingSpec:
+        if self.arrive_from > self.arrive_until:
+            raise ValueError("arrive_from must not be after arrive_until")
+        return self
+
+
 class Scenario(_Strict):
     """One scenario file, validated, including every cross-reference."""
 
@@ -101,10 +116,13 @@ class Scenario(_Strict):
     services: list[ServiceSpec] = Field(min_length=1)
     counters: list[CounterSpec] = Field(min_length=1)
     breaks: list[BreakSpec] = []
+    staffing: StaffingSpec | None = None
 
     @model_validator(mode="after")
     def _cross_refs(self) -> Scenario:
         self._check_hours()
+        if self.staffing is not None and self.hours.steady_state:
+            raise ValueError("staffing: clerks arrive on a day scenario, not a steady-state run")
         ids = [s.id for s in self.services]
         unique_ids("services", ids)
         unique_ids("counters", [c.id for c in self.counters])

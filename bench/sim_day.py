@@ -83,6 +83,16 @@ class Day:
         return datetime.combine(DAY, datetime.strptime(hhmm, "%H:%M").time(),
                                 self.tz).timestamp()
 
+    def clerks(self) -> dict[str, float] | None:
+        """When each counter's clerk signs in (None: every clerk is there at opening), drawn
+        from a stream of its own so the residents stay the same."""
+        staffing = self.scenario.staffing
+        if staffing is None:
+            return None
+        rng = random.Random(f"{self.seed}/clerks")
+        early, late = self.local(staffing.arrive_from), self.local(staffing.arrive_until)
+        return {c.id: rng.uniform(early, late) for c in self.scenario.counters}
+
     def breaks(self) -> list[Break]:
         return [Break(tuple(b.counters), self.local(b.start), self.local(b.end))
                 for b in self.scenario.breaks] if not self.scenario.steady else []
@@ -239,7 +249,8 @@ def run_day(scenario: Scenario, seed: int, policy: str, estimates: bool = True,
     if scenario.steady:
         engine.open_at, engine.close_at = day.start, day.close + 1.0
     rehearsal = Rehearsal(engine, estimates, Calls(scenario, seed).outcome)
-    rehearsal.run(day.start, booked(engine, day), day.breaks(), progress=progress)
+    rehearsal.run(day.start, booked(engine, day), day.breaks(), progress=progress,
+                  clerks=day.clerks())
     return _result(engine, rehearsal)
 
 

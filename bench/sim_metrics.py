@@ -57,6 +57,9 @@ def summarise(days: Sequence[DayResult]) -> dict[str, float | None]:
             _mean([w for w, lane in zip(waits, lanes, strict=True) if lane == APPOINTMENT])),
         "utilisation": _round(busy / staffed if staffed else None, 4),
         "estimate_mae_min": _round(_mean(errors)),
+        "estimate_unknown_share": _round(  # tickets told "wait not yet known"
+            sum(1 for day in days for e in day.estimates_s if math.isnan(e)) / len(waits)
+            if waits else None, 4),
         "estimate_p90_abs_err_min": _round(percentile(errors, 90) if errors else None),
     }
 

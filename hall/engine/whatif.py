@@ -95,7 +95,10 @@ class Rehearsal:
         if clerks is None:
             clerks = {c: start for c, d in self.engine.desks.items() if d.clerk is None}
         for counter, t in clerks.items():
-            self._at(max(t, start), _SIGN_IN, counter)
+            if t <= start:
+                seat_clerk(self.engine, start, counter)
+            else:
+                self._at(t, _SIGN_IN, counter)
         for desk in self.engine.desks.values():
             if staffed(self.engine, desk):
                 self._open_since[desk.counter_id] = start

@@ -81,7 +81,7 @@ end = "11:30"
 """
 KEYS = {"mean_wait_min", "p90_wait_min", "p99_wait_min", "max_wait_min", "share_within_10_min",
         "priority_mean_wait_min", "appointment_mean_wait_min", "utilisation",
-        "estimate_mae_min", "estimate_p90_abs_err_min"}
+        "estimate_mae_min", "estimate_p90_abs_err_min", "estimate_unknown_share"}
 
 
 @pytest.fixture

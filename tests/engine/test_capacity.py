@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 import pytest
 from support.hall import SECRET, SHANGHAI, hall_config, sign_in, two_service_engine
 
-from hall.engine.engine import HallEngine
+from hall.alerts import AlertBoard
+from hall.engine.engine import HallEngine, Refused
 from hall.engine.policy import make_policy
 from hall.engine.projection import project, serving
 from hall.snapshots import service_state, summary, ticket_view
-from protocol.messages import CounterStatus
+from protocol.messages import AlertKind, CounterStatus, ErrorCode
 
 OPEN = datetime(2026, 11, 23, 8, 30, tzinfo=SHANGHAI)
 SPECIALISTS_FIRST = ("10", "11", "12", "13", "1", "2", "3", "4", "5", "6", "7", "8", "9")
@@ -145,3 +146,19 @@ def test_an_idle_window_with_nobody_to_call_keeps_counting() -> None:
     later = OPEN + timedelta(minutes=45)
     assert engine.desks["2"] in serving(engine, later.timestamp())  # nobody waits for E
     assert project(engine, later.timestamp()).new_ticket_wait(engine, "E") == 0.0
+
+
+def test_a_hall_without_sign_in_counts_and_calls_at_every_open_window() -> None:
+    """``[rules] sign_in_required = false``: a hall that does not use sign-in at all."""
+    engine = two_service_engine({"1": ["*"], "2": ["E"]}, 10, 10, staffed=())
+    ticket = engine.issue(OPEN, "E", pending_print=False)
+    with pytest.raises(Refused) as refused:
+        engine.call_next(OPEN, "2")
+    assert refused.value.code is ErrorCode.SIGN_IN_REQUIRED
+    assert AlertBoard().check_hall(engine, OPEN)[0].kind is AlertKind.NO_CLERK
+    rules = engine.config.rules.model_copy(update={"sign_in_required": False})
+    engine.config = engine.config.model_copy(update={"rules": rules})
+    assert project(engine, OPEN.timestamp()).wait_seconds(ticket) == 0.0
+    assert AlertBoard().check_hall(engine, OPEN) == []
+    assert engine.call_next(OPEN, "2") is ticket
+    assert engine.desks["2"].clerk is None
