@@ -62,7 +62,7 @@ async def hall(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIterator[
     config = hall_config()
     clerks = [c.model_copy(update={"card_hash": staff_card_hash(SECRET, CARD)})
               if c.staff_no == "S003" else c for c in config.clerks]
-    controller = await start_controller(fresh_broker, tmp_path,
+    controller = await start_controller(fresh_broker, tmp_path, staffed=False,
                                         config=config.model_copy(update={"clerks": clerks}))
     yield controller
     await controller.stop()
