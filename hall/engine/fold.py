@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 from hall.engine.events import NOT_CONFIRMED, Kind
-from hall.engine.model import Appointment, Desk, ServiceQueue, Ticket
+from hall.engine.model import OPEN_STATUSES, Appointment, Desk, ServiceQueue, Ticket
 from protocol.messages import Channel, CounterStatus, TicketStatus
 
 if TYPE_CHECKING:
@@ -32,35 +32,28 @@ def skills(services: Iterable[str]) -> frozenset[str] | None:
     return None if "*" in services else frozenset(services)
 
 
-def _unknown(e: HallEngine, what: str, name: str, kind: str, then: str) -> None:
+def _unknown(e: HallEngine, what: str, name: str, then: str) -> None:
     """Warn, once per engine and name, that the journal names something the config lacks."""
     seen = _warned.setdefault(e, set())
     if (what, name) not in seen:
         seen.add((what, name))
-        log.warning("the journal of %s names %s %r, which the config does not have (first in "
-                    "%s): %s", e.day, what, name, kind, then)
+        log.warning("the journal of %s names %s %r, which the config does not have: %s",
+                    e.day, what, name, then)
 
 
-def _desk(e: HallEngine, counter: str, kind: str) -> Desk | None:
+def _desk(e: HallEngine, counter: str) -> Desk | None:
     desk = e.desks.get(counter)
     if desk is None:
-        _unknown(e, "counter", counter, kind, "its events are skipped")
+        _unknown(e, "counter", counter, "its events are skipped")
     return desk
 
 
-def _queue(e: HallEngine, service: str, kind: str) -> ServiceQueue | None:
+def _queue(e: HallEngine, service: str) -> ServiceQueue | None:
     queue = e.queues.get(service)
     if queue is None:
-        _unknown(e, "service", service, kind,
+        _unknown(e, "service", service,
                  "its tickets count but wait in no queue until moved or closed")
     return queue
-
-
-def _ticket(e: HallEngine, ticket: str, kind: str) -> Ticket | None:
-    t = e.tickets.get(ticket)
-    if t is None:
-        _unknown(e, "ticket", ticket, kind, "its events are skipped")
-    return t
 
 
 def _reserve_number(e: HallEngine, number: str) -> None:
@@ -81,7 +74,7 @@ def _issued(e: HallEngine, at: float, ticket: str, service: str, channel: str,
     e.tickets_changes += 1
     number = ticket.split("-", 1)[-1]
     _reserve_number(e, number)
-    queue = _queue(e, service, Kind.TICKET_ISSUED)
+    queue = _queue(e, service)
     if queue is not None:
         queue.issued += 1
     e.ticket_seq += 1
@@ -99,7 +92,7 @@ def _issued(e: HallEngine, at: float, ticket: str, service: str, channel: str,
 
 
 def _printed(e: HallEngine, at: float, ticket: str) -> None:
-    t = _ticket(e, ticket, Kind.TICKET_PRINTED)
+    t = _open_ticket(e, ticket)
     if t is None or t.status is not TicketStatus.PENDING_PRINT:
         return
     t.status = TicketStatus.WAITING
@@ -141,14 +134,17 @@ def _close(e: HallEngine, t: Ticket, status: TicketStatus, at: float) -> None:
         del e.open_by_person[(t.id_hash, t.service)]
 
 
-def _open_ticket(e: HallEngine, ticket: str, kind: str) -> Ticket | None:
+def _open_ticket(e: HallEngine, ticket: str) -> Ticket | None:
     """The ticket an event acts on, if it is known and still open (else the event is moot)."""
-    t = _ticket(e, ticket, kind)
-    return t if t is not None and t.is_open else None
+    t = e.tickets.get(ticket)
+    if t is None:
+        _unknown(e, "ticket", ticket, "its events are skipped")
+        return None
+    return t if t.status in OPEN_STATUSES else None
 
 
 def _voided(e: HallEngine, at: float, ticket: str, reason: str) -> None:
-    t = _open_ticket(e, ticket, Kind.TICKET_VOIDED)
+    t = _open_ticket(e, ticket)
     if t is None:
         return
     e.tickets_changes += 1
@@ -161,23 +157,24 @@ def _voided(e: HallEngine, at: float, ticket: str, reason: str) -> None:
 
 
 def _called(e: HallEngine, at: float, ticket: str, counter: str) -> None:
-    t = _open_ticket(e, ticket, Kind.TICKET_CALLED)
-    desk = _desk(e, counter, Kind.TICKET_CALLED)
+    t = _open_ticket(e, ticket)
+    desk = _desk(e, counter)
     if t is None or desk is None:
         return  # a counter that is gone: the ticket stays where it was, for another to call
     queue = e.queues.get(t.service)
     if queue is not None:
         queue.remove(t)
         desk.ticket, desk.since = t, at
-    _unreserve(e, t)
+    if t.reserved_for is not None:
+        _unreserve(e, t)
     t.status, t.counter, t.called_at, t.recalls = TicketStatus.CALLED, counter, at, 0
     e.call_seq += 1
     e.calls.appendleft((e.call_seq, t, counter, False, at))
 
 
 def _recalled(e: HallEngine, at: float, ticket: str, counter: str) -> None:
-    t = _open_ticket(e, ticket, Kind.TICKET_RECALLED)
-    if t is None or t.counter != counter or _desk(e, counter, Kind.TICKET_RECALLED) is None:
+    t = _open_ticket(e, ticket)
+    if t is None or t.counter != counter or _desk(e, counter) is None:
         return
     t.recalls += 1
     e.call_seq += 1
@@ -185,13 +182,13 @@ def _recalled(e: HallEngine, at: float, ticket: str, counter: str) -> None:
 
 
 def _started(e: HallEngine, at: float, ticket: str) -> None:
-    t = _open_ticket(e, ticket, Kind.SERVICE_STARTED)
+    t = _open_ticket(e, ticket)
     if t is not None and t.status is TicketStatus.CALLED:
         t.status, t.started_at = TicketStatus.SERVING, at
 
 
 def _done(e: HallEngine, at: float, ticket: str) -> None:
-    t = _open_ticket(e, ticket, Kind.TICKET_DONE)
+    t = _open_ticket(e, ticket)
     if t is None:
         return
     begun = t.started_at or t.called_at
@@ -203,13 +200,13 @@ def _done(e: HallEngine, at: float, ticket: str) -> None:
 
 
 def _no_show(e: HallEngine, at: float, ticket: str) -> None:
-    t = _open_ticket(e, ticket, Kind.TICKET_NO_SHOW)
+    t = _open_ticket(e, ticket)
     if t is not None:
         _close(e, t, TicketStatus.NO_SHOW, at)
 
 
 def _cancelled(e: HallEngine, at: float, ticket: str) -> None:
-    t = _open_ticket(e, ticket, Kind.TICKET_CANCELLED)
+    t = _open_ticket(e, ticket)
     if t is not None:
         _close(e, t, TicketStatus.CANCELLED, at)
 
@@ -219,14 +216,14 @@ def _closed(e: HallEngine, at: float, ticket: str, reason: str) -> None:
     if reason == NOT_CONFIRMED:
         _voided(e, at, ticket, reason)
         return
-    t = _open_ticket(e, ticket, Kind.TICKET_CLOSED)
+    t = _open_ticket(e, ticket)
     if t is not None:
         _close(e, t, TicketStatus.CANCELLED, at)
 
 
 def _transferred(e: HallEngine, at: float, ticket: str, service: str,
                  counter: str | None) -> None:
-    t = _open_ticket(e, ticket, Kind.TICKET_TRANSFERRED)
+    t = _open_ticket(e, ticket)
     if t is None:
         return
     old = e.queues.get(t.service)
@@ -241,10 +238,10 @@ def _transferred(e: HallEngine, at: float, ticket: str, service: str,
         e.open_by_person[(t.id_hash, service)] = t
     t.service, t.status, t.counter = service, TicketStatus.WAITING, None
     t.called_at = t.started_at = None
-    queue = _queue(e, service, Kind.TICKET_TRANSFERRED)
+    queue = _queue(e, service)
     if queue is None:
         return
-    if counter is not None and _desk(e, counter, Kind.TICKET_TRANSFERRED) is not None:
+    if counter is not None and _desk(e, counter) is not None:
         t.reserved_for = counter
         e.reserved_lanes[counter][ticket] = t
     else:
@@ -252,7 +249,7 @@ def _transferred(e: HallEngine, at: float, ticket: str, service: str,
 
 
 def _counter_status(e: HallEngine, at: float, counter: str, status: str) -> None:
-    desk = _desk(e, counter, Kind.COUNTER_STATUS)
+    desk = _desk(e, counter)
     if desk is None:
         return
     e.layout_changes += 1
@@ -262,10 +259,10 @@ def _counter_status(e: HallEngine, at: float, counter: str, status: str) -> None
 
 
 def _counter_services(e: HallEngine, at: float, counter: str, services: list[str]) -> None:
-    desk = _desk(e, counter, Kind.COUNTER_SERVICES)
+    desk = _desk(e, counter)
     if desk is None:
         return
-    known = [s for s in services if s == "*" or _queue(e, s, Kind.COUNTER_SERVICES) is not None]
+    known = [s for s in services if s == "*" or _queue(e, s) is not None]
     e.layout_changes += 1
     desk.services = skills(known)
 
@@ -274,13 +271,13 @@ def _signed_in(e: HallEngine, at: float, counter: str, staff_no: str) -> None:
     for other in e.desks.values():
         if other.clerk == staff_no:
             other.clerk = None
-    desk = _desk(e, counter, Kind.CLERK_SIGNED_IN)
+    desk = _desk(e, counter)
     if desk is not None:
         desk.clerk = staff_no
 
 
 def _signed_out(e: HallEngine, at: float, counter: str) -> None:
-    desk = _desk(e, counter, Kind.CLERK_SIGNED_OUT)
+    desk = _desk(e, counter)
     if desk is not None:
         desk.clerk = None
 
@@ -291,7 +288,7 @@ def _rated(e: HallEngine, at: float, ticket: str, counter: str, clerk: str | Non
 
 
 def _intake(e: HallEngine, at: float, service: str, open: bool) -> None:
-    queue = _queue(e, service, Kind.INTAKE_SET)
+    queue = _queue(e, service)
     if queue is not None:
         queue.intake_open = open
 
@@ -303,7 +300,7 @@ def _notice(e: HallEngine, at: float, text: str) -> None:
 def _booked(e: HallEngine, at: float, id_hash: str, service: str, slot: float,
             slot_day: str) -> None:
     if slot_day == e.day.isoformat() and \
-            _queue(e, service, Kind.APPOINTMENT_BOOKED) is not None:
+            _queue(e, service) is not None:
         e.appointments[id_hash] = Appointment(id_hash, service, slot)
 
 
