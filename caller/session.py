@@ -123,8 +123,12 @@ class CounterSession:
         return True
 
     def see_controller(self, presence: m.Presence | None) -> None:
-        """The controller's retained presence: only 'online' counts as up."""
-        self.controller_up = presence is not None and presence.state is m.PresenceState.ONLINE
+        """The controller's retained presence: only 'online' counts as up. A controller
+        coming back clears "no answer": what went unanswered expired and will not run."""
+        up = presence is not None and presence.state is m.PresenceState.ONLINE
+        if up and not self.controller_up:
+            self.unanswered = False
+        self.controller_up = up
 
     def see_link(self, up: bool) -> None:
         """The window's own link to the broker came up or dropped."""

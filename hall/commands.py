@@ -17,12 +17,14 @@ from protocol import messages as m
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a handler gets: the engine, the sender, the time and the latest projection."""
+    """What a handler gets: the engine, the sender, the time, the latest projection and,
+    for a sign-in, the clerk whose credentials were checked before (hall/signin.py)."""
 
     engine: HallEngine
     device: Device
     now: datetime
     projection: Projection
+    clerk: str | None = None
 
 
 Handler = Callable[[Context, Any], dict[str, Any]]
@@ -50,7 +52,7 @@ def issue(ctx: Context, cmd: m.IssueTicket) -> dict[str, Any]:
     if ctx.device.role == m.Role.KIOSK and cmd.green and cmd.id_hash is None:
         raise Refused(m.ErrorCode.MALFORMED, "id_hash: a kiosk's green ticket needs the card")
     ticket = ctx.engine.issue(ctx.now, cmd.service, cmd.id_hash, cmd.green, cmd.appointment,
-                              pending_print=pending)
+                              pending_print=pending, kiosk=_kiosk(ctx))
     if ticket.channel is m.Channel.NORMAL:
         # The youngest walk-in: the frontier of the projection before it is its exact wait.
         projection = ctx.projection
@@ -93,12 +95,17 @@ def lookup(ctx: Context, cmd: m.Lookup) -> dict[str, Any]:
     return result.model_dump(mode="json")
 
 
+def _kiosk(ctx: Context) -> str | None:
+    """The sending kiosk (its tickets' prints are its own), or None for staff."""
+    return ctx.device.id if ctx.device.role == m.Role.KIOSK else None
+
+
 def printed(ctx: Context, cmd: m.TicketPrinted) -> dict[str, Any]:
-    return _view(ctx, ctx.engine.printed(ctx.now, cmd.ticket))
+    return _view(ctx, ctx.engine.printed(ctx.now, cmd.ticket, _kiosk(ctx)))
 
 
 def void(ctx: Context, cmd: m.VoidTicket) -> dict[str, Any]:
-    return _view(ctx, ctx.engine.void(ctx.now, cmd.ticket, cmd.reason))
+    return _view(ctx, ctx.engine.void(ctx.now, cmd.ticket, cmd.reason, _kiosk(ctx)))
 
 
 def request_help(ctx: Context, cmd: m.RequestHelp) -> dict[str, Any]:
@@ -134,7 +141,9 @@ def transfer(ctx: Context, cmd: m.Transfer) -> dict[str, Any]:
 
 def sign_in(ctx: Context, cmd: m.SignIn) -> dict[str, Any]:
     counter = own_counter(ctx, cmd)
-    ctx.engine.sign_in(ctx.now, counter, cmd.staff_no, cmd.pin, cmd.card)
+    if ctx.clerk is None:
+        raise Refused(m.ErrorCode.BAD_CREDENTIALS, "credentials not checked")
+    ctx.engine.sign_in(ctx.now, counter, ctx.clerk)
     return {"counter": _counter(ctx, counter)}
 
 

@@ -1,16 +1,23 @@
 """The hall controller: the single writer. Commands arrive over MQTT (or from the web app
 in-process), run one at a time against the engine, are committed to the journal, and only
-then answered; retained state and call events follow."""
+then answered; retained state and call events follow.
+
+The engine's state is always the fold of the journal's committed events: a command runs on
+the engine, and its events and reply are committed before anything is answered or
+published. If the commit fails, the engine is rebuilt from the committed events (kept in
+memory), so it is exactly as it was, and the sender hears ``storage_unavailable``. Nothing
+a device sends can stop the command worker: every failure of one command becomes that
+command's error reply, and the watchdog is fed only while the worker makes progress.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +28,10 @@ from hall.config import Device, HallConfig
 from hall.engine.engine import HallEngine, Refused
 from hall.engine.events import Event, Kind
 from hall.engine.projection import Projection, project
-from hall.journal import CommandRecord, Journal
+from hall.journal import DuplicateCommand, Journal, StorageUnavailable, backup_dir
+from hall.refusals import RefusalLog
+from hall.replies import ReplyBook, answer_to_retry, record
+from hall.signin import SignInGuard
 from hall.snapshots import (
     call_event,
     counter_state,
@@ -43,6 +53,9 @@ TICK_INTERVAL_S = 1.0
 SUMMARY_REFRESH_S = 60.0  # the upstream summary goes out at least this often (its ``at``
 # tells neighbouring halls' kiosks it is current even when no figure changed)
 SESSION_EXPIRY_S = 3600
+STALLED_S = 10.0  # a worker with work waiting and no progress this long is unhealthy
+BACKUP_EVERY_S = 3600.0
+EXPIRY_MARGIN_S = 0.25  # a command's deadline: its remaining expiry (whole seconds) less this
 _COUNTER_WIDE = {Kind.COUNTER_SERVICES, Kind.DAY_ENDED, Kind.CLERK_SIGNED_IN}
 _HALL_WIDE = {Kind.NOTICE_SET, Kind.COUNTER_SERVICES, Kind.DAY_ENDED}
 IN_PROCESS = Device(id="manager", role=m.Role.MANAGER)
@@ -53,8 +66,11 @@ class _Request:
     device: str
     name: str
     raw: bytes
-    correlation: bytes | None
-    answer: asyncio.Future[m.Reply] | None = None
+    correlation: bytes | None = None
+    response_topic: str | None = None
+    deadline: float | None = None  # time.monotonic() after which the sender has given up
+    answer: asyncio.Future[m.Reply] | None = None  # in-process callers (the web app)
+    clerk: str | None = None  # a sign-in's clerk, verified before the writer (hall/signin.py)
 
 
 class Controller:
@@ -72,8 +88,16 @@ class Controller:
         topics = self.link.topics
         self.link.follow = [topics.all_commands, topics.all_presence, topics.all_health]
         self.alerts = AlertBoard()
-        self.replies: dict[str, str] = {}
+        self.replies = ReplyBook()
+        self.refusals = RefusalLog()
+        self.sign_ins = SignInGuard(config.clerks, secret, self._sign_in_locked)
         self.engine: HallEngine
+        self._committed: list[Event] = []  # today's committed events: the engine's fold
+        self._storage_failure: str | None = None
+        self._progress = time.monotonic()
+        self._backed_up = time.monotonic()
+        self._backup: asyncio.Task[None] | None = None
+        self._checks: set[asyncio.Task[None]] = set()  # sign-ins being verified
         self.projection: Projection
         self.journal: Journal
         self._queue: asyncio.Queue[_Request | None] = asyncio.Queue()
@@ -86,42 +110,64 @@ class Controller:
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
+        """Open and check the journal, rebuild the day, connect; raises JournalDamaged or
+        a LinkError (fatal: the caller exits) having released what it opened."""
         self.journal = await Journal.open(self.journal_path)
-        await self._load_day(self.clock.now())
-        self.link.on_message(self._on_inbound)
-        self.link.on_connection(self._on_connection)
-        await self.link.start()
+        try:
+            await self._load_day(self.clock.now())
+            self.link.on_message(self._on_inbound)
+            self.link.on_connection(self._on_connection)
+            await self.link.start()
+        except BaseException:
+            await self.link.close()
+            await self.journal.close()
+            raise
         self._tasks = [asyncio.create_task(self._work(), name="commands"),
                        asyncio.create_task(self._refresh_projection(), name="projection"),
                        asyncio.create_task(self._tick(), name="ticker")]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._checks, *([self._backup] if self._backup else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.link.close()
         await self.journal.close()
 
     async def _load_day(self, now: datetime) -> None:
         """Rebuild the day's state from the journal (after a restart, or at midnight)."""
         day = now.date()
-        self.engine = HallEngine(self.config, day, self.secret)
-        events = await self.journal.events_of(day)
-        for event in events:
-            self.engine.apply(event)
-        self.replies = await self.journal.replies_of(day)
+        self._committed = await self.journal.events_of(day)
+        self.engine = self._fold(day)
+        self.replies.load(await self.journal.replies_since(day - timedelta(days=1)))
         self._reproject(now)
         self.alerts = AlertBoard()
         self.alerts.rebuild(self.engine, now)
-        log.info("day %s loaded: %d events, %d tickets", day, len(events),
+        log.info("day %s loaded: %d events, %d tickets", day, len(self._committed),
                  len(self.engine.tickets))
+
+    def _fold(self, day: date) -> HallEngine:
+        """A fresh engine holding exactly the committed events."""
+        engine = HallEngine(self.config, day, self.secret)
+        for event in self._committed:
+            engine.apply(event)
+        return engine
+
+    def _restore(self) -> None:
+        """Forget what an uncommitted command did: back to the fold of the journal."""
+        self.engine.take_events()
+        self.engine = self._fold(self.engine.day)
+        self._reproject(self.clock.now())
+        self._dirty.set()
 
     # ------------------------------------------------------------ inbound
     def _on_inbound(self, inbound: Inbound) -> None:
         topic, now = inbound.topic, self.clock.now()
         if topic.section == "cmd":
-            self._queue.put_nowait(_Request(topic.kind, topic.ident, inbound.raw,
-                                            inbound.correlation))
+            deadline = None if inbound.expiry is None else (
+                time.monotonic() + inbound.expiry - EXPIRY_MARGIN_S)
+            self._submit(_Request(topic.kind, topic.ident, inbound.raw, inbound.correlation,
+                                  inbound.response_topic, deadline))
         elif topic.section == "presence" and topic.kind != CONTROLLER_ID:
             presence = inbound.payload if isinstance(inbound.payload, m.Presence) else None
             self._announce(self.alerts.presence(topic.kind, presence, now))
@@ -138,57 +184,132 @@ class Controller:
                       device: str = IN_PROCESS.id) -> m.Reply:
         """Run a command in-process (the web app), through the same single writer."""
         answer: asyncio.Future[m.Reply] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Request(device, name, m.encode(command), None, answer))
+        self._submit(_Request(device, name, m.encode(command), answer=answer))
         return await answer
+
+    def _submit(self, request: _Request) -> None:
+        """Queue a request for the writer; a sign-in has its credentials checked first."""
+        if request.name == "sign_in":
+            task = asyncio.create_task(self._verify_sign_in(request))
+            self._checks.add(task)
+            task.add_done_callback(self._checks.discard)
+        else:
+            self._queue.put_nowait(request)
+
+    async def _verify_sign_in(self, request: _Request) -> None:
+        """Check a clerk's PIN or card off the writer, within the attempt limits."""
+        try:
+            checked = self._check(request, self._device(request))
+            if isinstance(checked, m.Command) and not self._retried(request, checked):
+                assert isinstance(checked, m.SignIn)
+                clerk = await self.sign_ins.verify(request.device, checked)
+                request = replace(request, clerk=clerk)
+            self._queue.put_nowait(request)
+        except Refused as refused:
+            cid = m.command_id_of(request.raw)
+            self.refusals.note(request.device, request.name, refused.code, str(refused))
+            self._answer(request, _error(cid, refused.code, str(refused)))
+        except Exception:
+            log.exception("sign-in check from %s failed", request.device)
+            self._answer(request, _internal(request))
+
+    def _retried(self, request: _Request, command: m.Command) -> bool:
+        return self.replies.find(request.device, command.id) is not None
+
+    def _sign_in_locked(self, what: str, who: str) -> None:
+        self._announce(self.alerts.raise_(
+            m.AlertKind.SIGN_IN_LOCKED, who,
+            f"{what} {who}: ten wrong sign-ins in 15 min; locked for 15 min", self.clock.now()))
 
     # ------------------------------------------------------------ the single writer
     async def _work(self) -> None:
+        """Take requests one at a time, for ever: no request can end this loop."""
         while True:
             request = await self._queue.get()
+            self._progress = time.monotonic()
             if request is None:
                 await self._tick_safely()
-                continue
-            try:
-                reply = await self._handle(request)
-            except Exception:  # a bug must not stop the hall; the sender gets an error
-                log.exception("command %s from %s failed", request.name, request.device)
-                reply = m.Reply(id=_command_id(request.raw), ok=False, error=m.ErrorInfo(
-                    code=m.ErrorCode.INTERNAL, message="internal error; see the controller log"))
-            self._answer(request, reply)
+            else:
+                try:
+                    reply = await self._handle(request)
+                except Exception:  # a bug must not stop the hall; the sender gets an error
+                    log.exception("command %s from %s failed", request.name, request.device)
+                    reply = _internal(request)
+                self._answer(request, reply)
+            self._progress = time.monotonic()
+
+    def healthy(self) -> bool:
+        """The worker is alive and either idle or making progress (feeds the watchdog)."""
+        worker = self._tasks[0] if self._tasks else None
+        if worker is None or worker.done():
+            return False
+        return self._queue.empty() or time.monotonic() - self._progress < STALLED_S
 
     async def _handle(self, request: _Request) -> m.Reply:
         now = self.clock.now()
         if now.date() != self.engine.day:
             await self._roll_over(now)
-        device = self.config.device(request.device) or (
-            IN_PROCESS if request.answer is not None else None)
+        device = self._device(request)
         checked = self._check(request, device)
         if isinstance(checked, m.Reply):
-            log.warning("refused %s from %s: %s", request.name, request.device,
-                        checked.error.message if checked.error else "")
-            return checked
+            return self._refused(request, checked)
         assert device is not None
-        stored = self.replies.get(checked.id)
+        stored = self.replies.find(device.id, checked.id)
         if stored is not None:
-            return m.Reply.model_validate_json(stored)
+            return answer_to_retry(stored, request.name, checked)
+        if request.deadline is not None and time.monotonic() > request.deadline:
+            return self._refused(request, _error(
+                checked.id, m.ErrorCode.EXPIRED, "arrived after its sender's deadline (MQTT "
+                "message expiry): not carried out"))
+        return await self._run(request, device, checked, now)
+
+    async def _run(self, request: _Request, device: Device, command: m.Command,
+                   now: datetime) -> m.Reply:
+        """Run a command on the engine, commit what it did, and only then apply it."""
         if self._dirty.is_set() and self._projection_cost < SYNC_PROJECTION_S:
             self._reproject(now)
-        ctx = Context(self.engine, device, now, self.projection)
+        ctx = Context(self.engine, device, now, self.projection, request.clerk)
         try:
-            reply = m.Reply(id=checked.id, ok=True, result=HANDLERS[request.name](ctx, checked))
+            reply = m.Reply(id=command.id, ok=True, result=HANDLERS[request.name](ctx, command))
         except Refused as refused:
-            reply = _error(checked.id, refused.code, str(refused))
+            reply = _error(command.id, refused.code, str(refused))
+        except BaseException:
+            self._restore()
+            raise
         events = self.engine.take_events()
-        reply_json = m.encode(reply).decode()
-        await self.journal.commit(self.engine.day, now.timestamp(), events,
-                                  CommandRecord(checked.id, device.id, request.name, reply_json))
-        self.replies[checked.id] = reply_json
-        self._after(events, now)
+        entry = record(device.id, request.name, command, reply)
+        if events and not reply.ok:  # a refusal changes nothing, even half-way through
+            self._restore()
+            events = []
+        if not events:
+            self.replies.keep(entry, durable=False)
+            return reply if reply.ok else self._refused(request, reply)
+        try:
+            await self.journal.commit(self.engine.day, now.timestamp(), events, entry)
+        except DuplicateCommand:
+            self._restore()
+            stored = await self.journal.reply_for(device.id, command.id)
+            return _internal(request) if stored is None else answer_to_retry(
+                stored, request.name, command)
+        except StorageUnavailable as exc:
+            self._restore()
+            self._storage_failed(str(exc), now)
+            return _error(command.id, m.ErrorCode.STORAGE_UNAVAILABLE,
+                          "the hall's journal cannot be written now; nothing was done: "
+                          "try again shortly")
+        self._committed.extend(events)
+        self.replies.keep(entry, durable=True)
+        self._storage_recovered(now)
+        self._after_safely(events, now)
         return reply
+
+    def _device(self, request: _Request) -> Device | None:
+        return self.config.device(request.device) or (
+            IN_PROCESS if request.answer is not None else None)
 
     def _check(self, request: _Request, device: Device | None) -> m.Command | m.Reply:
         """Decode and authorise a request, or the error reply that explains why not."""
-        cid = _command_id(request.raw)
+        cid = m.command_id_of(request.raw)
         if device is None:
             return _error(cid, m.ErrorCode.UNKNOWN_DEVICE, f"unknown device {request.device!r}")
         model = m.COMMANDS.get(request.name)
@@ -197,23 +318,59 @@ class Controller:
         if request.name not in m.ALLOWED[m.Role(device.role)]:
             return _error(cid, m.ErrorCode.FORBIDDEN,
                           f"a {device.role} may not send {request.name}")
+        own = self.link.topics.reply(request.device)
+        if request.response_topic not in (None, own):
+            return _error(cid, m.ErrorCode.MALFORMED, f"response topic must be {own}")
         try:
+            m.check_shape(request.raw)
             return m.decode(model, request.raw)
         except m.PayloadError as exc:
             return _error(cid, exc.code, str(exc))
 
+    def _refused(self, request: _Request, reply: m.Reply) -> m.Reply:
+        error = reply.error
+        if error is not None:
+            self.refusals.note(request.device, request.name, error.code, error.message)
+        return reply
+
     def _answer(self, request: _Request, reply: m.Reply) -> None:
-        if request.answer is not None:
-            if not request.answer.done():
-                request.answer.set_result(reply)
-            return
-        self.link.publish(self.link.topics.reply(request.device), reply,
-                          correlation=request.correlation)
+        """Send the reply; a reply that cannot be sent is logged, never raised."""
+        try:
+            if request.answer is not None:
+                if not request.answer.done():
+                    request.answer.set_result(reply)
+                return
+            self.link.publish(self.link.topics.reply(request.device), reply,
+                              correlation=request.correlation)
+        except Exception:
+            log.exception("reply to %s from %s not sent", request.name, request.device)
+
+    # ------------------------------------------------------------ storage
+    def _storage_failed(self, reason: str, now: datetime) -> None:
+        if self._storage_failure is None:
+            log.error("journal not writable: %s; refusing changes until it is", reason)
+        self._storage_failure = reason
+        self._announce(self.alerts.raise_(
+            m.AlertKind.STORAGE, "journal", f"the journal cannot be written ({reason}): no "
+            "tickets can be issued or called; free space on the controller's disk", now))
+
+    def _storage_recovered(self, now: datetime) -> None:
+        if self._storage_failure is not None:
+            log.warning("journal writable again")
+            self._storage_failure = None
+            self.alerts.clear(m.AlertKind.STORAGE, "journal")
 
     # ------------------------------------------------------------ after a change
+    def _after_safely(self, events: list[Event], now: datetime) -> None:
+        """Publish what committed events changed; a failure here is logged, as the change
+        itself is already durable and its reply must still go out."""
+        try:
+            self._after(events, now)
+        except Exception:
+            log.exception("publishing after %d events failed", len(events))
+            self._dirty.set()
+
     def _after(self, events: list[Event], now: datetime) -> None:
-        if not events:
-            return
         counters: set[str] = set()
         hall_wide = counter_wide = False
         for event in events:
@@ -325,22 +482,58 @@ class Controller:
             log.exception("tick failed")
 
     async def tick(self, now: datetime) -> None:
-        """Time passes: day rollover, unprinted tickets voided, time-based alerts."""
+        """Time passes: day rollover, unprinted tickets voided, time-based alerts, backups;
+        a journal that failed is probed until it takes writes again."""
         if now.date() != self.engine.day:
             await self._roll_over(now)
         self.engine.tick(now)
         events = self.engine.take_events()
-        await self.journal.commit(self.engine.day, now.timestamp(), events)
-        self._after(events, now)
+        if events:
+            try:
+                await self.journal.commit(self.engine.day, now.timestamp(), events)
+            except StorageUnavailable as exc:
+                self._restore()
+                self._storage_failed(str(exc), now)
+            else:
+                self._committed.extend(events)
+                self._storage_recovered(now)
+                self._after_safely(events, now)
+        elif self._storage_failure is not None and await self.journal.writable():
+            self._storage_recovered(now)
         for alert in self.alerts.check_hall(self.engine, now):
             self._announce(alert)
+        if time.monotonic() - self._backed_up >= BACKUP_EVERY_S:
+            self._start_backup(now)
         self._dirty.set()
 
     async def _roll_over(self, now: datetime) -> None:
         log.info("new business day %s", now.date())
+        self._start_backup(now)
         await self._load_day(now)
         self._published.clear()
         self.publish_all()
+
+    # ------------------------------------------------------------ backups
+    def _start_backup(self, now: datetime) -> None:
+        """An online copy of the journal beside it, off the writer (see Journal.backup)."""
+        if self._backup is not None and not self._backup.done():
+            return
+        self._backed_up = time.monotonic()
+        self._backup = asyncio.create_task(self._back_up(now), name="backup")
+
+    async def _back_up(self, now: datetime) -> None:
+        folder = backup_dir(self.journal_path)
+        target = folder / f"{self.journal_path.stem}-{now:%Y%m%d-%H%M}.sqlite3"
+        try:
+            await self.journal.backup(target)
+        except Exception:
+            log.exception("journal backup to %s failed", target)
+            return
+        keep = timedelta(days=self.config.backup_keep_days)
+        for old in folder.glob(f"{self.journal_path.stem}-*.sqlite3"):
+            if datetime.fromtimestamp(old.stat().st_mtime, now.tzinfo) < now - keep:
+                old.unlink(missing_ok=True)
+        log.info("journal backed up to %s", target)
 
 
 def _same(a: m.Message, b: m.Message) -> bool:
@@ -351,10 +544,6 @@ def _error(command_id: str, code: m.ErrorCode, message: str) -> m.Reply:
     return m.Reply(id=command_id, ok=False, error=m.ErrorInfo(code=code, message=message))
 
 
-def _command_id(raw: bytes) -> str:
-    """The command id of a payload, if it has a readable one (for error replies)."""
-    try:
-        value = json.loads(raw).get("id", "")
-    except (ValueError, AttributeError):
-        return ""
-    return value if isinstance(value, str) else ""
+def _internal(request: _Request) -> m.Reply:
+    return _error(m.command_id_of(request.raw), m.ErrorCode.INTERNAL,
+                  "internal error; see the controller log")

@@ -2,12 +2,20 @@
 
 A command's events and its reply are committed in one transaction before the reply goes
 out, so a confirmed ticket survives kill -9 and a retried command gets the same reply.
+Replies are keyed by (device, command id) with the command's name and a digest of its body,
+so a retry on any later day finds its reply and nobody else's.
+
+The journal is checked when opened: a damaged file, or an empty or missing one where this
+state directory has held a journal before, stops the controller with a message naming the
+cause and the backups to restore from (``backup`` writes them while the hall runs).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,6 +27,7 @@ from hall.engine.events import Event, Kind
 
 log = logging.getLogger(__name__)
 
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     seq  INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -28,25 +37,50 @@ CREATE TABLE IF NOT EXISTS events (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_day ON events(day, seq);
-CREATE TABLE IF NOT EXISTS commands (
-    id     TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS replies (
+    device TEXT NOT NULL,
+    id     TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    digest TEXT NOT NULL,
     day    TEXT NOT NULL,
     at     REAL NOT NULL,
-    device TEXT NOT NULL,
-    name   TEXT NOT NULL,
-    reply  TEXT NOT NULL
+    reply  TEXT NOT NULL,
+    PRIMARY KEY (device, id)
 );
-CREATE INDEX IF NOT EXISTS commands_by_day ON commands(day);
+CREATE INDEX IF NOT EXISTS replies_by_day ON replies(day);
 """
+# Schema 1 kept replies in ``commands`` keyed by id alone; its rows keep an empty digest.
+MIGRATE_FROM_1 = """
+INSERT OR IGNORE INTO replies(device, id, name, digest, day, at, reply)
+    SELECT device, id, name, '', day, at, reply FROM commands;
+DROP TABLE commands;
+"""
+
+
+class JournalError(Exception):
+    """Root of the journal's errors."""
+
+
+class JournalDamaged(JournalError):
+    """The journal cannot be trusted: the controller must not start on it."""
+
+
+class StorageUnavailable(JournalError):
+    """A commit failed (disk full, I/O error): nothing of it was written."""
+
+
+class DuplicateCommand(JournalError):
+    """The (device, command id) already has a stored reply (seen on another day)."""
 
 
 @dataclass(frozen=True, slots=True)
 class CommandRecord:
     """A handled command, stored so that a redelivery gets the same reply."""
 
-    id: str
     device: str
+    id: str
     name: str
+    digest: str
     reply: str
 
 
@@ -59,12 +93,27 @@ class Journal:
 
     @classmethod
     async def open(cls, path: str | Path, durable: bool = True) -> Journal:
+        """Open (or create) the journal, refusing a damaged or vanished one."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        marker = _marker(path)
+        if marker.exists() and (not path.exists() or path.stat().st_size == 0):
+            raise JournalDamaged(
+                f"journal {path} is {'missing' if not path.exists() else 'empty'}, but "
+                f"{marker.name} says this hall kept one here: restore the newest backup from "
+                f"{backup_dir(path)} (see docs/operators-guide.md), or delete {marker} to "
+                f"start a new journal on purpose")
         db = await aiosqlite.connect(path, isolation_level=None)
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-        await db.executescript(SCHEMA)
+        try:
+            await _check(db, path)
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            await _migrate(db)
+        except BaseException:
+            await db.close()
+            raise
+        if not marker.exists():
+            marker.write_text("this state directory holds the hall's journal\n", encoding="utf-8")
         return cls(db, path)
 
     async def close(self) -> None:
@@ -72,23 +121,49 @@ class Journal:
 
     async def commit(self, day: date, at: float, events: list[Event],
                      command: CommandRecord | None = None) -> None:
-        """Write events (and the command's reply) atomically; returns once durable."""
+        """Write events (and the command's reply) atomically; returns once durable.
+        Raises StorageUnavailable or DuplicateCommand, having written nothing."""
         if not events and command is None:
             return
-        await self._db.execute("BEGIN IMMEDIATE")
         try:
+            await self._db.execute("BEGIN IMMEDIATE")
             await self._db.executemany(
                 "INSERT INTO events(day, at, kind, data) VALUES (?, ?, ?, ?)",
                 [(_event_day(day, e), e.at, e.kind.value, json.dumps(e.data)) for e in events])
             if command is not None:
                 await self._db.execute(
-                    "INSERT INTO commands(id, day, at, device, name, reply) VALUES (?,?,?,?,?,?)",
-                    (command.id, day.isoformat(), at, command.device, command.name,
-                     command.reply))
+                    "INSERT INTO replies(device, id, name, digest, day, at, reply) "
+                    "VALUES (?,?,?,?,?,?,?)",
+                    (command.device, command.id, command.name, command.digest,
+                     day.isoformat(), at, command.reply))
             await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
+        except sqlite3.IntegrityError as exc:
+            await self._rollback()
+            raise DuplicateCommand(str(exc)) from exc
+        except sqlite3.Error as exc:
+            await self._rollback()
+            raise StorageUnavailable(str(exc)) from exc
+
+    async def _rollback(self) -> None:
+        """Undo a failed transaction (SQLite may already have rolled back a full disk's)."""
+        if self._db.in_transaction:
+            try:
+                await self._db.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                log.error("journal rollback failed: %s", exc)
+
+    async def writable(self) -> bool:
+        """Whether a write goes through now (probed after a failed commit)."""
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
+            await self._db.execute("CREATE TABLE IF NOT EXISTS probe (x)")
+            await self._db.execute("INSERT INTO probe VALUES (1)")
+            await self._db.execute("DELETE FROM probe")
+            await self._db.execute("COMMIT")
+        except sqlite3.Error:
+            await self._rollback()
+            return False
+        return True
 
     async def events_of(self, day: date) -> list[Event]:
         """The day's events in commit order."""
@@ -105,23 +180,83 @@ class Journal:
             return [(day, Event(Kind(kind), at, json.loads(data)))
                     async for day, at, kind, data in cursor]
 
-    async def replies_of(self, day: date) -> dict[str, str]:
-        """Command id → reply JSON for the day's handled commands."""
-        async with self._db.execute("SELECT id, reply FROM commands WHERE day = ?",
-                                    (day.isoformat(),)) as cursor:
-            return {cid: reply async for cid, reply in cursor}
+    async def replies_since(self, day: date) -> list[CommandRecord]:
+        """Stored replies of ``day`` and later (kept in memory for quick retries)."""
+        async with self._db.execute(
+                "SELECT device, id, name, digest, reply FROM replies WHERE day >= ?",
+                (day.isoformat(),)) as cursor:
+            return [CommandRecord(*row) async for row in cursor]
 
-    async def reply_for(self, command_id: str) -> str | None:
-        """A stored reply from any day (a retry that crossed midnight)."""
-        async with self._db.execute("SELECT reply FROM commands WHERE id = ?",
-                                    (command_id,)) as cursor:
+    async def reply_for(self, device: str, command_id: str) -> CommandRecord | None:
+        """The stored reply of a device's command, from any day."""
+        async with self._db.execute(
+                "SELECT device, id, name, digest, reply FROM replies WHERE device = ? AND id = ?",
+                (device, command_id)) as cursor:
             row = await cursor.fetchone()
-        return None if row is None else str(row[0])
+        return None if row is None else CommandRecord(*row)
 
     async def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Read-only query for reports."""
         async with self._db.execute(sql, params) as cursor:
             return [tuple(row) async for row in cursor]
+
+    async def backup(self, target: Path) -> None:
+        """A consistent copy of the journal at ``target`` (SQLite's online backup), made on a
+        connection of its own so the writer's commits go on meanwhile."""
+        await asyncio.to_thread(_copy, self.path, target)
+
+
+def backup_dir(path: Path) -> Path:
+    """Where the journal's backups are kept: beside it."""
+    return path.parent / f"{path.stem}-backups"
+
+
+def _marker(path: Path) -> Path:
+    return path.with_name(path.name + ".kept")
+
+
+async def _check(db: aiosqlite.Connection, path: Path) -> None:
+    try:
+        async with db.execute("PRAGMA quick_check") as cursor:
+            rows = [str(row[0]) async for row in cursor]
+    except sqlite3.DatabaseError as exc:
+        raise JournalDamaged(f"journal {path} is damaged ({exc}): restore the newest backup "
+                             f"from {backup_dir(path)} (see docs/operators-guide.md)") from exc
+    if rows != ["ok"]:
+        raise JournalDamaged(f"journal {path} is damaged ({'; '.join(rows[:3])}): restore the "
+                             f"newest backup from {backup_dir(path)}")
+
+
+async def _migrate(db: aiosqlite.Connection) -> None:
+    async with db.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    version = int(row[0]) if row else 0
+    if version > SCHEMA_VERSION:
+        raise JournalDamaged(f"journal schema {version} is newer than this controller's "
+                             f"({SCHEMA_VERSION}): install the newer release")
+    await db.executescript(SCHEMA)
+    async with db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'commands'") as cursor:
+        old = await cursor.fetchone()
+    if old is not None:
+        log.info("journal: moving replies to schema %d", SCHEMA_VERSION)
+        await db.executescript(f"BEGIN; {MIGRATE_FROM_1} COMMIT;")
+    await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    src = sqlite3.connect(source)
+    try:
+        dst = sqlite3.connect(partial)
+        try:
+            src.backup(dst, pages=4096)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    partial.replace(target)
 
 
 def _event_day(day: date, event: Event) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import socket
 import ssl
@@ -43,6 +44,10 @@ class RequestTimeout(LinkError, TimeoutError):
     """The controller did not answer in time; retrying with the same command is safe."""
 
 
+class AccessRefused(LinkError, PermissionError):
+    """The broker refused this account (wrong password, or not allowed): fatal."""
+
+
 class BrokerSettings(BaseModel):
     """Where the broker is and who this device is to it."""
 
@@ -68,6 +73,7 @@ class Inbound:
     retained: bool
     response_topic: str | None = None
     correlation: bytes | None = None
+    expiry: int | None = None  # seconds left of the MQTT 5 message expiry, if it has one
 
 
 Handler = Callable[[Inbound], Awaitable[None] | None]
@@ -109,6 +115,7 @@ class Link:
     _connection_handlers: list[Callable[[bool], None]] = field(default_factory=list, init=False)
     _pending: dict[bytes, asyncio.Future[m.Reply]] = field(default_factory=dict, init=False)
     _connected: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _refused: str | None = field(default=None, init=False)  # why the broker said no
 
     def __post_init__(self) -> None:
         self.topics = HallTopics(self.hall)
@@ -159,6 +166,8 @@ class Link:
             try:
                 await asyncio.wait_for(self._connected.wait(), wait)
             except TimeoutError as exc:
+                if self._refused is not None:
+                    raise AccessRefused(self._refused) from exc
                 raise NotConnected(
                     f"no broker at {self.broker.host}:{self.broker.port} after {wait} s") from exc
 
@@ -221,6 +230,7 @@ class Link:
         props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         props.ResponseTopic = self.topics.reply(self.device)
         props.CorrelationData = correlation
+        props.MessageExpiryInterval = expiry_for(timeout)
         try:
             self._client.publish(self.topics.command(self.device, command_name),
                                  m.encode(command), qos=1, properties=props)
@@ -236,6 +246,9 @@ class Link:
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
             log.warning("broker refused %s: %s", self.device, reason)
+            if reason.value in _ACCESS_REFUSED:
+                self._refused = (f"the broker at {self.broker.host}:{self.broker.port} refused "
+                                 f"account {self.broker.username!r}: {reason}")
             return
         subs = [(f, 1) for f in self.follow]
         if self.role is not m.Role.CONTROLLER:
@@ -278,6 +291,7 @@ class Link:
         props = getattr(msg, "properties", None)
         correlation = getattr(props, "CorrelationData", None)
         response_topic = getattr(props, "ResponseTopic", None)
+        expiry = getattr(props, "MessageExpiryInterval", None)
         raw = bytes(msg.payload)
         payload: m.Message | None = None
         model = model_for(topic)
@@ -298,13 +312,24 @@ class Link:
             else:
                 self.state[msg.topic] = payload
         inbound = Inbound(topic, payload, raw, bool(msg.retain), response_topic,
-                          correlation)
+                          correlation, expiry)
         for handler in self._handlers:
             result = handler(inbound)
             if result is not None:
                 task = asyncio.ensure_future(result)
                 self._handler_tasks.add(task)
                 task.add_done_callback(self._handler_tasks.discard)
+
+
+def expiry_for(timeout: float) -> int:
+    """A command's MQTT message expiry for a sender that waits ``timeout`` seconds: a
+    second less (Mosquitto counts whole seconds), so that the broker drops it, and the
+    controller refuses it, before the sender gives up. Nothing runs after "no answer"
+    when the timeout is 2 s or more."""
+    return max(1, math.floor(timeout) - 1)
+
+
+_ACCESS_REFUSED = {134, 135, 138}  # bad user name or password, not authorized, banned
 
 
 def new_command_id() -> str:

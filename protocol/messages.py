@@ -6,25 +6,51 @@ field is an error that names the field rather than a silently ignored value.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticSerializationError
 
 PROTOCOL_VERSION: Literal[1] = 1
+MAX_COMMAND_BYTES = 8192  # a command's payload; anything longer is refused unread
+MAX_NESTING = 8  # arrays and objects inside each other
+
+
+def _exact_int(value: Any) -> Any:
+    """JSON numbers only: no true for 1, no 1.0, no "1" (the protocol is strict)."""
+    if type(value) is not int and not isinstance(value, IntEnum):
+        raise ValueError("must be a JSON integer")
+    return value
+
 
 ServiceId = Annotated[str, Field(pattern=r"^[A-Z]$", description="service id = ticket prefix")]
 CounterId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
-TicketId = Annotated[str, Field(pattern=r"^\d{8}-[A-Z]\d{3,4}$", description="YYYYMMDD-A012")]
+TicketId = Annotated[str, Field(pattern=r"^[0-9]{8}-[A-Z][0-9]{3,4}$",
+                                description="YYYYMMDD-A012")]
 IdHash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="HMAC-SHA256 of the ID")]
+CommandId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                                 description="unique per device; reuse it only to retry")]
+Version = Annotated[Literal[1], BeforeValidator(_exact_int)]
 
 
 class Message(BaseModel):
-    """Base of every payload: frozen, strict about keys, versioned."""
+    """Base of every payload: frozen, strict about keys and types (no 1 for true, no "5"
+    for 5), versioned."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    v: Literal[1] = PROTOCOL_VERSION
+    v: Version = PROTOCOL_VERSION
 
 
 class Role(StrEnum):
@@ -77,15 +103,15 @@ class Rating(IntEnum):
 class Command(Message):
     """A request; ``id`` is the command id that makes it idempotent."""
 
-    id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    id: CommandId
 
 
 class IssueTicket(Command):
     service: ServiceId
     id_hash: IdHash | None = None
-    green: bool = False
-    appointment: bool = False
-    print_on_kiosk: bool = True  # a kiosk always prints; staff may hand a ticket over by hand
+    green: StrictBool = False
+    appointment: StrictBool = False
+    print_on_kiosk: StrictBool = True  # a kiosk always prints; staff may hand a ticket over by hand
 
 
 class Lookup(Command):
@@ -167,7 +193,7 @@ class SignOut(CounterCommand):
 
 
 class Evaluate(CounterCommand):
-    rating: Rating
+    rating: Annotated[Rating, BeforeValidator(_exact_int)]
     ticket: TicketId | None = None
 
 
@@ -185,7 +211,7 @@ class SetCounterServices(CounterCommand):
 
 class SetIntake(Command):
     service: ServiceId
-    open: bool
+    open: StrictBool
 
 
 class SetNotice(Command):
@@ -208,7 +234,16 @@ class Reprint(Command):
 class BookAppointment(Command):
     id_hash: IdHash
     service: ServiceId
-    slot: datetime
+    slot: datetime  # with its UTC offset; the hall books at most a year ahead
+
+    @field_validator("slot")
+    @classmethod
+    def _sane_slot(cls, slot: datetime) -> datetime:
+        if slot.tzinfo is None:
+            raise ValueError("needs a UTC offset")
+        if not 2000 <= slot.year <= 2100:
+            raise ValueError("year out of range")
+        return slot
 
 
 class EndDay(Command):
@@ -219,7 +254,7 @@ class FollowUpAlert(Command):
     """The manager has dealt with an alert (e.g. called back a dissatisfied resident)."""
 
     kind: Literal["long_wait", "paused_too_long", "device_offline", "printer", "bad_rating",
-                  "help_requested"]
+                  "help_requested", "storage", "sign_in_locked"]
     subject: str = Field(min_length=1, max_length=80)
     note: str = Field("", max_length=300)
 
@@ -288,6 +323,10 @@ class ErrorCode(StrEnum):
     LIMIT_REACHED = "limit_reached"  # e.g. recall twice already
     BAD_CREDENTIALS = "bad_credentials"
     SIGN_IN_REQUIRED = "sign_in_required"  # the counter has no clerk signed in
+    TOO_MANY_ATTEMPTS = "too_many_attempts"  # sign-in attempts: wait, or ask the manager
+    ID_REUSED = "id_reused"  # this command id was used before for another command
+    EXPIRED = "expired"  # arrived after its sender's deadline (MQTT message expiry): not run
+    STORAGE_UNAVAILABLE = "storage_unavailable"  # the journal cannot be written: nothing done
     INTERNAL = "internal"
 
 
@@ -301,7 +340,7 @@ class Reply(Message):
     """The answer to one command; the same command id always gets the same reply."""
 
     id: str
-    ok: bool
+    ok: StrictBool
     result: dict[str, Any] | None = None
     error: ErrorInfo | None = None
 
@@ -373,7 +412,7 @@ class ServiceState(Message):
     longest_wait_min: float
     issued_today: int
     quota_left: int | None
-    intake_open: bool
+    intake_open: StrictBool
     updated: datetime
 
 
@@ -404,7 +443,7 @@ class CallEvent(Message):
     service: ServiceId
     counter: CounterId
     counter_name: str
-    recall: bool
+    recall: StrictBool
     at: datetime
 
 
@@ -440,6 +479,8 @@ class AlertKind(StrEnum):
     PRINTER = "printer"
     BAD_RATING = "bad_rating"
     HELP_REQUESTED = "help_requested"
+    STORAGE = "storage"  # the journal cannot be written: nothing can be issued or called
+    SIGN_IN_LOCKED = "sign_in_locked"  # too many wrong PINs from a caller or for a clerk
     NO_CLERK = "no_clerk"  # a window open without a clerk while residents wait for it
 
 
@@ -470,7 +511,7 @@ class PrinterHealth(StrEnum):
 
 
 class DeviceHealth(Message):
-    ok: bool
+    ok: StrictBool
     printer: PrinterHealth | None = None
     reader: bool | None = None
     detail: str = ""
@@ -488,10 +529,52 @@ class PayloadError(ValueError):
         self.code = code
 
 
+def check_shape(payload: bytes, limit: int = MAX_COMMAND_BYTES) -> None:
+    """Refuse a payload too long or nested too deeply before any parser sees it."""
+    if len(payload) > limit:
+        raise PayloadError(ErrorCode.MALFORMED, f"payload longer than {limit} bytes")
+    if payload.count(b"[") + payload.count(b"{") <= MAX_NESTING:
+        return
+    depth = 0
+    in_string = escaped = False
+    for byte in payload:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise PayloadError(ErrorCode.MALFORMED,
+                                   f"payload nested more than {MAX_NESTING} deep")
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+
+
+_COMMAND_ID = re.compile(rb'"id"\s*:\s*"([A-Za-z0-9_-]{1,64})"')
+
+
+def command_id_of(payload: bytes) -> str:
+    """The command id of any payload, for its error reply: the first ``"id":"…"`` of
+    allowed characters, found without parsing (the payload may be hostile); else ""."""
+    found = _COMMAND_ID.search(payload[:MAX_COMMAND_BYTES])
+    return found.group(1).decode() if found else ""
+
+
 def decode(model: type[M], payload: bytes | str) -> M:
-    """Validate a JSON payload as ``model``, raising PayloadError with a readable reason."""
+    """Validate a JSON payload as ``model``, raising PayloadError with a readable reason.
+    Text that cannot be sent on (a lone surrogate) is refused like any other bad field."""
     try:
-        return model.model_validate_json(payload)
+        message = model.model_validate_json(payload)
+        message.model_dump_json()
+        return message
+    except PydanticSerializationError as exc:
+        raise PayloadError(ErrorCode.MALFORMED, "text must be valid Unicode") from exc
     except ValidationError as exc:
         errors = exc.errors()
         if any(e["loc"] == ("v",) for e in errors):

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import sdnotify
 
@@ -43,21 +43,26 @@ class ServiceNotifier:
         """Tell systemd a clean shutdown has begun."""
         self._send("STOPPING=1")
 
-    async def keep_alive(self) -> None:
-        """Ping the watchdog every half period, from the event loop."""
+    async def keep_alive(self, healthy: Callable[[], bool]) -> None:
+        """Ping the watchdog every half period, from the event loop, while ``healthy()``."""
         if self.interval is None:
             return
         while True:
-            self._send("WATCHDOG=1")
+            if healthy():
+                self._send("WATCHDOG=1")
+            else:
+                log.error("not healthy: withholding the watchdog ping")
             await asyncio.sleep(self.interval)
 
 
 @contextlib.asynccontextmanager
-async def supervised() -> AsyncIterator[ServiceNotifier]:
-    """READY on entry, watchdog pings from this loop while inside, STOPPING on exit."""
+async def supervised(healthy: Callable[[], bool] = lambda: True,
+                     ) -> AsyncIterator[ServiceNotifier]:
+    """READY on entry, watchdog pings from this loop while inside and ``healthy()`` (a
+    process whose work has stalled stops feeding the watchdog), STOPPING on exit."""
     notifier = ServiceNotifier()
     notifier.ready()
-    pings = asyncio.create_task(notifier.keep_alive())
+    pings = asyncio.create_task(notifier.keep_alive(healthy))
     try:
         yield notifier
     finally:

@@ -117,7 +117,7 @@ async def window(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIterato
     controller = await start_controller(fresh_broker, tmp_path)
     clock = ManualClock()
     factory = mock_factory()
-    app = CallerApp(caller_settings(fresh_broker, request_timeout_s=1.0, attempts=2),
+    app = CallerApp(caller_settings(fresh_broker, request_timeout_s=2.0, attempts=2),
                     factory=factory, clock=clock)
     await app.start()
     window = Window(fresh_broker, controller, app, clock)
@@ -257,8 +257,10 @@ async def test_a_held_transfer_puts_the_ticket_back_at_the_front_of_its_queue(
     assert engine.queues["A"].head(m.Channel.NORMAL) is engine.tickets[first]
 
 
-async def test_silence_beeps_three_times_and_the_retried_command_runs_once(
+async def test_silence_beeps_three_times_and_a_press_given_up_never_runs_later(
         window: Window, fresh_broker: MosquittoProcess, tmp_path: Path) -> None:
+    """The clerk heard "no answer": the press must not call anyone when the controller
+    returns (its tries expired at the broker); the next press calls exactly once."""
     await window.issue("A")
     await window.controller.stop()
     await window.until(lambda: window.lights is Lights.OFFLINE)
@@ -269,12 +271,13 @@ async def test_silence_beeps_three_times_and_the_retried_command_runs_once(
     assert window.app.devices is not None
     assert window.app.devices.lights.state is WindowState.OFFLINE
 
-    # The controller's persistent session kept both tries (same command id) for it.
     window.controller = await start_controller(fresh_broker, tmp_path)
+    await window.until(lambda: window.lights is Lights.IDLE)
+    window.press(NEXT)
     await window.until(lambda: window.lights is Lights.SERVING)
     rows = await window.controller.journal.query(
         "SELECT count(*) FROM events WHERE kind = 'ticket_called'")
     assert rows == [(1,)]
     commands = await window.controller.journal.query(
-        "SELECT count(*) FROM commands WHERE name = 'call_next'")
+        "SELECT count(*) FROM replies WHERE name = 'call_next'")
     assert commands == [(1,)]
