@@ -85,14 +85,14 @@ class Rules(Strict):
     wait_target_min: float = Field(20, gt=0, description="the hall's wait target (alerts, policy)")
     pause_alert_min: float = Field(30, gt=0, description="alert when a counter is paused this long")
     policy: str = Field("default", description="call-next policy: default or fifo")
-    sign_in_required: bool = Field(True, description="a counter calls only with a clerk signed in")
-    idle_window_min: float = Field(
-        10, gt=0, description="a window idle this long while its residents wait is left out "
-                              "of the wait estimates")
     close_idle_min: float = Field(30, gt=0, le=720, description="after closing time, the day "
                                   "closes itself once no counter has served for this long")
     close_grace_min: float = Field(120, ge=0, le=720, description="the day closes itself at "
                                    "the latest this long after closing time, whatever is open")
+    sign_in_required: bool = Field(True, description="a counter calls only with a clerk signed in")
+    idle_window_min: float = Field(
+        10, gt=0, description="a window idle this long while its residents wait is left out "
+                              "of the wait estimates")
 
 
 class Service(Strict):
@@ -174,6 +174,8 @@ class HallConfig(Strict):
     status_page: StatusPageSettings = StatusPageSettings()
     city: City = City()
     journal: str = Field("hall-journal.sqlite3", description="SQLite journal path")
+    backup_keep_days: int = Field(
+        14, ge=1, le=366, description="days of hourly and daily journal backups kept beside it")
 
     @model_validator(mode="after")
     def _cross_refs(self) -> HallConfig:

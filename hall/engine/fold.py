@@ -66,7 +66,8 @@ def _reserve_number(e: HallEngine, number: str) -> None:
 
 
 def _issued(e: HallEngine, at: float, ticket: str, service: str, channel: str,
-            id_hash: str | None, slot: float | None, pending: bool) -> None:
+            id_hash: str | None, slot: float | None, pending: bool,
+            kiosk: str | None = None) -> None:
     if ticket in e.tickets:
         log.warning("the journal of %s issues ticket %r twice: the second is skipped", e.day,
                     ticket)
@@ -79,7 +80,7 @@ def _issued(e: HallEngine, at: float, ticket: str, service: str, channel: str,
         queue.issued += 1
     e.ticket_seq += 1
     t = Ticket(ticket, number, service, e.ticket_seq, Channel(channel), at,
-               e.token_for(ticket), id_hash, slot, queued_at=at,
+               e.token_for(ticket), id_hash, slot, queued_at=at, kiosk=kiosk,
                status=TicketStatus.PENDING_PRINT if pending else TicketStatus.WAITING)
     e.tickets[ticket] = t
     e.tokens[t.token] = t

@@ -25,6 +25,7 @@ class Ticket:
     token: str
     id_hash: str | None = None
     slot: float | None = None
+    kiosk: str | None = None  # the kiosk that prints it: only it may confirm or void the print
     status: TicketStatus = TicketStatus.WAITING
     queued_at: float = 0.0  # fairness key: when its wait began (kept across a transfer)
     reserved_for: str | None = None  # a counter it was transferred to
