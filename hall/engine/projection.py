@@ -597,7 +597,9 @@ def _merged(queue: ServiceQueue, policy: Policy) -> _Order:
 def ahead_of(engine: HallEngine, projection: Projection, ticket: Ticket) -> int:
     """Tickets of the same service projected to be called before this one."""
     mine = projection.starts.get(ticket.ticket_id)
-    queue = engine.queues[ticket.service]
+    queue = engine.queues.get(ticket.service)
+    if queue is None:  # a service the config no longer has: its tickets wait in no queue
+        return 0
     if mine is None:
         return sum(1 for t in queue.tickets() if t is not ticket)
     # Calls at the same projected moment go in queue order: compare (start, issue order).

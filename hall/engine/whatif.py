@@ -322,7 +322,7 @@ class Forecast:
         counts: dict[tuple[str, Channel], int] = {}
         for ticket in engine.tickets.values():
             if ticket.issued_at >= now - window and ticket.channel is not Channel.APPOINTMENT \
-                    and ticket.status is not TicketStatus.VOID:
+                    and ticket.status is not TicketStatus.VOID and ticket.service in engine.queues:
                 key = (ticket.service, ticket.channel)
                 counts[key] = counts.get(key, 0) + 1
         self.rates = {key: n / window for key, n in counts.items()}

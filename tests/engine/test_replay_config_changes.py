@@ -24,6 +24,8 @@ from hall.config import HallConfig
 from hall.engine.engine import Refused
 from hall.engine.events import Event, Kind
 from hall.engine.projection import project
+from hall.engine.whatif import what_if
+from hall.snapshots import ticket_view
 from protocol.messages import CounterStatus, ErrorCode, TicketStatus
 
 FOLD_LOG = "hall.engine.fold"
@@ -122,7 +124,10 @@ def test_a_removed_service_keeps_its_tickets_in_the_day(
     assert all(engine.tickets[t].status is TicketStatus.WAITING for t in waiting)
     assert engine.desks["11"].ticket is None  # nobody can serve E now: not at the counter
     assert engine.tickets[in_hand.ticket_id].status is TicketStatus.CALLED
-    project(engine, hall.now)
+    projection = project(engine, hall.now)
+    view = ticket_view(engine, engine.tickets[waiting[0]], projection)  # kiosk, status page
+    assert (view.status, view.ahead, view.estimated_wait_min) == ("waiting", 0, None)
+    assert what_if(engine, hall.now, [1])  # the manager's what-if leaves E out
     with pytest.raises(Refused) as refused:
         engine.issue(hall.now, "E")
     assert refused.value.code is ErrorCode.UNKNOWN_SERVICE
