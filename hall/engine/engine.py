@@ -220,17 +220,19 @@ class HallEngine:
         return ticket
 
     def tick(self, now: Moment) -> None:
-        """Let time pass: void tickets whose print was never confirmed, and close the day
-        once it is due (``closes_at``)."""
+        """Let time pass: close the day once it is due (``closes_at``), as at that moment
+        (a tick after a restart, or the day's rollover, closes it as it should have been);
+        else void tickets whose print was never confirmed."""
         t = seconds(now)
+        due = self.closes_at()
+        if due is not None and t >= due:
+            self._close_day(due, auto=True)
+            return
         limit = self.config.rules.pending_print_s
         for ticket in list(self.tickets.values()):
             if ticket.status is TicketStatus.PENDING_PRINT and t - ticket.issued_at > limit:
                 self._emit(Kind.TICKET_VOIDED, t, ticket=ticket.ticket_id,
                            reason="print not confirmed in time")
-        due = self.closes_at()
-        if due is not None and t >= due:
-            self._close_day(t, auto=True)
 
     def closes_at(self) -> float | None:
         """When the day closes itself, as things stand (None: it has ended, or the hall does

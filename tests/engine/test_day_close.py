@@ -99,7 +99,7 @@ def test_a_busy_day_left_open_at_closing_closes_itself_at_the_grace_limit(seed: 
     assert day.engine.closes_at() == day.engine.close_at + 120 * 60  # counters hold tickets
     closing = tick_until_closed(day)
     assert closing[-1].kind is Kind.DAY_ENDED and closing[-1].data == {"auto": True}
-    assert closing[-1].at == pytest.approx(day_at(config, "18:30"), abs=30)
+    assert closing[-1].at == day_at(config, "18:30")  # as due, whatever the tick's jitter
     assert closed_reasons(closing) == dict.fromkeys(still_open, NOT_SERVED)
     assert Counter(still_open.values())[TicketStatus.SERVING] >= 1
     e = day.engine
@@ -134,6 +134,24 @@ def test_idle_counters_close_the_day_after_the_idle_time_with_residents_still_wa
     closing = tick_until_closed(day, step_s=1.0)
     assert closing[-1].at == day_at(config, "17:00")
     assert closed_reasons(closing) == dict.fromkeys(waiting, NOT_SERVED)
+
+
+def test_a_tick_long_after_the_close_closes_the_day_as_at_its_due_moment() -> None:
+    """The controller was down at the close: a restart at 23:00 replays the journal and its
+    first tick closes the day as at 17:00 (last service 16:30, 30 minutes idle), so the
+    waits of the not served end there, not when the hall came back."""
+    config = hall_config()
+    day = busy_day(config, 9, until=day_at(config, "16:25"))
+    day.now = day_at(config, "16:30")
+    finish_all(day)
+    hall = replayed(config, day.engine, day.events)
+    assert hall.closes_at() == day_at(config, "17:00")
+    waiting = {t.ticket_id for t in hall.tickets.values() if t.is_open}
+    assert waiting
+    hall.tick(day_at(config, "23:00"))
+    events = hall.take_events()
+    assert {e.at for e in events} == {day_at(config, "17:00")}
+    assert closed_reasons(events) == dict.fromkeys(waiting, NOT_SERVED) and hall.ended
 
 
 def test_a_counter_calling_after_closing_keeps_the_day_open_until_it_stops() -> None:
