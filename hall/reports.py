@@ -5,8 +5,8 @@ Pure functions: events in, tables out. Waiting is from issue to the first call, 
 day's close for a ticket still waiting then (not served: the longest waits of a day that ran
 out of time count too); service time is from the start (or the call, when no start was
 pressed) to the end of each leg at a counter, so a transferred ticket counts a leg at each
-counter that handled it. A rating of 3 or more
-(基本满意 and better) counts as satisfied, as in the national 好差评 scheme.
+counter that handled it. A rating of 3 or more (基本满意 and better) counts as satisfied, as in
+the national 好差评 scheme.
 """
 
 from __future__ import annotations
