@@ -62,11 +62,12 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     output = Output(sys.stdout)
     with tempfile.TemporaryDirectory(prefix="lobby-demo-") as tmp:
+        hall = DemoHall(options, Path(tmp), output)
         try:
-            days = asyncio.run(_until_interrupted(DemoHall(options, Path(tmp), output)))
+            days = asyncio.run(_until_interrupted(hall))
         except KeyboardInterrupt:
             output.close()
-            print("stopped")
+            print(hall.tally.totals.closing_line("Stopped; today so far"))
             return 0
     output.close()
     if len(days) > 1:

@@ -51,7 +51,7 @@ class DemoClock:
 
 
 
-BUDGETS_S = {"command": 5.0, "print": 10.0}  # hall seconds the machine may take for each
+BUDGETS_S = {"command": 10.0, "print": 15.0}  # hall seconds the machine may take for each
 
 
 class Governor:

@@ -164,11 +164,14 @@ class DemoHall:
         follow_hall(display, manager.link, self.tally)
         kiosks = [SimulatedKiosk(await link(f"kiosk-{n}", m.Role.KIOSK, (topics.all_state,)),
                                  clock, secret, self.tally, self.governor) for n in (1, 2)]
+        if len(hall.clerks) < len(hall.counters):
+            raise ValueError(f"{EXAMPLE_HALL}: the demo needs a clerk for each of its "
+                             f"{len(hall.counters)} windows, the hall has {len(hall.clerks)}")
         counters = []
-        for n, counter in enumerate(hall.counters):
+        for counter, clerk in zip(hall.counters, hall.clerks, strict=False):
             caller = await link(f"caller-{counter.id}", m.Role.CALLER, (
                 topics.state(StateKind.COUNTER, counter.id), topics.all_services))
-            counters.append(SimulatedCounter(caller, counter.id, hall.clerks[n].staff_no,
+            counters.append(SimulatedCounter(caller, counter.id, clerk.staff_no,
                                              clock, self.rng, self.tally, manager,
                                              self.governor))
         return Devices(kiosks, counters, manager, links)
@@ -213,11 +216,14 @@ class DemoHall:
             tasks.append(asyncio.create_task(self._paper_low(plan, clock, devices)))
         try:
             await self._arrivals(plan, clock, devices)
-            await self._until_over(clock, devices, opening)
+            await self._until_over(clock, devices, opening, tasks)
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        for kiosk in devices.kiosks:
+            if not kiosk.in_service:  # the day ended before the refill
+                kiosk.set_paper_low(False)
         for counter in devices.counters:
             await counter.sign_out()
         return self.tally.totals
@@ -269,11 +275,16 @@ class DemoHall:
         await clock.sleep_until(refill)
         kiosk.set_paper_low(False)
 
-    async def _until_over(self, clock: DemoClock, devices: Devices, opening: datetime) -> None:
+    async def _until_over(self, clock: DemoClock, devices: Devices, opening: datetime,
+                          tasks: list[asyncio.Task[None]]) -> None:
         """Until every ticket is served or a no-show and every clerk has heard the answer to
-        their last press; at LAST_CALL the day is ended and open tickets are not served."""
+        their last press; at LAST_CALL the day is ended and open tickets are not served. A
+        device that failed stops the demo with its error."""
         last_call = datetime.combine(opening.date(), LAST_CALL, opening.tzinfo)
         while self.tally.open_tickets or any(c.in_hand for c in devices.counters):
+            for task in tasks:
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    raise RuntimeError("a simulated device failed") from task.exception()
             if clock.now() >= last_call:
                 await devices.manager.end_day()
                 self.tally.settle()

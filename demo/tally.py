@@ -48,9 +48,11 @@ class DayTotals:
         """Every resident accounted for: issued (by fate), refused and left (by reason)."""
         fates = ", ".join(f"{self.fates[f]} {f}" for f in (SERVED, NO_SHOW, NOT_SERVED))
         mean = f"{fmean(self.waits_min):.1f} min" if self.waits_min else "-"
+        at_kiosk = self.arrived - self.accounted
+        still = f", {at_kiosk} still at a kiosk" if at_kiosk else ""
         return (f"{title}: {self.arrived} residents: {self.issued} issued ({fates}), "
                 f"{sum(self.refused.values())} refused{_reasons(self.refused)}, "
-                f"{sum(self.left.values())} left without a ticket{_reasons(self.left)}; "
+                f"{sum(self.left.values())} left without a ticket{_reasons(self.left)}{still}; "
                 f"mean wait {mean}; calls in order: "
                 f"{'yes' if self.seq_gaps == 0 else f'no ({self.seq_gaps} gaps)'}")
 

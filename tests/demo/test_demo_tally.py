@@ -14,7 +14,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=SHANGHAI)
 CLOSING = re.compile(r": (\d+) residents: (\d+) issued \((\d+) served, (\d+) no-show, "
                      r"(\d+) not served\), (\d+) refused(?: \(([^)]*)\))?, (\d+) left without "
-                     r"a ticket(?: \(([^)]*)\))?;")
+                     r"a ticket(?: \(([^)]*)\))?(?:, (\d+) still at a kiosk)?;")
 
 
 def a_day() -> Tally:
@@ -57,11 +57,14 @@ def test_closing_the_day_leaves_open_tickets_not_served_and_every_resident_count
     assert tally.open_tickets == 0
     found = CLOSING.search(tally.totals.closing_line("Day over"))
     assert found is not None
-    arrived, issued, served, no_show, not_served, refused, why, left, gone = found.groups()
+    arrived, issued, served, no_show, not_served, refused, why, left, gone, still = found.groups()
     assert (int(served), int(no_show), int(not_served)) == (8, 2, 6)
     assert int(issued) == int(served) + int(no_show) + int(not_served)
-    assert int(arrived) - 1 == int(issued) + int(refused) + int(left)  # one still at a kiosk
+    assert int(arrived) == int(issued) + int(refused) + int(left) + int(still)
+    assert int(still) == 1
     assert why == "quota_exhausted: 1, closed: 1" and gone == "no kiosk in service: 1"
+    assert "left without a ticket (no kiosk in service: 1), 1 still at a kiosk;" in (
+        tally.totals.closing_line("Stopped"))
 
 
 def test_days_add_up() -> None:
