@@ -62,7 +62,7 @@ class Governor:
     Without it a fast demo on a busy machine voided unconfirmed prints and queued residents
     for hours at the kiosks, artefacts of the machine rather than of the hall."""
 
-    def __init__(self, clock: DemoClock, smoothing: float = 0.2) -> None:
+    def __init__(self, clock: DemoClock, smoothing: float = 0.1) -> None:
         self.clock = clock
         self.requested = clock.factor
         self.smoothing = smoothing

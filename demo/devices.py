@@ -14,7 +14,7 @@ from typing import Any
 
 from demo.clock import DemoClock, Governor
 from demo.day import SERVICE_MIX, Break, Resident
-from demo.tally import AT_WINDOW, NO_SHOW, SERVED, Tally
+from demo.tally import AT_WINDOW, NO_SHOW, NOT_SERVED, SERVED, Tally
 from hardware.idcard import sample_card
 from hardware.printer import PrinterError, PrinterStatus, SimulatedPrinter
 from kiosk.identity import resident_from_card
@@ -231,18 +231,23 @@ class SimulatedCounter:
             self.in_hand = False
 
     async def _serve(self, called: dict[str, Any]) -> None:
+        """Serve the resident called (or mark them a no-show); a ticket the hall closed
+        meanwhile (the day closed itself) is not served."""
+        ticket = called["ticket"]
         if self.rng.random() < NO_SHOW_SHARE:
             await self.clock.sleep(RECALL_S)
-            await self._ask("no_show", m.NoShow(id=new_command_id()))
-            self.tally.move(called["ticket"], NO_SHOW)
+            reply = await self._ask("no_show", m.NoShow(id=new_command_id()))
+            self.tally.move(ticket, NO_SHOW if reply.ok else NOT_SERVED)
             return
         await self.clock.sleep(self._service_seconds(called["service"]))
-        await self._ask("done", m.Done(id=new_command_id()))
-        self.tally.move(called["ticket"], SERVED)
+        reply = await self._ask("done", m.Done(id=new_command_id()))
+        self.tally.move(ticket, SERVED if reply.ok else NOT_SERVED)
+        if not reply.ok:
+            return
         rating = self._rating()
         if rating is not None:
             await self._ask("evaluate", m.Evaluate(
-                id=new_command_id(), rating=rating, ticket=called["ticket"]))
+                id=new_command_id(), rating=rating, ticket=ticket))
 
     def _rating(self) -> m.Rating | None:
         if self.bad_rating_after is not None and self.clock.now() >= self.bad_rating_after:

@@ -34,7 +34,8 @@ from protocol.topics import EventKind, HallTopics, StateKind
 log = logging.getLogger(__name__)
 
 BEFORE_OPENING = timedelta(minutes=5)  # the demo starts each day this long before opening
-LAST_CALL = time(23, 50)  # tickets still open then are not served (the day is ended)
+LAST_CALL = time(23, 50)  # tickets still open then are not served (the day is ended), if
+# the hall has not closed the day itself by then (its close_grace_min after closing time)
 POLL_S = 0.05  # real seconds between looks at whether the day is over
 MAX_SPEED = 3600.0
 # The governor keeps a print near 10 hall seconds; the config's longest confirmation window
@@ -285,6 +286,9 @@ class DemoHall:
             for task in tasks:
                 if task.done() and not task.cancelled() and task.exception() is not None:
                     raise RuntimeError("a simulated device failed") from task.exception()
+            if _every_window_closed(devices.kiosks[0].link):  # the day closed itself
+                self.tally.settle()
+                return
             if clock.now() >= last_call:
                 await devices.manager.end_day()
                 self.tally.settle()
@@ -306,3 +310,9 @@ class DemoHall:
             to_next_minute = 60 - now.second - now.microsecond / 1e6
             await asyncio.sleep(min(self.output.redraw_s, clock.real_seconds(to_next_minute)
                                     + 0.001))
+
+
+def _every_window_closed(kiosk: Link) -> bool:
+    """Every window closed, as a kiosk sees the hall: the day is over (lunch closes a few)."""
+    windows = [s for s in list(kiosk.state.values()) if isinstance(s, m.CounterState)]
+    return bool(windows) and all(w.status is m.CounterStatus.CLOSED for w in windows)
