@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 from hall.engine.events import NOT_CONFIRMED, Kind
-from hall.engine.model import OPEN_STATUSES, Appointment, Desk, ServiceQueue, Ticket
+from hall.engine.model import Appointment, Desk, ServiceQueue, Ticket
 from protocol.messages import Channel, CounterStatus, TicketStatus
 
 if TYPE_CHECKING:
@@ -121,8 +121,9 @@ def _close(e: HallEngine, t: Ticket, status: TicketStatus, at: float) -> None:
     queue = e.queues.get(t.service)
     if queue is not None:
         queue.remove(t)
-    _unreserve(e, t)
-    desk = _at_desk(e, t)
+    if t.reserved_for is not None:
+        _unreserve(e, t)
+    desk = _at_desk(e, t) if t.counter is not None else None
     if desk is not None:
         desk.ticket = None
         desk.since = at
@@ -141,7 +142,7 @@ def _open_ticket(e: HallEngine, ticket: str) -> Ticket | None:
     if t is None:
         _unknown(e, "ticket", ticket, "its events are skipped")
         return None
-    return t if t.status in OPEN_STATUSES else None
+    return t if t.finished_at is None else None  # _close sets it: the ticket is over
 
 
 def _voided(e: HallEngine, at: float, ticket: str, reason: str) -> None:
