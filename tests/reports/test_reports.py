@@ -104,12 +104,12 @@ def test_a_transfer_counts_a_leg_at_each_counter() -> None:
 
 def test_clerk_is_who_was_signed_in_at_the_call_and_ratings_count() -> None:
     hall = Morning()
-    hall.at(0)("sign_in", "3", "S003", "1234")
+    hall.at(0)("sign_in", "3", "S003")
     hall.at(0).issue("B")
     hall.at(0).issue("B")
     hall.at(1)("call_next", "3")
     hall.at(8)("evaluate", "3", 5, None)
-    hall.at(8)("sign_in", "3", "S007", "1234")  # the next clerk takes over window 3
+    hall.at(8)("sign_in", "3", "S007")  # the next clerk takes over window 3
     hall.at(9)("call_next", "3")
     hall.at(15)("evaluate", "3", 2, None)
     clerks = report(hall).tables["clerks"]
