@@ -187,9 +187,10 @@ class Rehearsal:
         self._at(t + service_s, _FREE, counter)
 
     def _free(self, t: float, counter: str) -> None:
-        """The clerk is done with the resident in hand: next, unless the counter closed."""
+        """The clerk is done with the resident in hand: next, unless the counter closed (or
+        its clerk signed out)."""
         desk = self.engine.desks[counter]
-        if desk.available:
+        if staffed(self.engine, desk):
             self._call(counter, t)
         else:
             self.engine.done(t, counter)

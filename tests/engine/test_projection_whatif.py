@@ -11,7 +11,7 @@ from support.hall import SECRET, SHANGHAI, hall_config, sign_in, two_service_eng
 
 from hall.config import Hours
 from hall.engine.engine import HallEngine, Refused
-from hall.engine.whatif import Forecast, Outlook, last_call_text, what_if
+from hall.engine.whatif import Forecast, Outlook, Rehearsal, last_call_text, what_if
 from protocol.messages import CounterStatus
 
 OPEN = datetime(2026, 11, 23, 8, 30, tzinfo=SHANGHAI)
@@ -203,3 +203,16 @@ def test_a_last_call_today_shows_the_time_only() -> None:
     outlook = what_if(engine, NOW.timestamp(), [])[0]
     assert outlook.last_call is not None
     assert last_call_text(engine, outlook) == f"{engine.local(outlook.last_call):%H:%M}"
+
+
+def test_a_clerk_who_signed_out_finishes_the_resident_in_hand_and_calls_nobody() -> None:
+    engine = two_service_engine({"1": ["*"], "2": ["*"]}, 8, 8)
+    for _ in range(3):
+        engine.issue(OPEN, "A", pending_print=False)
+    engine.call_next(OPEN, "2")
+    engine.sign_out(OPEN, "2")
+    engine.take_events()
+    start = OPEN.timestamp() + 60
+    Rehearsal(engine).run(start, [], finishing={"2": start + 300}, clerks={})
+    assert engine.desks["2"].ticket is None and engine.desks["2"].served == 1
+    assert [t.counter for t in engine.tickets.values()] == ["2", "1", "1"]  # 1 calls the rest
