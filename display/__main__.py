@@ -1,7 +1,8 @@
 """Run a hall display (the lobby wall or a counter screen), or draw the sample hall to a PNG.
 
 ``python -m display --config FILE`` (``--validate-config`` checks it and exits);
-``python -m display --screenshot FILE --sample [--mode lobby|counter]`` renders and exits.
+``python -m display --screenshot FILE --sample [--mode lobby|counter] [--call NUMBER]
+[--window NAME]`` renders and exits.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from display.sample import Called
 from display.settings import DisplaySettings, Mode, ScreenSettings, load_display_settings
 from display.window import prepare_kivy
 from protocol.device import DeviceConfigError, DeviceIdentity
@@ -38,6 +40,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="with --sample: draw the newest call mid-flash")
     parser.add_argument("--offline", action="store_true",
                         help="with --sample: draw it as it looks with the broker out of reach")
+    parser.add_argument("--call", metavar="NUMBER",
+                        help="with --sample: call this ticket number (e.g. W888) instead of A037")
+    parser.add_argument("--window", metavar="NAME",
+                        help="with --sample: the called window's name (13 means 13号窗口)")
     parser.add_argument("--resolution", help="WIDTHxHEIGHT, overriding the settings file")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     args = parser.parse_args(argv)
@@ -45,6 +51,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         parser.error("give --config FILE, or --sample to draw the sample hall")
     if args.sample != (args.screenshot is not None):
         parser.error("--screenshot FILE and --sample go together: they draw the sample hall")
+    if not args.sample and (args.call or args.window):
+        parser.error("--call and --window go with --sample: they change the sample hall")
     return args
 
 
@@ -80,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = _settings(args)
-    except DeviceConfigError as exc:
+        called = Called.choose(args.call, args.window, settings.display.counter or "3")
+    except (DeviceConfigError, ValueError) as exc:
         print(f"display: {exc}", file=sys.stderr)
         return 2
     if args.validate_config:
@@ -96,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         from display.run import render_sample
 
         return render_sample(settings.display, args.screenshot, flash=args.flash,
-                             offline=args.offline)
+                             offline=args.offline, called=called)
     from display.run import run_display
 
     try:

@@ -40,7 +40,8 @@ Builder.load_string("""
                 size: self.width, 4
         Heavy:
             id: name
-            font_size: 62
+            max_font_size: 62
+            min_font_size: 36
         OfflineBadge:
             id: offline
             text: "● 离线"
@@ -48,7 +49,8 @@ Builder.load_string("""
             pos_hint: {"center_y": 0.5}
         Text:
             id: name_en
-            font_size: 28
+            max_font_size: 28
+            min_font_size: 20
             color: MUTED
             halign: "right"
             size_hint_x: None
@@ -70,11 +72,11 @@ Builder.load_string("""
         Heavy:
             id: number
             text: root.number or root.headline
-            font_size: 200 if root.number else 120
-            outline_width: 4 if root.number else 1
+            max_font_size: 200 if root.number else 120
+            min_font_size: 60
+            weight: 50 if root.number else 1000
             color: ACCENT_DARK if root.flash else root.ink
             halign: "center"
-            shorten: False
         Text:
             id: caption
             font_size: 36
@@ -88,10 +90,12 @@ Builder.load_string("""
         height: 76
         Text:
             id: clerk
-            font_size: 36
+            max_font_size: 36
+            min_font_size: 26
         Text:
             id: services
-            font_size: 24
+            max_font_size: 24
+            min_font_size: 18
             color: MUTED
 """)
 

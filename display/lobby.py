@@ -43,13 +43,15 @@ Builder.load_string("""
     spacing: 16
     Heavy:
         text: root.number
-        font_size: 36
+        max_font_size: 36
+        min_font_size: 20
         color: ACCENT
         size_hint_x: None
         width: 150
     Text:
         text: root.window
-        font_size: 34
+        max_font_size: 34
+        min_font_size: 24
     Text:
         text: root.time
         font_size: 24
@@ -76,8 +78,10 @@ Builder.load_string("""
                 size: self.width, self.height - 6
                 radius: [8]
     Text:
+        id: name
         text: root.name
-        font_size: 30
+        max_font_size: 30
+        min_font_size: 22
     Text:
         text: root.waiting
         font_size: 30
@@ -98,14 +102,17 @@ Builder.load_string("""
     radius: 12
     Text:
         text: root.name
-        font_size: 22
+        max_font_size: 22
+        min_font_size: 14
         color: root.ink
         halign: "center"
         size_hint_y: None
         height: 28
     Heavy:
+        id: number
         text: root.text
-        font_size: 38
+        max_font_size: 38
+        min_font_size: 20
         color: root.ink
         halign: "center"
 
@@ -183,11 +190,11 @@ Builder.load_string("""
                 Heavy:
                     id: current_number
                     text: root.current_text
-                    font_size: 250
+                    max_font_size: 250
+                    min_font_size: 60
                     color: ACCENT_DARK if root.flash else ACCENT
                     size_hint_x: None
                     width: 610
-                    shorten: False
                 BoxLayout:
                     orientation: "vertical"
                     padding: 0, 30
@@ -199,7 +206,8 @@ Builder.load_string("""
                         height: 60 * LINE
                     Heavy:
                         id: current_window
-                        font_size: 104
+                        max_font_size: 104
+                        min_font_size: 56
                         color: ACCENT_DARK if root.flash else root.ink
                         size_hint_y: None
                         height: 104 * LINE
@@ -209,11 +217,13 @@ Builder.load_string("""
                 height: 40 * LINE
                 Text:
                     id: sentence
-                    font_size: 40
+                    max_font_size: 40
+                    min_font_size: 28
                     color: ACCENT_DARK if root.flash else root.ink
                 Text:
                     id: sentence_en
-                    font_size: 28
+                    max_font_size: 28
+                    min_font_size: 20
                     color: ACCENT_DARK if root.flash else MUTED
                     halign: "right"
         Panel:

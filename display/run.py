@@ -19,7 +19,7 @@ from display.announcing import speak
 from display.app import DisplayApp
 from display.feed import DisplayFeed
 from display.model import DisplayModel
-from display.sample import SAMPLE_NOW, sample_model
+from display.sample import SAMPLE_CALL, SAMPLE_NOW, Called, sample_model
 from display.settings import DisplaySettings, ScreenSettings
 from protocol.service import supervised
 
@@ -27,9 +27,12 @@ log = logging.getLogger(__name__)
 
 
 def render_sample(screen: ScreenSettings, path: Path, *, flash: bool = False,
-                  offline: bool = False) -> int:
-    """Draw the sample hall into ``path`` and exit; ``flash``: its newest call mid-flash."""
-    model = sample_model(0.0, flashing=True)
+                  offline: bool = False, called: Called = SAMPLE_CALL) -> int:
+    """Draw the sample hall into ``path`` and exit; ``flash``: its newest call mid-flash.
+
+    ``called``: the newest call (number, window and its name) in place of the sample's own.
+    """
+    model = sample_model(0.0, flashing=True, called=called)
     model.set_link(not offline)
     moment = 0.0 if flash else screen.flash_seconds + 1
     app = DisplayApp(screen, model, wall_clock=lambda: SAMPLE_NOW, mono_clock=lambda: moment,

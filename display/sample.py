@@ -2,10 +2,14 @@
 
 Used by ``python -m display --screenshot FILE --sample`` and by the tests. It mirrors
 examples/hall.toml (hall "tianping") without reading it: a display never imports ``hall/``.
+``Called`` puts a hall's own number and window name in place of the sample's newest call,
+so an installer can preview how their numbers look (``--call``, ``--window``).
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -53,9 +57,51 @@ WINDOWS: dict[str, tuple[m.CounterStatus, str | None, m.TicketStatus | None]] = 
 RECENT = [("A037", "3"), ("D007", "12"), ("A036", "10"), ("E019", "11"), ("F024", "6"),
           ("B021", "1"), ("G011", "13"), ("A035", "2"), ("C009", "8"), ("E018", "4")]
 FIRST_SEQ = 46
+CALLED_COUNTER = "3"  # the window the sample's newest call (A037) goes to
+TICKET_NUMBER = re.compile(r"[A-Z][0-9]{3,4}")  # prefix letter, 001-999 (or 4 digits)
 
 
-def hall_state() -> m.HallState:
+@dataclass(frozen=True, slots=True)
+class Called:
+    """The sample's newest call, to be drawn in place of A037 to 3号窗口."""
+
+    number: str = RECENT[0][0]
+    counter: str = CALLED_COUNTER
+    name: str = f"{CALLED_COUNTER}号窗口"
+    name_en: str = f"Window {CALLED_COUNTER}"
+
+    @classmethod
+    def choose(cls, number: str | None, window: str | None, counter: str) -> Called:
+        """Ticket ``number`` called to ``counter``, named ``window`` (digits N: N号窗口).
+
+        Neither given: the sample's own call. ValueError names a number the hall cannot
+        issue or an empty window name.
+        """
+        if number is None and window is None:
+            return cls()
+        number = number or RECENT[0][0]
+        if not TICKET_NUMBER.fullmatch(number):
+            raise ValueError(f"--call {number!r}: a ticket number is a letter A-Z and 3 or 4 "
+                             "digits, e.g. A037 or W1024")
+        if window is None or window.isdigit():
+            window = window or counter
+            return cls(number, counter, f"{window}号窗口", f"Window {window}")
+        if not window.strip():
+            raise ValueError("--window: give the window's name, e.g. 13 or \"13号窗口 · 综合\"")
+        return cls(number, counter, window.strip(), f"Window {counter}")
+
+
+SAMPLE_CALL = Called()
+
+
+def _name(counter: str, called: Called) -> tuple[str, str]:
+    """A window's (name, English name): the called window's may be the installer's own."""
+    if counter == called.counter:
+        return called.name, called.name_en
+    return f"{counter}号窗口", f"Window {counter}"
+
+
+def hall_state(called: Called = SAMPLE_CALL) -> m.HallState:
     """The hall's information, as the controller publishes it."""
     return m.HallState(
         hall=HALL, name="天平街道社区事务受理服务中心",
@@ -64,7 +110,7 @@ def hall_state() -> m.HallState:
         green_age=70,
         services=[m.ServiceInfo(id=s, name=n, name_en=en, daily_quota=q, last_ticket="16:00")
                   for s, n, en, q, *_ in SERVICES],
-        counters=[m.CounterInfo(id=c, name=f"{c}号窗口", name_en=f"Window {c}",
+        counters=[m.CounterInfo(id=c, name=_name(c, called)[0], name_en=_name(c, called)[1],
                                 services=SKILLS.get(c, ["*"])) for c in WINDOWS],
         status_url_base="http://127.0.0.1:8080/t/")
 
@@ -80,42 +126,48 @@ def service_states() -> list[m.ServiceState]:
     return states
 
 
-def counter_state(counter: str) -> m.CounterState:
+def counter_state(counter: str, called: Called = SAMPLE_CALL) -> m.CounterState:
     """One window: serving, called, paused (5), idle (7) or closed (9)."""
     status, number, ticket_status = WINDOWS[counter]
+    if counter == called.counter:
+        status, number, ticket_status = (m.CounterStatus.OPEN, called.number,
+                                         m.TicketStatus.CALLED)
     index = int(counter) - 1
     clerk = None if status is m.CounterStatus.CLOSED else m.Clerk(
         name=CLERKS[index], staff_no=f"S{index + 1:03d}")
     ticket = f"{SAMPLE_NOW:%Y%m%d}-{number}" if number else None
     return m.CounterState(
-        counter=counter, name=f"{counter}号窗口", status=status,
+        counter=counter, name=_name(counter, called)[0], status=status,
         services=SKILLS.get(counter, ["*"]), ticket=ticket, number=number,
         ticket_status=ticket_status, clerk=clerk, since=SAMPLE_NOW - timedelta(minutes=3),
         updated=SAMPLE_NOW)
 
 
-def recent_calls(skip: int = 0) -> m.RecentCalls:
+def recent_calls(skip: int = 0, called: Called = SAMPLE_CALL) -> m.RecentCalls:
     """The last ten calls, newest first, leaving out the ``skip`` newest."""
     calls = []
-    for i, (number, counter) in enumerate(RECENT[skip:], start=skip):
+    recent = [(called.number, called.counter), *RECENT[1:]]
+    for i, (number, counter) in enumerate(recent[skip:], start=skip):
         calls.append(m.CallEvent(
             seq=FIRST_SEQ - i, ticket=f"{SAMPLE_NOW:%Y%m%d}-{number}", number=number,
-            service=number[0], counter=counter, counter_name=f"{counter}号窗口", recall=False,
+            service=number[0], counter=counter, counter_name=_name(counter, called)[0],
+            recall=False,
             at=SAMPLE_NOW - timedelta(minutes=2 * i, seconds=20)))
     return m.RecentCalls(calls=calls)
 
 
-def sample_messages(skip_calls: int = 0) -> list[tuple[Topic, m.Message]]:
+def sample_messages(skip_calls: int = 0,
+                    called: Called = SAMPLE_CALL) -> list[tuple[Topic, m.Message]]:
     """The retained state a display reads on connecting to the sample hall."""
     topics = HallTopics(HALL)
     found: list[tuple[str, m.Message]] = [
         (topics.presence(CONTROLLER_ID),
          m.Presence(state=m.PresenceState.ONLINE, role=m.Role.CONTROLLER)),
-        (topics.state(StateKind.HALL), hall_state()),
+        (topics.state(StateKind.HALL), hall_state(called)),
     ]
     found += [(topics.state(StateKind.SERVICE, s.service), s) for s in service_states()]
-    found += [(topics.state(StateKind.COUNTER, c), counter_state(c)) for c in WINDOWS]
-    found.append((topics.state(StateKind.CALLS), recent_calls(skip_calls)))
+    found += [(topics.state(StateKind.COUNTER, c), counter_state(c, called)) for c in WINDOWS]
+    found.append((topics.state(StateKind.CALLS), recent_calls(skip_calls, called)))
     return [(parse(topic), message) for topic, message in found]
 
 
@@ -124,12 +176,13 @@ def sample_call_topic() -> Topic:
     return parse(HallTopics(HALL).event(EventKind.CALL))
 
 
-def sample_model(mono: float = 0.0, *, flashing: bool = False) -> DisplayModel:
+def sample_model(mono: float = 0.0, *, flashing: bool = False,
+                 called: Called = SAMPLE_CALL) -> DisplayModel:
     """A model that has read the sample hall; ``flashing``: its newest call arrives live."""
     model = DisplayModel()
     model.set_link(True)
-    for topic, message in sample_messages(skip_calls=1 if flashing else 0):
+    for topic, message in sample_messages(1 if flashing else 0, called):
         model.fold(topic, message, mono)
     if flashing:
-        model.fold(sample_call_topic(), recent_calls().calls[0], mono)
+        model.fold(sample_call_topic(), recent_calls(0, called).calls[0], mono)
     return model

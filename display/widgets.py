@@ -1,13 +1,18 @@
 """The display's building blocks: colours, a scaled stage, panels, the notice ticker, the badge.
 
 Screens are designed at a fixed pixel size (1920x1080 lobby, 800x480 counter); the Stage
-scales that design to whatever screen the display drives.
+scales that design to whatever screen the display drives. Text of any length (a ticket
+number, a window's or service's name) stays on one line in its box: a label given
+``max_font_size`` is drawn at the largest size that fits (measured with the real font), down
+to ``min_font_size``, and below that it ends in an ellipsis.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from kivy.core.text import Label as CoreLabel
 from kivy.graphics import Color, Rectangle
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
@@ -34,7 +39,6 @@ Builder.load_string("""
     shorten_from: "right"
 
 <Heavy>:
-    outline_width: max(1, int(self.font_size / 50))
     outline_color: self.color
 
 <Panel>:
@@ -77,12 +81,86 @@ Builder.load_string("""
 """)
 
 
+SHORTEN_MARGIN = 2  # kivy.core.text.LabelBase.shorten shortens a line wider than its box less 2
+
+
+def largest_fitting(width: float, largest: int, smallest: int,
+                    measure: Callable[[int], float]) -> int:
+    """The largest whole size from ``smallest`` to ``largest`` whose ``measure`` is <= ``width``.
+
+    Text grows about in step with its size, so one measurement gives a close guess; the rest
+    only corrects hinting. ``smallest`` when even that is too wide.
+    """
+    widest = measure(largest)
+    if widest <= width:
+        return largest
+    size = max(smallest, min(largest - 1, int(largest * width / widest)))
+    while size > smallest and measure(size) > width:
+        size -= 1
+    while size + 1 < largest and measure(size + 1) <= width:
+        size += 1
+    return size
+
+
 class Text(Label):
-    """A label that fills its box, aligned left and shortened rather than overflowing."""
+    """A label that fills its box, aligned left and shortened rather than overflowing.
+
+    With ``max_font_size`` set, ``font_size`` follows the text and the box: the largest size
+    from ``max_font_size`` down to ``min_font_size`` that draws the text on one line.
+    """
+
+    max_font_size = NumericProperty(0)
+    min_font_size = NumericProperty(0)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for name in ("text", "width", "padding", "font_name", "max_font_size",
+                     "min_font_size"):
+            self.fbind(name, self._fit)
+
+    def outline_at(self, _size: float) -> int:
+        """The outline this label draws at font size ``size``."""
+        return 0
+
+    def text_width(self, size: int) -> float:
+        """How wide this label's text is at font ``size``, outline included, in this font."""
+        outline = self.outline_at(size)
+        core = CoreLabel(font_name=self.font_name, font_size=size,
+                         outline_width=outline or None, font_hinting=self.font_hinting,
+                         font_kerning=self.font_kerning)
+        return float(core.get_extents(self.text)[0])
+
+    def _fit(self, *_: Any) -> None:
+        if not self.max_font_size or not self.text:
+            return
+        largest = int(self.max_font_size)
+        smallest = min(largest, int(self.min_font_size or largest))
+        # the room Kivy's shorten leaves a line: whole pixels, less padding and its margin
+        room = int(self.width - self.padding[0] - self.padding[2]) - SHORTEN_MARGIN
+        self.font_size = largest_fitting(room, largest, smallest, self.text_width)
 
 
 class Heavy(Text):
-    """Bold type: the font has no bold face, so the glyphs get an outline of their own colour."""
+    """Bold type: the font has no bold face, so the glyphs get an outline of their own colour.
+
+    One outline pixel per ``weight`` of font size (at least one).
+    """
+
+    weight = NumericProperty(50)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fbind("weight", self._fit)
+        for name in ("font_size", "weight"):
+            self.fbind(name, self._outline)
+        self._outline()
+
+    def _outline(self, *_: Any) -> None:
+        self.outline_width = self.outline_at(self.font_size)
+
+    def outline_at(self, size: float) -> int:
+        """The outline drawn at font size ``size``."""
+        return max(1, int(size / self.weight))
 
 
 class Panel(BoxLayout):

@@ -8,15 +8,15 @@ size, as from four times the distance).
 
 from __future__ import annotations
 
-import io
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image
+
+from tests.display.ocr import read
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = {
@@ -44,50 +44,6 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Image.
         assert process.returncode == 0, f"{name}: {err.decode()[-2000:]}"
         assert f"wrote {folder / name}.png" in out.decode()
     yield {name: Image.open(folder / f"{name}.png").convert("RGB") for name in SHOTS}
-
-
-def read(image: Image.Image, box: tuple[int, int, int, int], scale: float = 1.0, *,
-         number: bool = False) -> str:
-    """OCR one region: grey, dark text on white, thresholded; no spaces in the answer.
-
-    ``number``: read one line of a ticket number (letters A-G and digits only), which keeps
-    tesseract from reading the 0 of A037 as the letter O.
-    """
-    region = image.crop(box).convert("L")
-    if scale != 1.0:
-        region = region.resize((int(region.width * scale), int(region.height * scale)),
-                               Image.Resampling.LANCZOS)
-    histogram = region.histogram()
-    mean = sum(level * count for level, count in enumerate(histogram)) / sum(histogram)
-    if mean < 128:
-        region, histogram = ImageOps.invert(region), histogram[::-1]
-    cut = otsu(histogram)
-    region = region.point(lambda level: 255 if level > cut else 0)
-    png = io.BytesIO()
-    region.save(png, "PNG")
-    how = (["-l", "eng", "--psm", "7", "-c", "tessedit_char_whitelist=ABCDEFG0123456789"]
-           if number else ["-l", "chi_sim+eng", "--psm", "6"])
-    done = subprocess.run(["tesseract", "stdin", "stdout", *how], input=png.getvalue(),
-                          capture_output=True, timeout=60, check=True)
-    return re.sub(r"\s+", "", done.stdout.decode())
-
-
-def otsu(histogram: list[int]) -> int:
-    """The grey level that best splits text from background (Otsu's method)."""
-    total = sum(histogram)
-    grand = sum(level * count for level, count in enumerate(histogram))
-    below = weight = 0.0
-    best, cut = -1.0, 128
-    for level, count in enumerate(histogram):
-        weight += count
-        if weight == 0 or weight == total:
-            continue
-        below += level * count
-        mean_low, mean_high = below / weight, (grand - below) / (total - weight)
-        spread = weight * (total - weight) * (mean_low - mean_high) ** 2
-        if spread > best:
-            best, cut = spread, level
-    return cut
 
 
 def test_the_screens_have_their_design_sizes(shots: dict[str, Image.Image]) -> None:
