@@ -6,7 +6,7 @@ from datetime import datetime
 
 from hall.engine.engine import HallEngine
 from hall.engine.model import LANES, Desk, Ticket
-from hall.engine.projection import Projection, ahead_of
+from hall.engine.projection import Projection, ahead_of, staffed
 from protocol import messages as m
 
 
@@ -65,11 +65,13 @@ def recent_calls(engine: HallEngine) -> m.RecentCalls:
 
 
 def summary(engine: HallEngine, projection: Projection, now: datetime) -> m.HallSummary:
+    """The hall for the city tier: windows open with a clerk (those that can call), tickets,
+    and each service's wait (None: not yet known)."""
     cfg = engine.config
     served = sum(d.served for d in engine.desks.values())
     return m.HallSummary(
         hall=cfg.hall.id, name=cfg.hall.name, name_en=cfg.hall.name_en, at=now,
-        counters_open=sum(1 for d in engine.desks.values() if d.available),
+        counters_open=sum(1 for d in engine.desks.values() if staffed(engine, d)),  # serving
         issued_today=sum(q.issued for q in engine.queues.values()), served_today=served,
         services=[m.ServiceSummary(
             service=s.id, name=s.name, waiting=engine.queues[s.id].waiting,

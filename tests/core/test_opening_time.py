@@ -51,12 +51,14 @@ def kiosk_waits(controller: Controller) -> dict[str, str]:
 
 
 def displays_and_city(controller: Controller) -> tuple[dict[str, str], dict[str, Any]]:
-    """What the lobby display shows per service, and the waits the city is sent."""
+    """What the lobby display shows per service, and what the city is sent: each service's
+    wait, and (as "*") how many windows can call."""
     engine, now = controller.engine, controller.clock.now()
     projection = project(engine, now.timestamp())
     shown = {s: wait_text(service_state(engine, s, projection, now)) for s in engine.queues}
-    sent = {s.service: s.estimated_wait_min for s in summary(engine, projection, now).services}
-    return shown, sent
+    hall = summary(engine, projection, now)
+    sent: dict[str, Any] = {s.service: s.estimated_wait_min for s in hall.services}
+    return shown, {**sent, "*": hall.counters_open}
 
 
 async def test_nothing_is_promised_until_a_clerk_serves_the_service(
@@ -78,7 +80,8 @@ async def test_nothing_is_promised_until_a_clerk_serves_the_service(
             "前面还有 2 人", "等候时间待定", "Wait not yet known")
         assert set(kiosk_waits(controller).values()) == {"等候时间待定"}
         shown, sent = displays_and_city(controller)
-        assert set(shown.values()) == {"等候时间待定"} and set(sent.values()) == {None}
+        assert set(shown.values()) == {"等候时间待定"}
+        assert sent.pop("*") == 0 and set(sent.values()) == {None}
 
         refused = await controller.execute("call_next", m.CallNext(id=new_command_id()),
                                            "caller-1")
@@ -102,7 +105,7 @@ async def test_nothing_is_promised_until_a_clerk_serves_the_service(
         assert waits["E"].startswith("约 ") and waits["A"] == "等候时间待定"
         shown, sent = displays_and_city(controller)
         assert shown["E"].startswith("约 ") and shown["A"] == "等候时间待定"
-        assert sent["E"] is not None and sent["A"] is None
+        assert sent["E"] is not None and sent["A"] is None and sent["*"] == 1
         called = await controller.execute("call_next", m.CallNext(id=new_command_id()),
                                           "caller-11")
         assert called.ok and called.result is not None
