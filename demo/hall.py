@@ -26,6 +26,7 @@ from hall.controller import Controller
 from hall.web.accounts import Account, WebRole, hash_password, save_accounts
 from hall.web.app import WebServers, default_managers_path, start_web
 from hardware.idcard import sample_card
+from hardware.printer import SimulatedPrinter
 from kiosk.identity import resident_from_card
 from protocol import messages as m
 from protocol.link import Link
@@ -205,17 +206,17 @@ class DemoHall:
         self.tally.start_day(opening.date())
         self.output.note(f"{opening:%a %Y-%m-%d}: the hall opens at {opening:%H:%M}; "
                          f"{len(plan.residents)} residents will come.")
-        await self._book(plan, clock, secret, devices.manager)
         for counter in devices.counters:
             counter.breaks = sorted((b for b in plan.breaks if b.counter == counter.counter_id),
                                     key=lambda b: b.start)
             counter.bad_rating_after = (plan.bad_rating[1] if plan.bad_rating is not None
                                         and plan.bad_rating[0] == counter.counter_id else None)
-        tasks = [asyncio.create_task(c.run()) for c in devices.counters]
-        tasks.append(asyncio.create_task(self._report(clock, devices)))
-        if plan.paper_low is not None:
-            tasks.append(asyncio.create_task(self._paper_low(plan, clock, devices)))
+        tasks = [asyncio.create_task(self._report(clock, devices))]
         try:
+            await self._book(plan, clock, secret, devices.manager)
+            tasks += [asyncio.create_task(c.run()) for c in devices.counters]
+            if plan.paper_low is not None:
+                tasks.append(asyncio.create_task(self._paper_low(plan, clock, devices)))
             await self._arrivals(plan, clock, devices)
             await self._until_over(clock, devices, opening, tasks)
         finally:
@@ -225,20 +226,24 @@ class DemoHall:
         for kiosk in devices.kiosks:
             if not kiosk.in_service:  # the day ended before the refill
                 kiosk.set_paper_low(False)
+            kiosk.printer = SimulatedPrinter()  # it keeps every ticket: start each day afresh
         for counter in devices.counters:
             await counter.sign_out()
         return self.tally.totals
 
     async def _book(self, plan: DayPlan, clock: DemoClock, secret: bytes,
                     manager: Manager) -> None:
-        """Today's appointments, booked online (by the residents' keyed hashes only)."""
+        """Today's appointments, booked online (by the residents' keyed hashes only), all at
+        once before opening."""
+        bookings = []
         for resident in plan.residents:
             if resident.slot is None:
                 continue
             card = sample_card(birth_date=resident.born, serial=resident.serial)
             person = resident_from_card(card, secret, clock.now().date())
             del card
-            await manager.book(person.id_hash, resident.service, resident.slot)
+            bookings.append(manager.book(person.id_hash, resident.service, resident.slot))
+        await asyncio.gather(*bookings)
 
     async def _arrivals(self, plan: DayPlan, clock: DemoClock, devices: Devices) -> None:
         """Each resident at their time, at a kiosk in service; all of them answered."""
