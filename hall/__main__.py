@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 from hall.clock import SystemClock
 from hall.config import ConfigError, HallConfig, load_hall_config, load_secret
 from hall.controller import Controller
+from hall.journal import JournalDamaged
 from hall.web.app import start_web
+from protocol.link import LinkError
 from protocol.service import supervised
 
 log = logging.getLogger(__name__)
@@ -39,30 +41,44 @@ def main(argv: list[str] | None = None) -> int:
               f"{len(config.counters)} counters, {len(config.devices)} devices)")
         return 0
     journal = Path(args.config).parent / config.journal
-    asyncio.run(_serve(config, secret, journal))
+    try:
+        asyncio.run(_serve(config, secret, journal))
+    except (JournalDamaged, LinkError) as exc:  # fatal: systemd restarts us with backoff
+        log.critical("cannot run the hall: %s", exc)
+        print(f"cannot run the hall: {exc}", file=sys.stderr)
+        return 3
     return 0
 
 
 async def _serve(config: HallConfig, secret: bytes, journal: Path) -> None:
+    """Run until SIGTERM or SIGINT, which cancel whatever is under way (start-up too)."""
     controller = Controller(config, SystemClock(ZoneInfo(config.hall.timezone)), secret, journal)
-    stop = asyncio.Event()
+    main = asyncio.current_task()
+    assert main is not None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await controller.start()
+        loop.add_signal_handler(sig, main.cancel)
     try:
-        web = await start_web(controller, config.web, config.status_page)
-    except OSError as exc:  # the queue must go on even when the tablet cannot be served
-        log.error("web apps not started ([web] %s:%s, [status_page] %s:%s): %s",
-                  config.web.host, config.web.port, config.status_page.host,
-                  config.status_page.port, exc)
-        web = None
-    async with supervised():
-        await stop.wait()
-    if web is not None:
-        await web.cleanup()
-    await controller.stop()
-
+        await controller.start()
+    except asyncio.CancelledError:
+        log.info("stopped while starting")
+        return
+    web = None
+    try:
+        try:
+            web = await start_web(controller, config.web, config.status_page)
+        except OSError as exc:  # the queue must go on even when the tablet cannot be served
+            log.error("web apps not started ([web] %s:%s, [status_page] %s:%s): %s",
+                      config.web.host, config.web.port, config.status_page.host,
+                      config.status_page.port, exc)
+        async with supervised(controller.healthy):
+            await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        log.info("stopping")
+    finally:
+        if web is not None:
+            await web.cleanup()
+        await controller.stop()
 
 if __name__ == "__main__":
     sys.exit(main())
