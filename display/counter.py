@@ -77,6 +77,7 @@ Builder.load_string("""
             weight: 50 if root.number else 1000
             color: ACCENT_DARK if root.flash else root.ink
             halign: "center"
+            whole_line: True  # the line is taller than the box: keep Q's tail
         Text:
             id: caption
             font_size: 36

@@ -32,7 +32,7 @@ Builder.load_string("""
 
 <Text>:
     color: TEXT
-    text_size: self.size
+    text_size: self.width, (None if self.whole_line else self.height)
     halign: "left"
     valign: "middle"
     shorten: True
@@ -111,6 +111,7 @@ class Text(Label):
 
     max_font_size = NumericProperty(0)
     min_font_size = NumericProperty(0)
+    whole_line = BooleanProperty(False)  # a line taller than the box shows whole (Q's tail)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

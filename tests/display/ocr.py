@@ -21,8 +21,7 @@ LIGHT: Colour = ((151, 255), (151, 255), (151, 255))  # white type on the dark p
 def read(image: Image.Image, box: Box, scale: float = 1.0, *, number: bool = False) -> str:
     """OCR one region: grey, dark text on white, thresholded; no spaces in the answer.
 
-    ``number``: read one line of a ticket number (letters A-Z and digits only), which keeps
-    tesseract from reading the 0 of A037 as the letter O.
+    ``number``: read one line of a ticket number: letters A-Z and digits only.
     """
     how = (["-l", "eng", "--psm", "7", "-c", f"tessedit_char_whitelist={TICKET_CHARS}"]
            if number else ["-l", "chi_sim+eng", "--psm", "6"])
@@ -53,7 +52,7 @@ def read_tickets(regions: list[tuple[Image.Image, Box]], colour: Colour,
 
 
 # a ticket's letter that tesseract (eng) reads as a digit in this font, before other digits
-LOOK_ALIKE = {"I": "1", "O": "0", "Q": "0", "S": "5", "Z": "2"}
+LOOK_ALIKE = {"O": "0", "S": "5", "Z": "2"}
 
 
 def reads_as(number: str, read: str) -> bool:

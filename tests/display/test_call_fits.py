@@ -43,6 +43,7 @@ SCREENS = {
 }
 LOBBIES = ["lobby", "lobby-1366"]
 LARGEST = {"lobby": 250, "lobby-1366": 250, "counter": 200}  # the design's font sizes
+DESIGN_WIDTH = {"lobby": 1920, "lobby-1366": 1920, "counter": 800}
 WINDOW = "13号窗口 · 综合"
 LONG_WINDOW = "13号窗口 · 综合受理（社保、医保、公积金、户籍）"
 LONG_SERVICE = "社会保险与就业失业登记及职业技能培训补贴申领与养老金资格认证"
@@ -157,6 +158,20 @@ def test_every_number_is_as_large_as_fits(
             small.append((number, shot.facts["number"]["font_size"], ink_at, box))
     assert small == []
     assert shots[screen]["A888"].facts["number"]["font_size"] == LARGEST[screen]
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_q_keeps_its_tail(shots: dict[str, dict[str, Shot]], screen: str) -> None:
+    """Q reaches below the line the others stand on (the box is shorter than the line)."""
+    feet = {}
+    for number in ("A888", "Q888"):
+        shot = shots[screen][number]
+        ink_at, _ = ink_box(shot, shot.box("panel", inset=8), AMBER)
+        assert ink_at is not None
+        feet[number] = ink_at[3]
+    shot = shots[screen]["Q888"]
+    em = shot.facts["number"]["font_size"] * shot.image.width / DESIGN_WIDTH[screen]
+    assert feet["Q888"] - feet["A888"] > 0.12 * em  # WenQuanYi's tail: 0.14-0.15 em
 
 
 @pytest.mark.parametrize("screen", LOBBIES)
