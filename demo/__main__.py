@@ -39,7 +39,10 @@ def parse_options(argv: list[str] | None = None) -> tuple[DemoOptions, str]:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--port", type=int, default=8090,
                         help="the manager's web app port (default 8090)")
-    parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--log-level", default="ERROR", type=str.upper,
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+                        help="log to stderr from this level (default ERROR: the hall's "
+                             "warnings, e.g. every idle press refused, are the tablet's)")
     args = parser.parse_args(argv)
     if not 1 <= args.speed <= MAX_SPEED:
         parser.error(f"--speed {args.speed:g}: the demo runs at 1 to {MAX_SPEED:g} times real "
@@ -58,9 +61,10 @@ def parse_options(argv: list[str] | None = None) -> tuple[DemoOptions, str]:
 
 def main(argv: list[str] | None = None) -> int:
     options, log_level = parse_options(argv)
-    logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     output = Output(sys.stdout)
+    handler = AboveSummary(output)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=log_level, handlers=[handler], force=True)
     with tempfile.TemporaryDirectory(prefix="lobby-demo-") as tmp:
         hall = DemoHall(options, Path(tmp), output)
         try:
@@ -74,6 +78,18 @@ def main(argv: list[str] | None = None) -> int:
         total = sum(days[1:], days[0])
         print(total.closing_line(f"All {len(days)} days"))
     return 0
+
+
+class AboveSummary(logging.StreamHandler):  # type: ignore[type-arg]
+    """Log lines to stderr, each whole above the live summary (never on top of it)."""
+
+    def __init__(self, output: Output) -> None:
+        super().__init__(sys.stderr)
+        self.output = output
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.output.clear()
+        super().emit(record)
 
 
 async def _until_interrupted(hall: DemoHall) -> list[DayTotals]:

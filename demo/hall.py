@@ -212,6 +212,7 @@ class DemoHall:
             counter.bad_rating_after = (plan.bad_rating[1] if plan.bad_rating is not None
                                         and plan.bad_rating[0] == counter.counter_id else None)
         tasks = [asyncio.create_task(self._report(clock, devices))]
+        await asyncio.sleep(0)  # the summary's first line before the bookings
         try:
             await self._book(plan, clock, secret, devices.manager)
             tasks += [asyncio.create_task(c.run()) for c in devices.counters]
@@ -291,7 +292,7 @@ class DemoHall:
             for task in tasks:
                 if task.done() and not task.cancelled() and task.exception() is not None:
                     raise RuntimeError("a simulated device failed") from task.exception()
-            if _every_window_closed(devices.kiosks[0].link):  # the day closed itself
+            if every_window_closed(devices.kiosks[0].link):  # the day closed itself
                 self.tally.settle()
                 return
             if clock.now() >= last_call:
@@ -317,7 +318,7 @@ class DemoHall:
                                     + 0.001))
 
 
-def _every_window_closed(kiosk: Link) -> bool:
+def every_window_closed(kiosk: Link) -> bool:
     """Every window closed, as a kiosk sees the hall: the day is over (lunch closes a few)."""
     windows = [s for s in list(kiosk.state.values()) if isinstance(s, m.CounterState)]
     return bool(windows) and all(w.status is m.CounterStatus.CLOSED for w in windows)

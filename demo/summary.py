@@ -108,6 +108,11 @@ class Output:
         self.shown = 0  # live lines on the terminal
         self.minute: datetime | None = None
 
+    def clear(self) -> None:
+        """Take the live lines off the terminal (they come back at the next update)."""
+        self._clear()
+        self.out.flush()
+
     def note(self, text: str) -> None:
         self._clear()
         self.out.write(text + "\n")

@@ -8,14 +8,17 @@ import io
 import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 from broker_config.process import free_port
 from demo.day import Break, DayPlan, Resident
-from demo.hall import DemoHall, DemoOptions
+from demo.hall import DemoHall, DemoOptions, every_window_closed
 from demo.summary import Output
 from demo.tally import NOT_SERVED
 from hall.engine.events import Kind
 from hall.journal import Journal
+from protocol import messages as m
 
 BUSY = 60  # residents for A in the first minutes: more than ten windows clear in 20 minutes
 
@@ -65,3 +68,20 @@ async def test_every_happening_of_the_demo_day_reaches_the_hall(tmp_path: Path) 
     channels = [e.data["channel"] for e in events if e.kind is Kind.TICKET_ISSUED]
     assert channels.count("appointment") == 3 and channels.count("green") == 2
     assert "the day's first ticket: A001" in out.getvalue(), out.getvalue()[:3000]
+
+
+def window(counter: str, status: m.CounterStatus) -> m.CounterState:
+    return m.CounterState(counter=counter, name=f"{counter}号窗口", status=status,
+                          services=["*"], updated=datetime(2026, 12, 3, 18, 30,
+                                                           tzinfo=ZoneInfo("Asia/Shanghai")))
+
+
+def test_the_demo_day_is_over_when_the_hall_has_closed_every_window() -> None:
+    """The hall closes the day itself (close_grace_min after closing time at the latest);
+    lunch closes only some windows."""
+    lunch = {f"w{n}": window(str(n), m.CounterStatus.CLOSED if n < 5 else m.CounterStatus.OPEN)
+             for n in range(1, 14)}
+    closed = {f"w{n}": window(str(n), m.CounterStatus.CLOSED) for n in range(1, 14)}
+    assert not every_window_closed(SimpleNamespace(state=lunch))  # type: ignore[arg-type]
+    assert every_window_closed(SimpleNamespace(state=closed))  # type: ignore[arg-type]
+    assert not every_window_closed(SimpleNamespace(state={}))  # type: ignore[arg-type]
