@@ -271,3 +271,10 @@ def test_a_number_the_hall_cannot_issue_is_refused(bad: str, tmp_path: Path) -> 
          "--call", bad], cwd=ROOT, capture_output=True, timeout=60)
     assert done.returncode == 2 and not (tmp_path / "x.png").exists()
     assert f"--call {bad!r}" in done.stderr.decode()
+
+
+def test_an_empty_window_name_is_refused(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "display", "--sample", "--screenshot", str(tmp_path / "x.png"),
+         "--window", "  "], cwd=ROOT, capture_output=True, timeout=60)
+    assert done.returncode == 2 and "--window" in done.stderr.decode()
