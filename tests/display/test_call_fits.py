@@ -4,8 +4,9 @@ A number is a prefix letter A-Z and 001-999, or four digits once a daily quota p
 The font's digits are all equally wide (8 is used: it reads back best), so L888 and L8888 are
 the widest numbers of each letter. Each screen size draws all 52 in one Kivy app
 (``render_calls.py``, one process per size); every picture is then checked from outside: the
-number's ink is one line inside its box, not clipped, and tesseract reads it back. Long window
-and service names shrink, then end in an ellipsis, and stay inside their boxes.
+number's ink is one line inside its box, not clipped (Q keeps its tail), as large as fits, and
+tesseract reads it back (its digits exactly; O, S and Z may read as their look-alike digits).
+Long window and service names shrink, then end in an ellipsis, and stay inside their boxes.
 """
 
 from __future__ import annotations
