@@ -211,6 +211,7 @@ class DemoHall:
                                     key=lambda b: b.start)
             counter.bad_rating_after = (plan.bad_rating[1] if plan.bad_rating is not None
                                         and plan.bad_rating[0] == counter.counter_id else None)
+        self.output.new_day()
         tasks = [asyncio.create_task(self._report(clock, devices))]
         await asyncio.sleep(0)  # the summary's first line before the bookings
         try:
@@ -312,7 +313,8 @@ class DemoHall:
                 self.output.note(f"{now:%a %H:%M}  the day's first ticket: "
                                  f"{self.tally.first_ticket}")
             near = nearby_text(kiosk, datetime.now(now.tzinfo))
-            self.output.update(now, figures(now, self.tally, near, clock.factor))
+            for at in self.output.due(now):
+                self.output.update(at, figures(at, self.tally, near, clock.factor))
             to_next_minute = 60 - now.second - now.microsecond / 1e6
             await asyncio.sleep(min(self.output.redraw_s, clock.real_seconds(to_next_minute)
                                     + 0.001))

@@ -8,7 +8,7 @@ import shutil
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from statistics import fmean
 from typing import TextIO
 
@@ -20,6 +20,8 @@ from protocol.link import Link
 from protocol.topics import parse
 
 MOST_LINES = 3  # wrapped beyond this, the labels are abbreviated
+MINUTE = timedelta(minutes=1)
+FILL = timedelta(hours=1)  # a pipe's missed minutes are filled in up to this gap
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,19 @@ class Output:
         self._clear()
         self.out.write(text + "\n")
         self.out.flush()
+
+    def due(self, now: datetime) -> list[datetime]:
+        """The moments to show: now in a terminal; in a pipe, each minute of hall time since
+        the last line (a busy machine may wake the summary late), or none."""
+        minute = now.replace(second=0, microsecond=0)
+        if self.tty or self.minute is None or not self.minute < minute <= self.minute + FILL:
+            return [now] if self.tty or minute != self.minute else []
+        count = int((minute - self.minute) / MINUTE)
+        return [self.minute + MINUTE * n for n in range(1, count)] + [now]
+
+    def new_day(self) -> None:
+        """The next line starts the day (the minutes of the night are not filled in)."""
+        self.minute = None
 
     def update(self, now: datetime, items: list[Figure]) -> None:
         if self.tty:

@@ -74,3 +74,18 @@ def test_a_pipe_gets_one_whole_line_per_minute_of_hall_time() -> None:
     assert all(line == whole_line(figures(NOW, tally, NEARBY)).replace("10:17", line[4:9])
                for line in lines[:-1])
     assert all(line.endswith("湖南路街道 约 9 分钟") for line in lines[:-1])
+
+
+def test_a_pipe_fills_in_the_minutes_a_busy_machine_made_it_miss() -> None:
+    pipe = io.StringIO()
+    output = Output(pipe)
+    tally = busy_tally()
+    for now in (NOW, NOW + timedelta(minutes=4, seconds=5), NOW + timedelta(minutes=4, seconds=9)):
+        for at in output.due(now):
+            output.update(at, figures(at, tally))
+    output.new_day()  # the night is not filled in
+    morning = NOW + timedelta(hours=22)
+    for at in output.due(morning):
+        output.update(at, figures(at, tally))
+    shown = [line[:9] for line in pipe.getvalue().splitlines()]
+    assert shown == ["Thu 10:17", "Thu 10:18", "Thu 10:19", "Thu 10:20", "Thu 10:21", "Fri 08:17"]
