@@ -170,7 +170,10 @@ async def run(names: list[str], workdir: Path, stop_s: float, settle_s: float,
         if name == "disk-full" and not mount_allowed():
             results[name] = {"skipped": "mounting a tmpfs needs root"}
             continue
-        results[name] = await run_fault(name, workdir / name, stop_s, settle_s, cap_s)
+        try:
+            results[name] = await run_fault(name, workdir / name, stop_s, settle_s, cap_s)
+        except Exception as exc:  # one fault that cannot run must not hide the others
+            results[name] = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
     return {"faults": results, "stop_s": stop_s, "give_up_s": GIVE_UP_S,
             "total_s": round(time.monotonic() - began, 1), "machine": machine()}
 

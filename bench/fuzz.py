@@ -283,8 +283,7 @@ def _tally(hostile: list[Sent], tracker: Tracker, seeds: list[Sent]) -> dict[str
     internal = [s for s in hostile if _code(s.reply) == "internal"]
     accepted = [s for s in hostile if s.case.must_refuse and s.reply and s.reply.get("ok")]
     foreign = [s for s in hostile if s.reply is not None and (
-        s.reply_device != s.case.device
-        or (s.case.reuses and s.reply == owners.get(s.case.reuses[2])))]
+        s.reply_device != s.case.device or _owners_reply(s, owners))]
     first = next((s for s in unanswered if s.passed), None)
     return {"payloads": len(hostile), "answered": broker_refused + replied + no_corr,
             "refused_by_broker": broker_refused,
@@ -302,6 +301,18 @@ def _tally(hostile: list[Sent], tracker: Tracker, seeds: list[Sent]) -> dict[str
                           ("foreign_reply", foreign)) if found},
             "reply_codes": dict(Counter(_code(s.reply) or "ok" for s in hostile
                                         if s.reply is not None).most_common())}
+
+
+def _owners_reply(sent: Sent, owners: dict[str, dict[str, Any] | None]) -> bool:
+    """A reused id answered with the owner's reply: a reply to another command, or the
+    owner's ticket (the same command from another device may well earn the same answer)."""
+    if sent.case.reuses is None:
+        return False
+    _device, command, cid = sent.case.reuses
+    owner = owners.get(cid)
+    if owner is None or sent.reply != owner:
+        return False
+    return command != sent.case.command or "ticket" in (owner.get("result") or {})
 
 
 def _code(reply: dict[str, Any] | None) -> str | None:

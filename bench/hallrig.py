@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -158,5 +159,13 @@ def fill(directory: Path) -> Path:
 
 
 def mount_allowed() -> bool:
-    """Whether this process may mount a tmpfs (root in a container that allows it)."""
-    return os.geteuid() == 0 and Path("/proc/filesystems").read_text().find("tmpfs") >= 0
+    """Whether this process may mount a tmpfs (root, in a container that lets it)."""
+    if os.geteuid() != 0:
+        return False
+    with tempfile.TemporaryDirectory(prefix="lobby-mount-") as tmp:
+        try:
+            mount_tmpfs(Path(tmp), 1)
+        except (OSError, subprocess.CalledProcessError):
+            return False
+        unmount(Path(tmp))
+    return True
