@@ -25,6 +25,7 @@ from typing import Any
 
 from bench.machine import machine, percentile
 from broker_config.process import MosquittoProcess
+from demo.devices import CLERK_PIN
 from demo.hallfiles import write_hall_config
 from demo.processes import ControllerProcess
 from display.feed import DisplayFeed
@@ -42,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HALL_CONFIG = ROOT / "examples" / "hall.toml"
 HALL = "tianping"
 COUNTER = "3"
+CLERK = "S003"  # the example hall's clerk at window 3
 WAIT_S = 5.0
 STARTUP_S = 30.0  # the controller process starting on a busy machine
 
@@ -112,6 +114,10 @@ async def _with_display(broker: MosquittoProcess, presses: int) -> dict[str, Any
                               STARTUP_S)
         await _issue_tickets(broker, presses + 1)
         await caller.start(wait=WAIT_S)
+        signed_in = await caller.request("sign_in", m.SignIn(  # a window calls with a clerk
+            id=new_command_id(), staff_no=CLERK, pin=CLERK_PIN), timeout=WAIT_S)
+        if not signed_in.ok:
+            raise RuntimeError(f"the clerk could not sign in: {signed_in.error}")
         watch = Stopwatch()
         assert app.view is not None
         app.view.ids.current_number.bind(text=watch.label_changed)

@@ -507,6 +507,14 @@ class Controller:
         self._dirty.set()
 
     async def _roll_over(self, now: datetime) -> None:
+        """Close the old day (its close is stamped when it was due), back up, load the new."""
+        self.engine.tick(now)
+        events = self.engine.take_events()
+        if events:
+            try:
+                await self.journal.commit(self.engine.day, now.timestamp(), events)
+            except StorageUnavailable as exc:
+                self._storage_failed(str(exc), now)
         log.info("new business day %s", now.date())
         self._start_backup(now)
         await self._load_day(now)
