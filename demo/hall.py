@@ -199,6 +199,8 @@ class DemoHall:
             title = f"Day {n + 1} over ({start:%a %Y-%m-%d})" if self.options.days > 1 else \
                 f"Day over ({start:%a %Y-%m-%d})"
             self.output.note(totals.closing_line(title))
+            alerts = ", ".join(f"{kind} {n}" for kind, n in self.tally.alerts.most_common())
+            self.output.note(f"Alerts on the tablet: {alerts or 'none'}.")
         return done
 
     async def _day(self, plan: DayPlan, clock: DemoClock, secret: bytes, devices: Devices,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -68,6 +69,7 @@ async def test_every_happening_of_the_demo_day_reaches_the_hall(tmp_path: Path) 
     channels = [e.data["channel"] for e in events if e.kind is Kind.TICKET_ISSUED]
     assert channels.count("appointment") == 3 and channels.count("green") == 2
     assert "the day's first ticket: A001" in out.getvalue(), out.getvalue()[:3000]
+    assert re.search(r"Alerts on the tablet: .*paused_too_long 1", out.getvalue())
 
 
 def window(counter: str, status: m.CounterStatus) -> m.CounterState:
