@@ -1,9 +1,10 @@
 """Who swiped: a keyed hash of the ID number and the green-channel flag, and nothing else.
 
 The card's raw number, name and address stay in the kiosk process, and only for as long
-as it takes to compute a `Resident`. The hash is HMAC-SHA256 with the hall's secret over the
-normalised 18-character number, so the controller can match one person's tickets and
-appointments without ever learning who they are.
+as it takes to compute a `Resident`. The hash is HMAC-SHA256 over the normalised
+18-character number with today's key (protocol/identity.py: derived from the hall secret and
+the date), so the controller can match one person's tickets and appointments of the day
+without ever learning who they are, and nobody can link one person's days.
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ def is_green(birth_date: date, today: date, green_age: int = DEFAULT_GREEN_AGE) 
 
 def resident_from_card(card: CardData, secret: bytes, today: date,
                        green_age: int = DEFAULT_GREEN_AGE) -> Resident:
-    """The Resident of a card: validate its number, hash it, and work out the green channel."""
+    """The Resident of a card on ``today`` (the hall's date): validate its number, hash it with
+    today's key, and work out the green channel. A bad number is only called not valid: what
+    is wrong with it (a check character) would help whoever forges one."""
     try:
         number = parse_id_number(card.id_number, today=today)
-    except ValueError as exc:
-        raise IdentityError(f"the card's ID number is not valid: {exc}") from None
-    return Resident(id_hash=id_hash(secret, number.number),
+    except ValueError:
+        raise IdentityError("the card's ID number is not valid") from None
+    return Resident(id_hash=id_hash(secret, today, number.number),
                     green=is_green(number.birth_date, today, green_age))

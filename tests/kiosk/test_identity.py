@@ -5,30 +5,44 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from hardware.idcard import sample_card
-from kiosk.identity import IdentityError, Resident, id_hash, is_green, resident_from_card
+from kiosk.identity import IdentityError, Resident, is_green, resident_from_card
 from kiosk.samples import SAMPLE_NOW, SCREENS
 from kiosk.view import build_view
+from protocol.identity import id_hash, key_for
 
 SECRET = b"test-hall-secret-0123456789abcdef"
 TODAY = date(2026, 3, 16)
 
 
-def test_the_hash_is_hmac_sha256_of_the_normalised_number() -> None:
+def test_the_hash_is_hmac_sha256_of_the_normalised_number_with_the_days_key() -> None:
     card = sample_card(date(1956, 3, 16), serial=4)
-    expected = hmac.new(SECRET, card.id_number.encode(), hashlib.sha256).hexdigest()
-    assert id_hash(SECRET, card.id_number) == expected
-    assert id_hash(SECRET, f"  {card.id_number.lower()} ") == expected
-    assert id_hash(b"another-hall-secret-0123456789", card.id_number) != expected
+    key = hmac.new(SECRET, b"id-hash:2026-03-16", hashlib.sha256).digest()
+    assert key_for(SECRET, TODAY) == key
+    expected = hmac.new(key, card.id_number.encode(), hashlib.sha256).hexdigest()
+    assert id_hash(SECRET, TODAY, card.id_number) == expected
+    assert id_hash(SECRET, TODAY, f"  {card.id_number.lower()} ") == expected
+    assert id_hash(b"another-hall-secret-0123456789", TODAY, card.id_number) != expected
+    assert resident_from_card(card, SECRET, TODAY).id_hash == expected
+
+
+def test_one_residents_hashes_differ_every_day_of_a_year() -> None:
+    card = sample_card(date(1980, 5, 17), serial=9)
+    days = [TODAY + timedelta(days=n) for n in range(366)]
+    hashes = {resident_from_card(card, SECRET, day).id_hash for day in days}
+    assert len(hashes) == len(days)
+    assert len({key_for(SECRET, day) for day in days}) == len(days)
 
 
 def test_a_short_secret_is_refused() -> None:
     with pytest.raises(IdentityError, match="at least 16 bytes"):
-        id_hash(b"short", "310104198005170011")
+        id_hash(b"short", TODAY, "310104198005170011")
+    with pytest.raises(IdentityError, match="at least 16 bytes"):
+        key_for(b"short", TODAY)
 
 
 @pytest.mark.parametrize(("born", "green"), [
@@ -62,8 +76,16 @@ def test_a_bad_number_is_refused_without_repeating_it() -> None:
                                                             else "1"))
     with pytest.raises(IdentityError) as caught:
         resident_from_card(broken, SECRET, TODAY)
-    assert "check character" in str(caught.value)
-    assert broken.id_number not in str(caught.value)
+    assert str(caught.value) == "the card's ID number is not valid"
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+@pytest.mark.parametrize("bad", ["", "31010419800517001", "3101041980051700111",
+                                 "31010419801317001X", "A10104198005170011", "010104198005170011"])
+def test_every_bad_number_gets_the_same_message(bad: str) -> None:
+    card = replace(sample_card(date(1980, 5, 17)), id_number=bad)
+    with pytest.raises(IdentityError, match=r"^the card's ID number is not valid$"):
+        resident_from_card(card, SECRET, TODAY)
 
 
 @pytest.mark.parametrize("screen", sorted(SCREENS))

@@ -69,7 +69,8 @@ async def test_a_swipe_becomes_a_printed_waiting_ticket(
     assert qr_text(tmp_path / "ticket.png") == f"http://127.0.0.1:8080/t/{ticket.token}"
     await kiosk.wait_for(lambda _flow: ticket.status is TicketStatus.WAITING, 5.0)
     assert ticket.channel.value == "green"
-    assert ticket.id_hash == hmac.new(SECRET, card.id_number.encode(), hashlib.sha256).hexdigest()
+    key = hmac.new(SECRET, f"id-hash:{controller.engine.day}".encode(), hashlib.sha256).digest()
+    assert ticket.id_hash == hmac.new(key, card.id_number.encode(), hashlib.sha256).hexdigest()
     view = kiosk.view()
     assert (view.number, view.lines[0]) == ("A001", "前面没有人，请留意叫号")
 
