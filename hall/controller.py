@@ -257,10 +257,11 @@ class Controller:
         stored = self.replies.find(device.id, checked.id)
         if stored is not None:
             return answer_to_retry(stored, request.name, checked)
-        if request.deadline is not None and time.monotonic() > request.deadline:
+        if (request.deadline is not None and time.monotonic() > request.deadline) or (
+                checked.deadline is not None and time.time() > checked.deadline):
             return self._refused(request, _error(
-                checked.id, m.ErrorCode.EXPIRED, "arrived after its sender's deadline (MQTT "
-                "message expiry): not carried out"))
+                checked.id, m.ErrorCode.EXPIRED, "arrived after its sender's deadline: not "
+                "carried out"))
         return await self._run(request, device, checked, now)
 
     async def _run(self, request: _Request, device: Device, command: m.Command,
@@ -340,7 +341,8 @@ class Controller:
                 if not request.answer.done():
                     request.answer.set_result(reply)
                 return
-            self.link.publish(self.link.topics.reply(request.device), reply,
+            self.link.publish(self.link.topics.reply(request.device),
+                              reply.model_copy(update={"clock": time.time()}),
                               correlation=request.correlation)
         except Exception:
             log.exception("reply to %s from %s not sent", request.name, request.device)
@@ -388,10 +390,11 @@ class Controller:
                 d = event.data
                 self._announce(self.alerts.rating(d["counter"], d["ticket"], d["rating"], now))
         if hall_wide:
-            self._publish(self.link.topics.state(StateKind.HALL), hall_state(self.engine))
+            self._publish(self.link.topics.state(StateKind.HALL), hall_state(self.engine, self.rev))
         for counter in self.engine.desks if counter_wide else counters:
             self._publish(self.link.topics.state(StateKind.COUNTER, counter),
-                          counter_state(self.engine, self.engine.desks[counter], now))
+                          counter_state(self.engine, self.engine.desks[counter], now,
+                                        self.rev))
         self._publish_services(now)  # counts now; estimates follow from the next projection
         self._dirty.set()
 
@@ -408,7 +411,7 @@ class Controller:
         call = call_event(self.engine, seq, ticket, counter, recall, at)
         self.link.publish(self.link.topics.event(EventKind.CALL), call)
         self._notify(self.link.topics.event(EventKind.CALL), call)
-        self._publish(self.link.topics.state(StateKind.CALLS), recent_calls(self.engine))
+        self._publish(self.link.topics.state(StateKind.CALLS), recent_calls(self.engine, self.rev))
 
     def _publish(self, topic: str, message: m.Message, force: bool = False) -> bool:
         """Publish retained state, skipping a snapshot equal to the last one but for time;
@@ -432,26 +435,34 @@ class Controller:
             self.link.publish(self.link.topics.event(EventKind.ALERT), alert)
             self._notify(self.link.topics.event(EventKind.ALERT), alert)
 
+    @property
+    def rev(self) -> int:
+        """The day's committed events, which every snapshot carries (hall/snapshots.py)."""
+        return len(self._committed)
+
     def publish_all(self) -> None:
         """Every retained snapshot, as after a reconnect."""
         now = self.clock.now()
         topics = self.link.topics
-        self._publish(topics.state(StateKind.HALL), hall_state(self.engine), force=True)
+        self._publish(topics.state(StateKind.HALL), hall_state(self.engine, self.rev), force=True)
         for desk in self.engine.desks.values():
             self._publish(topics.state(StateKind.COUNTER, desk.counter_id),
-                          counter_state(self.engine, desk, now), force=True)
-        self._publish(topics.state(StateKind.CALLS), recent_calls(self.engine), force=True)
+                          counter_state(self.engine, desk, now, self.rev), force=True)
+        self._publish(topics.state(StateKind.CALLS), recent_calls(self.engine, self.rev),
+                      force=True)
         self._publish_services(now, force=True)
 
     def _publish_services(self, now: datetime, force: bool = False) -> None:
         topics = self.link.topics
         for service in self.engine.queues:
             self._publish(topics.state(StateKind.SERVICE, service),
-                          service_state(self.engine, service, self.projection, now), force)
+                          service_state(self.engine, service, self.projection, now,
+                                        self.rev), force)
         stale = self._summary_sent is None or (
             now - self._summary_sent).total_seconds() >= SUMMARY_REFRESH_S
         if self._publish(topics.state(StateKind.SUMMARY),
-                         summary(self.engine, self.projection, now), force or stale):
+                         summary(self.engine, self.projection, now, self.rev),
+                         force or stale):
             self._summary_sent = now
 
     # ------------------------------------------------------------ background
@@ -545,7 +556,9 @@ class Controller:
 
 
 def _same(a: m.Message, b: m.Message) -> bool:
-    return a.model_dump(exclude={"updated", "at"}) == b.model_dump(exclude={"updated", "at"})
+    """Equal but for time and rev: an unchanged snapshot keeps the rev it went out with."""
+    same_but = {"updated", "at", "rev"}
+    return a.model_dump(exclude=same_but) == b.model_dump(exclude=same_but)
 
 
 def _error(command_id: str, code: m.ErrorCode, message: str) -> m.Reply:

@@ -21,8 +21,8 @@ VOLATILE_KEPT = 20_000
 
 
 def digest(command: m.Command) -> str:
-    """A digest of the command's body (everything but its id; defaults included)."""
-    body = command.model_dump(mode="json", exclude={"id"})
+    """A digest of the command's body (all but its id and deadline; defaults included)."""
+    body = command.model_dump(mode="json", exclude={"id", "deadline"})
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
 
 

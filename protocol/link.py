@@ -14,6 +14,7 @@ import math
 import os
 import socket
 import ssl
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -116,6 +117,7 @@ class Link:
     _pending: dict[bytes, asyncio.Future[m.Reply]] = field(default_factory=dict, init=False)
     _connected: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _refused: str | None = field(default=None, init=False)  # why the broker said no
+    _clock_offset: float | None = field(default=None, init=False)  # controller's - ours, s
 
     def __post_init__(self) -> None:
         self.topics = HallTopics(self.hall)
@@ -225,6 +227,10 @@ class Link:
             raise NotConnected("not connected to the broker")
         loop = asyncio.get_running_loop()
         correlation = command.id.encode()
+        sent = time.time()
+        if self._clock_offset is not None:  # the controller's clock, learnt from replies
+            command = command.model_copy(update={
+                "deadline": sent + self._clock_offset + timeout - DEADLINE_MARGIN_S})
         fut: asyncio.Future[m.Reply] = loop.create_future()
         self._pending[correlation] = fut
         props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
@@ -235,7 +241,10 @@ class Link:
             self._client.publish(self.topics.command(self.device, command_name),
                                  m.encode(command), qos=1, properties=props)
             async with asyncio.timeout(timeout):  # unlike wait_for, never swallows a cancel
-                return await fut
+                reply = await fut
+            if reply.clock is not None:
+                self._clock_offset = reply.clock - (sent + time.time()) / 2
+            return reply
         except TimeoutError as exc:
             raise RequestTimeout(
                 f"no reply to {command_name} {command.id} within {timeout} s") from exc
@@ -319,6 +328,9 @@ class Link:
                 task = asyncio.ensure_future(result)
                 self._handler_tasks.add(task)
                 task.add_done_callback(self._handler_tasks.discard)
+
+
+DEADLINE_MARGIN_S = 0.25  # a command's deadline comes this much before its sender gives up
 
 
 def expiry_for(timeout: float) -> int:

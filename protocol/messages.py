@@ -101,9 +101,12 @@ class Rating(IntEnum):
 
 # ---------------------------------------------------------------- commands
 class Command(Message):
-    """A request; ``id`` is the command id that makes it idempotent."""
+    """A request; ``id`` is the command id that makes it idempotent. ``deadline`` (the
+    controller's clock, epoch seconds, as learnt from replies' ``clock``) is when the sender
+    gives up: the controller refuses the command after it, however it was delayed."""
 
     id: CommandId
+    deadline: float | None = Field(None, allow_inf_nan=False, ge=0)
 
 
 class IssueTicket(Command):
@@ -343,6 +346,7 @@ class Reply(Message):
     ok: StrictBool
     result: dict[str, Any] | None = None
     error: ErrorInfo | None = None
+    clock: float | None = None  # the controller's clock (epoch s) as it sent this reply
 
 
 class TicketView(BaseModel):
@@ -403,6 +407,7 @@ class HallState(Message):
     services: list[ServiceInfo]
     counters: list[CounterInfo]
     status_url_base: str
+    rev: int = Field(0, ge=0)  # the day's committed changes when built: never goes back
 
 
 class ServiceState(Message):
@@ -414,6 +419,8 @@ class ServiceState(Message):
     quota_left: int | None
     intake_open: StrictBool
     updated: datetime
+    day: str | None = None  # YYYY-MM-DD, the business day ``rev`` counts in
+    rev: int = Field(0, ge=0)  # the day's committed changes when built: never goes back
 
 
 class Clerk(BaseModel):
@@ -434,6 +441,8 @@ class CounterState(Message):
     since: datetime | None = None  # when the current ticket was called, or the pause began
     recalls: int = 0
     updated: datetime
+    day: str | None = None  # YYYY-MM-DD, the business day ``rev`` counts in
+    rev: int = Field(0, ge=0)  # the day's committed changes when built: never goes back
 
 
 class CallEvent(Message):
@@ -449,6 +458,8 @@ class CallEvent(Message):
 
 class RecentCalls(Message):
     calls: list[CallEvent]  # newest first
+    day: str | None = None  # YYYY-MM-DD, the business day ``rev`` counts in
+    rev: int = Field(0, ge=0)  # the day's committed changes when built: never goes back
 
 
 class ServiceSummary(BaseModel):
@@ -470,6 +481,8 @@ class HallSummary(Message):
     issued_today: int
     served_today: int
     services: list[ServiceSummary]
+    day: str | None = None  # YYYY-MM-DD, the business day ``rev`` counts in
+    rev: int = Field(0, ge=0)  # the day's committed changes when built: never goes back
 
 
 class AlertKind(StrEnum):
