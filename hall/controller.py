@@ -114,6 +114,7 @@ class Controller:
         a LinkError (fatal: the caller exits) having released what it opened."""
         self.journal = await Journal.open(self.journal_path)
         try:
+            await self._erase_identities(self.clock.now())
             await self._load_day(self.clock.now())
             self.link.on_message(self._on_inbound)
             self.link.on_connection(self._on_connection)
@@ -527,10 +528,20 @@ class Controller:
             except StorageUnavailable as exc:
                 self._storage_failed(str(exc), now)
         log.info("new business day %s", now.date())
+        await self._erase_identities(now)  # before the backup, which must hold none
         self._start_backup(now)
         await self._load_day(now)
         self._published.clear()
         self.publish_all()
+
+    # ------------------------------------------------------------ retention
+    async def _erase_identities(self, now: datetime) -> None:
+        """Erase the residents' hashes of the days before today (Journal.erase_identities);
+        a failure is logged, and the next start or roll-over tries again."""
+        try:
+            await self.journal.erase_identities(now.date())
+        except StorageUnavailable as exc:
+            log.error("journal: the ID hashes of past days not erased: %s", exc)
 
     # ------------------------------------------------------------ backups
     def _start_backup(self, now: datetime) -> None:

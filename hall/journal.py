@@ -8,6 +8,10 @@ so a retry on any later day finds its reply and nobody else's.
 The journal is checked when opened: a damaged file, or an empty or missing one where this
 state directory has held a journal before, stops the controller with a message naming the
 cause and the backups to restore from (``backup`` writes them while the hall runs).
+
+Residents' hashes are kept only while the hall needs them: ``erase_identities`` blanks the
+``id_hash`` of every day before today (and the digests of the replies to commands that
+carried one), with SQLite's secure delete on and the WAL truncated, so the file keeps no copy.
 """
 
 from __future__ import annotations
@@ -55,6 +59,9 @@ INSERT OR IGNORE INTO replies(device, id, name, digest, day, at, reply)
     SELECT device, id, name, '', day, at, reply FROM commands;
 DROP TABLE commands;
 """
+# What carries a resident's keyed hash: these events' ``id_hash``, these commands' digests.
+IDENTIFYING_KINDS = (Kind.TICKET_ISSUED.value, Kind.APPOINTMENT_BOOKED.value)
+IDENTIFYING_COMMANDS = ("issue", "lookup", "book")
 
 
 class JournalError(Exception):
@@ -107,6 +114,7 @@ class Journal:
         try:
             await _check(db, path)
             await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA secure_delete=ON")  # erased hashes are overwritten
             await db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             await _migrate(db)
         except BaseException:
@@ -164,6 +172,44 @@ class Journal:
             await self._rollback()
             return False
         return True
+
+    async def erase_identities(self, today: date) -> int:
+        """Blank the ``id_hash`` of the events of every day before ``today`` and the digests
+        of those days' replies to commands that carried one; then checkpoint and truncate
+        the WAL. Returns the events erased; raises StorageUnavailable having erased nothing.
+
+        The hash serves only on its own day (one ticket per person and service; checking in
+        an appointment): an appointment for a later day is journaled under that day, so
+        nothing before today is still needed."""
+        before = today.isoformat()
+        marks = ",".join("?" * len(IDENTIFYING_KINDS))
+        try:
+            async with self._db.execute(
+                    f"SELECT seq, data FROM events WHERE day < ? AND kind IN ({marks}) "
+                    "AND json_extract(data, '$.id_hash') IS NOT NULL",
+                    (before, *IDENTIFYING_KINDS)) as cursor:
+                rows = [(_without_hash(data), seq) async for seq, data in cursor]
+            await self._db.execute("BEGIN IMMEDIATE")
+            await self._db.executemany("UPDATE events SET data = ? WHERE seq = ?", rows)
+            await self._db.execute(
+                f"UPDATE replies SET digest = '' WHERE day < ? AND digest != '' AND name IN "
+                f"({','.join('?' * len(IDENTIFYING_COMMANDS))})",
+                (before, *IDENTIFYING_COMMANDS))
+            await self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            await self._rollback()
+            raise StorageUnavailable(str(exc)) from exc
+        await self._truncate_wal()
+        log.info("journal: the ID hashes of %d events before %s erased", len(rows), before)
+        return len(rows)
+
+    async def _truncate_wal(self) -> None:
+        """Copy the WAL into the file and empty it (a reader, e.g. a backup, can delay it)."""
+        async with self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0]:
+            log.warning("journal: the WAL could not be emptied now (a reader is busy); "
+                        "erased hashes stay in it until the next checkpoint")
 
     async def events_of(self, day: date) -> list[Event]:
         """The day's events in commit order."""
@@ -257,6 +303,13 @@ def _copy(source: Path, target: Path) -> None:
     finally:
         src.close()
     partial.replace(target)
+
+
+def _without_hash(data: str) -> str:
+    """An event's JSON with its ``id_hash`` null (replays accept that: hall/engine/fold.py)."""
+    fields = json.loads(data)
+    fields["id_hash"] = None
+    return json.dumps(fields)
 
 
 def _event_day(day: date, event: Event) -> str:

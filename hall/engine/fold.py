@@ -299,9 +299,10 @@ def _notice(e: HallEngine, at: float, text: str) -> None:
     e.notice = text
 
 
-def _booked(e: HallEngine, at: float, id_hash: str, service: str, slot: float,
+def _booked(e: HallEngine, at: float, id_hash: str | None, service: str, slot: float,
             slot_day: str) -> None:
-    if slot_day == e.day.isoformat() and \
+    """An appointment of the day; one whose hash was erased (a past day) matches nobody."""
+    if id_hash is not None and slot_day == e.day.isoformat() and \
             _queue(e, service) is not None:
         e.appointments[id_hash] = Appointment(id_hash, service, slot)
 
