@@ -30,6 +30,9 @@ import aiosqlite
 from hall.engine.events import Event, Kind
 
 log = logging.getLogger(__name__)
+# aiosqlite logs every statement with its parameters at DEBUG (residents' hashes, status
+# tokens): this module is its only user, and it never logs below INFO, whatever the level.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 SCHEMA_VERSION = 2
 SCHEMA = """

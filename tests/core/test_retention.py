@@ -4,9 +4,11 @@ day still replays; an appointment booked for a later day keeps its hash until it
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import pytest
 from support.hall import SECRET, SHANGHAI, start_controller, weekday_morning
 
 from broker_config.process import MosquittoProcess
@@ -116,3 +118,27 @@ async def test_a_controller_started_days_later_erases_before_it_serves(
         assert len(await later.journal.events_of(monday)) > 0
     finally:
         await later.stop()
+
+
+async def test_debug_logs_hold_no_id_hash_nor_status_token(
+        fresh_broker: MosquittoProcess, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    clock = weekday_morning()
+    h = id_hash(SECRET, clock.now().date(), NUMBERS[1])
+    controller = await start_controller(fresh_broker, tmp_path, clock=clock)
+    try:
+        reply = await run(controller, "kiosk-1", "issue", m.IssueTicket(
+            id=new_command_id(), service="A", id_hash=h))
+        assert reply.result is not None
+        ticket = controller.engine.tickets[reply.result["ticket"]["ticket"]]
+        await run(controller, "kiosk-1", "printed", m.TicketPrinted(
+            id=new_command_id(), ticket=ticket.ticket_id))
+        await run(controller, "kiosk-1", "lookup", m.Lookup(id=new_command_id(), id_hash=h))
+        clock.advance(86_400)
+        await controller.tick(clock.now())  # the roll-over and the erasure log too
+    finally:
+        await controller.stop()
+    assert logging.getLogger("hall.controller").isEnabledFor(logging.DEBUG)
+    assert any("erased" in r.getMessage() for r in caplog.records)  # the log was caught
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert h not in text and ticket.token not in text
