@@ -70,14 +70,15 @@ class DisplayFeed:
         self._connection(False)
 
     async def wait_until(self, ready: Callable[[DisplayModel], bool], timeout: float) -> None:
-        """Wait until ``ready(model)`` holds; TimeoutError after ``timeout`` seconds."""
+        """Wait until ``ready(model)`` holds, looking again after every message;
+        TimeoutError after ``timeout`` seconds."""
         async with asyncio.timeout(timeout):
             while not ready(self.model):
                 await self._changed.wait()
 
     # ------------------------------------------------------------ from the link
     def _inbound(self, inbound: Inbound) -> None:
-        folded = self.model.fold(inbound.topic, inbound.payload, self.clock())
+        folded = self.model.fold(inbound.topic, inbound.payload, self.clock(), inbound.retained)
         if folded.call is not None:
             self.live_calls.append(folded.call)
             log.info("call %d: %s to %s%s", folded.call.seq, folded.call.number,
@@ -86,6 +87,8 @@ class DisplayFeed:
                 _safely(call_listener, folded.call)
         if folded.changed:
             self._tell()
+        else:
+            self._wake()
 
     def _connection(self, up: bool) -> None:
         if not self.model.set_link(up):
@@ -99,6 +102,10 @@ class DisplayFeed:
     def _tell(self) -> None:
         for listener in self._on_change:
             _safely(listener)
+        self._wake()
+
+    def _wake(self) -> None:
+        """Let ``wait_until`` look again (after every message, changed or not)."""
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 

@@ -4,7 +4,10 @@ Pure: no Kivy, no MQTT. The feed hands every inbound message to ``DisplayModel.f
 screens draw pictures made from the model (see ``display.picture``). Calls are kept by
 their ``seq``, so the retained RecentCalls a display reads after a restart and the live
 CallEvents it hears afterwards merge without duplicates, and only live calls are fresh
-(announced and flashed).
+(announced and flashed). A snapshot older (by business day and ``rev``) than one already
+taken for its topic is dropped: a broker restarted from an older save cannot take the
+picture back. The floor is forgotten when the controller comes online live (a new
+controller may have started on another journal).
 """
 
 from __future__ import annotations
@@ -58,22 +61,44 @@ class DisplayModel:
     link_up: bool = False
     controller_online: bool = False
     missed_calls: int = 0
+    stale_dropped: int = 0  # snapshots older than one already taken (a broker's old save)
+    revs: dict[Topic, tuple[str, int]] = field(default_factory=dict)  # newest taken per topic
     flash_seq: int = 0
     flash_since: float = float("-inf")
 
     # ------------------------------------------------------------ folding
-    def fold(self, topic: Topic, payload: m.Message | None, now: float) -> Folded:
-        """Take in one message; ``now`` is a monotonic time (for the flash of a fresh call)."""
+    def fold(self, topic: Topic, payload: m.Message | None, now: float,
+             retained: bool = False) -> Folded:
+        """Take in one message; ``now`` is a monotonic time (for the flash of a fresh call),
+        ``retained`` whether the broker handed it back from its store."""
         if topic.section == "event" and isinstance(payload, m.CallEvent):
             return self._live_call(payload, now)
         if topic.section == "presence" and topic.kind == CONTROLLER_ID:
             online = isinstance(payload, m.Presence) and payload.state is m.PresenceState.ONLINE
             changed = online != self.controller_online
+            if changed and online and not retained:
+                self.revs.clear()
             self.controller_online = online
             return Folded(changed)
         if topic.section == "state":
+            if payload is not None and self._older(topic, payload):
+                return UNCHANGED
             return self._state(topic, payload)
         return UNCHANGED
+
+    def _older(self, topic: Topic, payload: m.Message) -> bool:
+        """True (and dropped) if ``payload`` is older than the snapshot taken for ``topic``."""
+        stamp = _stamp(payload)
+        if stamp is None:
+            return False
+        seen = self.revs.get(topic)
+        if seen is not None and stamp < seen:
+            self.stale_dropped += 1
+            log.warning("dropped a stale %s snapshot: day %s rev %d, already showing rev %d "
+                        "of %s", topic.kind, stamp[0], stamp[1], seen[1], seen[0])
+            return True
+        self.revs[topic] = stamp
+        return False
 
     def set_link(self, up: bool) -> bool:
         """Record the broker link going up or down; True if that changed anything."""
@@ -185,6 +210,13 @@ def _put(store: dict[str, m.M], ident: str, payload: m.Message | None,
         return UNCHANGED
     store[ident] = payload
     return CHANGED
+
+
+def _stamp(payload: m.Message) -> tuple[str, int] | None:
+    """A snapshot's (business day, rev); None for one without (an older controller's)."""
+    day = payload.date if isinstance(payload, m.HallState) else getattr(payload, "day", None)
+    rev = getattr(payload, "rev", None)
+    return None if not isinstance(day, str) or not isinstance(rev, int) else (day, rev)
 
 
 def _day(call: m.CallEvent) -> date:

@@ -1,4 +1,8 @@
-"""Build the retained state snapshots devices read from the engine's state."""
+"""Build the retained state snapshots devices read from the engine's state.
+
+Each carries the business day and ``rev``, the number of the day's events committed when it
+was built (the controller's journal count, so it survives a restart): a device never takes a
+snapshot older than one it has already shown."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from hall.engine.projection import Projection, ahead_of, staffed
 from protocol import messages as m
 
 
-def hall_state(engine: HallEngine) -> m.HallState:
+def hall_state(engine: HallEngine, rev: int = 0) -> m.HallState:
     cfg = engine.config
     return m.HallState(
         hall=cfg.hall.id, name=cfg.hall.name, name_en=cfg.hall.name_en,
@@ -23,11 +27,11 @@ def hall_state(engine: HallEngine) -> m.HallState:
         counters=[m.CounterInfo(id=c.id, name=c.name, name_en=c.name_en,
                                 services=_skills(engine.desks[c.id]))
                   for c in cfg.counters],
-        status_url_base=cfg.hall.status_url_base)
+        status_url_base=cfg.hall.status_url_base, rev=rev)
 
 
 def service_state(engine: HallEngine, service: str, projection: Projection,
-                  now: datetime) -> m.ServiceState:
+                  now: datetime, rev: int = 0) -> m.ServiceState:
     queue = engine.queues[service]
     spec = engine.services[service]
     oldest = min((head.queued_at for lane in LANES if (head := queue.head(lane))), default=None)
@@ -37,10 +41,11 @@ def service_state(engine: HallEngine, service: str, projection: Projection,
         longest_wait_min=round((now.timestamp() - oldest) / 60 if oldest else 0.0, 1),
         issued_today=queue.issued,
         quota_left=None if spec.daily_quota is None else max(0, spec.daily_quota - queue.issued),
-        intake_open=queue.intake_open, updated=now)
+        intake_open=queue.intake_open, updated=now, day=engine.day.isoformat(), rev=rev)
 
 
-def counter_state(engine: HallEngine, desk: Desk, now: datetime) -> m.CounterState:
+def counter_state(engine: HallEngine, desk: Desk, now: datetime,
+                  rev: int = 0) -> m.CounterState:
     ticket = desk.ticket
     clerk = engine.clerks.get(desk.clerk) if desk.clerk else None
     return m.CounterState(
@@ -49,7 +54,8 @@ def counter_state(engine: HallEngine, desk: Desk, now: datetime) -> m.CounterSta
         ticket_status=ticket.status if ticket else None,
         clerk=m.Clerk(name=clerk.name, staff_no=clerk.staff_no) if clerk else None,
         since=engine.local(desk.since) if desk.since else None,
-        recalls=ticket.recalls if ticket else 0, updated=now)
+        recalls=ticket.recalls if ticket else 0, updated=now, day=engine.day.isoformat(),
+        rev=rev)
 
 
 def call_event(engine: HallEngine, seq: int, ticket: Ticket, counter: str, recall: bool,
@@ -60,11 +66,13 @@ def call_event(engine: HallEngine, seq: int, ticket: Ticket, counter: str, recal
                        at=engine.local(at))
 
 
-def recent_calls(engine: HallEngine) -> m.RecentCalls:
-    return m.RecentCalls(calls=[call_event(engine, *c) for c in list(engine.calls)[:10]])
+def recent_calls(engine: HallEngine, rev: int = 0) -> m.RecentCalls:
+    return m.RecentCalls(calls=[call_event(engine, *c) for c in list(engine.calls)[:10]],
+                         day=engine.day.isoformat(), rev=rev)
 
 
-def summary(engine: HallEngine, projection: Projection, now: datetime) -> m.HallSummary:
+def summary(engine: HallEngine, projection: Projection, now: datetime,
+            rev: int = 0) -> m.HallSummary:
     """The hall for the city tier: windows open with a clerk (those that can call), tickets,
     and each service's wait (None: not yet known)."""
     cfg = engine.config
@@ -76,7 +84,7 @@ def summary(engine: HallEngine, projection: Projection, now: datetime) -> m.Hall
         services=[m.ServiceSummary(
             service=s.id, name=s.name, waiting=engine.queues[s.id].waiting,
             estimated_wait_min=_minutes(projection.new_ticket_wait(engine, s.id)))
-            for s in cfg.services])
+            for s in cfg.services], day=engine.day.isoformat(), rev=rev)
 
 
 def ticket_view(engine: HallEngine, ticket: Ticket, projection: Projection | None,

@@ -1,0 +1,158 @@
+"""A broker killed with -9 hands back its last saved retained state: no display may show an
+older call as current, whether it starts afresh or was running all along."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from support.broker import connect
+from support.hall import start_controller
+
+from broker_config.process import MosquittoProcess
+from display.feed import DisplayFeed
+from display.model import DisplayModel
+from hall.controller import Controller
+from protocol import messages as m
+from protocol.link import new_command_id
+from protocol.topics import CONTROLLER_ID, HallTopics
+
+HALL = "tianping"
+TOPICS = HallTopics(HALL)
+SAVED = "Saving in-memory database"
+WAIT_S = 10.0
+
+
+async def called(controller: Controller, count: int) -> None:
+    """Issue ``count`` tickets of service A and call each at window 1 in turn."""
+    for _ in range(count):
+        issued = await controller.execute(
+            "issue", m.IssueTicket(id=new_command_id(), service="A"), "kiosk-1")
+        assert issued.ok and issued.result is not None, issued.error
+        ticket = issued.result["ticket"]["ticket"]
+        printed = await controller.execute(
+            "printed", m.TicketPrinted(id=new_command_id(), ticket=ticket), "kiosk-1")
+        assert printed.ok, printed.error
+        call = await controller.execute("call_next", m.CallNext(id=new_command_id()), "caller-1")
+        assert call.ok, call.error
+
+
+def showing(number: str) -> object:
+    """A predicate: window 1 and the newest call both show ``number``."""
+    def ready(model: DisplayModel) -> bool:
+        counter = model.counters.get("1")
+        return (counter is not None and counter.number == number
+                and model.current is not None and model.current.number == number)
+    return ready
+
+
+async def display(broker: MosquittoProcess) -> DisplayFeed:
+    feed = DisplayFeed.connect_to(broker.broker_settings("display-lobby"), HALL, "display-lobby")
+    await feed.start(wait=WAIT_S)
+    return feed
+
+
+async def saved_now(broker: MosquittoProcess) -> None:
+    """Make the broker save its store now (SIGUSR1), as its periodic autosave would, and
+    wait until its log says it did."""
+    before = broker.log_path.read_text(encoding="utf-8").count(SAVED)
+    assert broker.pid is not None
+    os.kill(broker.pid, signal.SIGUSR1)
+    async with asyncio.timeout(WAIT_S):
+        while broker.log_path.read_text(encoding="utf-8").count(SAVED) <= before:
+            await asyncio.sleep(0.02)  # polling the log: the broker tells nothing else
+
+
+def retained_presence(broker: MosquittoProcess) -> m.Presence:
+    client = connect(broker.broker_settings("display-lobby"), client_id="presence-probe")
+    try:
+        client.subscribe(TOPICS.presence(CONTROLLER_ID))
+        message = client.wait_message(TOPICS.presence(CONTROLLER_ID))
+        return m.decode(m.Presence, message.payload)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+async def controller(fresh_broker: MosquittoProcess,
+                     tmp_path: Path) -> AsyncIterator[Controller]:
+    started = await start_controller(fresh_broker, tmp_path)
+    yield started
+    await started.stop()
+
+
+async def test_a_sign_started_after_a_kill_nine_shows_the_true_current_call(
+        fresh_broker: MosquittoProcess, controller: Controller) -> None:
+    """The vendor's case: saved at A002, A003 called, controller stopped, broker killed with
+    -9 and restarted. A sign started now shows A003, marked as not live."""
+    watcher = await display(fresh_broker)
+    await called(controller, 2)
+    await watcher.wait_until(showing("A002"), WAIT_S)
+    await saved_now(fresh_broker)  # the last autosave (up to 300 s old with the old setting)
+    await called(controller, 1)
+    await watcher.wait_until(showing("A003"), WAIT_S)
+    await controller.stop()
+    await watcher.wait_until(lambda model: not model.controller_online, WAIT_S)
+    await watcher.close()
+
+    fresh_broker.kill()
+    fresh_broker.start()
+    sign = await display(fresh_broker)
+    try:
+        await sign.wait_until(lambda model: "1" in model.counters and model.current is not None,
+                              WAIT_S)
+        assert sign.model.counters["1"].number == "A003"
+        assert sign.model.current is not None and sign.model.current.number == "A003"
+        assert retained_presence(fresh_broker).state is m.PresenceState.STOPPED
+        assert sign.model.offline  # the controller is not online: the picture is not live
+    finally:
+        await sign.close()
+
+
+async def test_a_running_sign_never_goes_back_to_an_older_save(
+        fresh_broker: MosquittoProcess, tmp_path: Path, controller: Controller) -> None:
+    """A broker saving only now and then (the old setting, 300 s) comes back from a kill -9
+    with window 1 at A002; the sign that already showed A003 never shows A002 again, and
+    takes the controller's state when it is back."""
+    conf = fresh_broker.files.conf
+    text = conf.read_text(encoding="utf-8")
+    assert "autosave_on_changes true\nautosave_interval 1\n" in text
+    conf.write_text(text.replace("autosave_on_changes true\nautosave_interval 1\n",
+                                 "autosave_interval 300\n"), encoding="utf-8")
+    fresh_broker.restart()
+    sign = await display(fresh_broker)
+    shown: list[str | None] = []
+
+    def window_1() -> None:
+        counter = sign.model.counters.get("1")
+        shown.append(counter.number if counter else None)
+
+    sign.on_change(window_1)
+    try:
+        await called(controller, 2)
+        await sign.wait_until(showing("A002"), WAIT_S)
+        await saved_now(fresh_broker)
+        await called(controller, 1)
+        await sign.wait_until(showing("A003"), WAIT_S)
+        await controller.stop()
+        fresh_broker.kill()
+        fresh_broker.start()
+        await sign.wait_until(lambda model: model.stale_dropped > 0
+                              or model.counters["1"].number != "A003", WAIT_S)
+        assert sign.model.counters["1"].number == "A003"
+        assert sign.model.offline
+        back = await start_controller(fresh_broker, tmp_path, staffed=False)
+        try:
+            await sign.wait_until(lambda model: not model.offline, WAIT_S)
+            await called(back, 1)
+            await sign.wait_until(showing("A004"), WAIT_S)
+        finally:
+            await back.stop()
+    finally:
+        await sign.close()
+    after_a003 = shown[shown.index("A003"):]
+    assert "A002" not in after_a003, shown
