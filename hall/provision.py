@@ -8,6 +8,7 @@ the settings file a new device needs.
     python -m hall.provision list --config /etc/lobby/hall.toml
     python -m hall.provision remove --config /etc/lobby/hall.toml --id kiosk-3
     python -m hall.provision sync --config /etc/lobby/hall.toml    # after editing it by hand
+    python -m hall.provision rotate-secret --config /etc/lobby/hall.toml --out DIR  # a kiosk lost
 
 The hall config is edited as text (a ``[[devices]]`` block is appended or cut out), so its
 comments and layout stay; the whole file is validated afterwards and put back if it fails.
@@ -24,6 +25,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -31,9 +33,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from broker_config.credentials import Credential, write_atomic
+from broker_config.credentials import (
+    Credential,
+    read_credentials,
+    render_credentials,
+    write_atomic,
+)
 from broker_config.errors import BrokerConfigError
-from broker_config.generate import CONF_NAME, BrokerFiles, BrokerOptions, generate
+from broker_config.generate import (
+    CONF_NAME,
+    CREDENTIALS_NAME,
+    BrokerFiles,
+    BrokerOptions,
+    generate,
+)
 from hall.config import (
     ConfigError,
     Device,
@@ -210,7 +223,7 @@ def settings_toml(config: HallConfig, device: Device, credential: Credential,
         f"username = {q(credential.username)}", f"password = {q(credential.password)}",
     ]
     if address.tls_ca is not None:
-        lines.append(f"tls_ca = {q(address.tls_ca)}  # copy the broker's certificate here")
+        lines.append(f"tls_ca = {q(address.tls_ca)}  # the hall's CA: ./install --ca ca.crt")
     if device.role == Role.CALLER:
         lines += ["", "[counter]", f"id = {q(device.counter)}"]
     elif device.role == Role.DISPLAY and device.counter is not None:
@@ -282,6 +295,56 @@ def _restored_on_failure(path: Path) -> Iterator[None]:
         raise
 
 
+# ------------------------------------------------------------------ a kiosk lost or stolen
+def rotate_secret(config_path: Path, broker_dir: Path, out: Path,
+                  host: str | None = None) -> list[Path]:
+    """A new hall secret, and new broker passwords for every kiosk (each one's SD card held
+    the secret and its password); write into ``out`` the secret and each kiosk's settings,
+    to install on the kiosks. Returns the files written."""
+    config = load_hall_config(config_path)
+    if config.hall.secret_file is None:
+        raise ProvisionError(f"{config_path}: hall.secret_file is not set: no secret to rotate")
+    secret_path = config_path.parent / config.hall.secret_file
+    address = lan_address(broker_options(broker_dir / CONF_NAME), host)  # fail before changing
+    kiosks = [d for d in config.devices if d.role == Role.KIOSK]
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    secret = secrets.token_hex(32) + "\n"
+    written = [out / "hall-secret"]
+    write_atomic(written[0], secret, 0o600)
+    if secret_path.exists():
+        _write_like(secret_path, secret, secret_path.stat())
+    else:
+        write_atomic(secret_path, secret, 0o600)
+    stored = broker_dir / CREDENTIALS_NAME
+    others = [c for c in read_credentials(stored).values()
+              if c.username not in {k.id for k in kiosks}]
+    write_atomic(stored, render_credentials(config.hall.id, others), 0o600)
+    files = regenerate(config, broker_dir)  # the kiosks' accounts get new passwords
+    for kiosk in kiosks:
+        written.append(out / f"{kiosk.id}.toml")
+        write_atomic(written[-1], settings_toml(config, kiosk, files.credentials[kiosk.id],
+                                                address), 0o600)
+    log.warning("hall secret %s rotated; %d kiosks have new broker passwords", secret_path,
+                len(kiosks))
+    return written
+
+
+def _rotated(config_path: Path, written: list[Path]) -> str:
+    """What to do after a rotation."""
+    config = load_hall_config(config_path)
+    carded = [c.staff_no for c in config.clerks if c.card_hash is not None]
+    lines = [f"# wrote {path}" for path in written] + [
+        "# On every kiosk: sudo ./install --role kiosk --settings KIOSK.toml --hall-secret "
+        "hall-secret, then shred -u both files.",
+        "# Give the booking system the new secret: it re-sends its bookings of the coming days "
+        "(those hashed with the old secret match nobody).",
+        "# Today's printed status-page QR codes stop working once the controller restarts."]
+    if carded:
+        lines.append("# Staff cards were hashed with the old secret: run card-hash again for "
+                     + ", ".join(carded))
+    return "\n".join(lines) + "\n"
+
+
 def listing(config: HallConfig) -> str:
     """One line per device: id, role, counter."""
     rows = [f"{d.id:<20} {d.role:<9} {'counter ' + d.counter if d.counter else ''}".rstrip()
@@ -293,7 +356,8 @@ def listing(config: HallConfig) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m hall.provision",
                                      description="Add, list or remove a hall's devices; "
-                                                 "hash a clerk's staff card.")
+                                                 "hash a clerk's staff card; rotate the "
+                                                 "hall secret.")
     verbs = parser.add_subparsers(dest="verb", required=True)
     for verb, text in (("add", "add a device and print its settings"),
                        ("list", "list the devices"), ("remove", "remove a device"),
@@ -314,6 +378,16 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--counter", help="the window a caller or counter display serves")
             sub.add_argument("--host", help="the broker's address for the device "
                                             "(default: this machine's NAME.local)")
+    rotate = verbs.add_parser("rotate-secret", help="a new hall secret and new kiosk "
+                              "passwords (a kiosk lost or stolen): their files go to --out")
+    rotate.add_argument("--config", required=True, type=Path, help="the hall's TOML file")
+    rotate.add_argument("--out", required=True, type=Path,
+                        help="a new folder for the secret and the kiosks' settings")
+    rotate.add_argument("--broker-dir", type=Path, help="the generated broker files (default: "
+                        "broker/ next to the hall config)")
+    rotate.add_argument("--host", help="the broker's address for the kiosks")
+    rotate.add_argument("--no-reload", action="store_true",
+                        help="do not reload Mosquitto nor restart the controller")
     card = verbs.add_parser("card-hash", help="the card_hash line of a clerk's staff card")
     card.add_argument("--config", required=True, type=Path, help="the hall's TOML file")
     card.add_argument("card", help="the card's number, as its reader sends it")
@@ -331,6 +405,9 @@ def _run(args: argparse.Namespace) -> str:
         done = add(args.config, args.broker_dir, args.id, Role(args.role), args.counter)
         address = lan_address(broker_options(args.broker_dir / CONF_NAME), args.host)
         out = settings_toml(load_hall_config(args.config), done.device, done.credential, address)
+    elif args.verb == "rotate-secret":
+        out = _rotated(args.config, rotate_secret(args.config, args.broker_dir, args.out,
+                                                  args.host))
     elif args.verb == "remove":
         remove(args.config, args.broker_dir, args.id)
         out = f"# {args.id} removed; its broker account is gone\n"
