@@ -1,6 +1,7 @@
 """Alerts for the hall manager: long waits, counters paused too long or open without a clerk
-while residents wait for them, devices offline, printer trouble and bad ratings. Each is
-raised once and cleared when its cause ends."""
+while residents wait for them, devices offline (for longer than [rules] offline_grace_s: a
+device reconnecting, say after a broker restart, is no incident), printer trouble and bad
+ratings. Each is raised once and cleared when its cause ends."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class AlertBoard:
     active: dict[tuple[m.AlertKind, str], m.Alert] = field(default_factory=dict)
     recent: list[m.Alert] = field(default_factory=list)
     handled: set[tuple[m.AlertKind, str]] = field(default_factory=set)  # followed up, cause lasts
+    offline: dict[str, tuple[m.Role, datetime]] = field(default_factory=dict)  # role, since
 
     def raise_(self, kind: m.AlertKind, subject: str, message: str,
                now: datetime) -> m.Alert | None:
@@ -73,7 +75,15 @@ class AlertBoard:
             else:
                 self.clear(m.AlertKind.PAUSED_TOO_LONG, desk.counter_id)
             new.append(self._no_clerk(engine, desk, now))
+        new.extend(self._gone(rules.offline_grace_s, now))
         return [a for a in new if a is not None]
+
+    def _gone(self, grace_s: float, now: datetime) -> list[m.Alert | None]:
+        """Devices offline for longer than the grace period."""
+        return [self.raise_(m.AlertKind.DEVICE_OFFLINE, device,
+                            f"{device} ({role.value}) offline since {since:%H:%M:%S}", now)
+                for device, (role, since) in self.offline.items()
+                if (now - since).total_seconds() >= grace_s]
 
     def _no_clerk(self, engine: HallEngine, desk: Desk, now: datetime) -> m.Alert | None:
         """A window open but unable to call (no clerk signed in) while residents wait for it."""
@@ -88,12 +98,14 @@ class AlertBoard:
                            f"{desk.name} is open without a clerk: {waiting} waiting for its "
                            f"services", now)
 
-    def presence(self, device: str, presence: m.Presence | None, now: datetime) -> m.Alert | None:
+    def presence(self, device: str, presence: m.Presence | None, now: datetime) -> None:
+        """A device's presence: offline starts its grace period (``check_hall`` raises the
+        alert once it has passed); anything else ends it and clears the alert."""
         if presence is not None and presence.state == m.PresenceState.OFFLINE:
-            return self.raise_(m.AlertKind.DEVICE_OFFLINE, device,
-                               f"{device} ({presence.role.value}) went offline", now)
+            self.offline.setdefault(device, (presence.role, now))
+            return
+        self.offline.pop(device, None)
         self.clear(m.AlertKind.DEVICE_OFFLINE, device)
-        return None
 
     def health(self, device: str, health: m.DeviceHealth | None, now: datetime) -> m.Alert | None:
         if health is not None and not health.ok:

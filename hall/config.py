@@ -93,6 +93,8 @@ class Rules(Strict):
     idle_window_min: float = Field(
         10, gt=0, description="a window idle this long while its residents wait is left out "
                               "of the wait estimates")
+    offline_grace_s: float = Field(60, ge=0, le=3600, description="a device offline this long "
+                                   "raises device_offline (one reconnecting is no incident)")
 
 
 class Service(Strict):

@@ -171,7 +171,7 @@ class Controller:
                                   inbound.response_topic, deadline))
         elif topic.section == "presence" and topic.kind != CONTROLLER_ID:
             presence = inbound.payload if isinstance(inbound.payload, m.Presence) else None
-            self._announce(self.alerts.presence(topic.kind, presence, now))
+            self.alerts.presence(topic.kind, presence, now)  # alerts after a grace (tick)
         elif topic.section == "health":
             health = inbound.payload if isinstance(inbound.payload, m.DeviceHealth) else None
             self._announce(self.alerts.health(topic.kind, health, now))
