@@ -216,7 +216,7 @@ class SimulatedCounter:
         await self._ask("sign_out", m.SignOut(id=new_command_id()))
 
     async def run(self) -> None:
-        await self.sign_in()
+        """Press next all day (the clerk has signed in)."""
         while True:
             await self._take_breaks()
             self._news.clear()

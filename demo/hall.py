@@ -217,7 +217,7 @@ class DemoHall:
         tasks = [asyncio.create_task(self._report(clock, devices))]
         await asyncio.sleep(0)  # the summary's first line before the bookings
         try:
-            await self._book(plan, clock, secret, devices.manager)
+            await self._before_opening(plan, clock, secret, devices)
             tasks += [asyncio.create_task(c.run()) for c in devices.counters]
             if plan.paper_low is not None:
                 tasks.append(asyncio.create_task(self._paper_low(plan, clock, devices)))
@@ -234,6 +234,18 @@ class DemoHall:
         for counter in devices.counters:
             await counter.sign_out()
         return self.tally.totals
+
+    async def _before_opening(self, plan: DayPlan, clock: DemoClock, secret: bytes,
+                              devices: Devices) -> None:
+        """Appointments booked and clerks signed in, in real time (checking 13 PINs takes
+        the controller a second: at 600x ten minutes of the morning)."""
+        speed = clock.factor
+        clock.set_factor(1.0)
+        try:
+            await self._book(plan, clock, secret, devices.manager)
+            await asyncio.gather(*(c.sign_in() for c in devices.counters))
+        finally:
+            clock.set_factor(speed)
 
     async def _book(self, plan: DayPlan, clock: DemoClock, secret: bytes,
                     manager: Manager) -> None:

@@ -17,12 +17,15 @@ ALL_DAY = '["00:00", "23:59"]'
 def write_hall_config(directory: Path, broker: MosquittoProcess, *,
                       source: Path = EXAMPLE_HALL, all_day: bool = False,
                       secret: bytes | None = None, web_port: int | None = None) -> Path:
-    """The hall config at ``source``, rewritten to run in ``directory`` against ``broker``,
-    with its web app on loopback (on ``web_port``, else a free port) and its status page on a
-    free port."""
+    """The hall config at ``source``, rewritten to run in ``directory`` against ``broker``
+    (the controller's password in ``directory``/broker-password), with its web app on
+    loopback (on ``web_port``, else a free port) and its status page on a free port."""
     directory.mkdir(parents=True, exist_ok=True)
     raw = tomllib.loads(source.read_text(encoding="utf-8"))
     settings = broker.broker_settings("controller")
+    password_file = directory / "broker-password"
+    password_file.touch(mode=0o600)
+    password_file.write_text(f"{settings.password}\n", encoding="utf-8")
     lines = []
     for line in source.read_text(encoding="utf-8").splitlines():
         key = line.split("=", 1)[0].strip()
@@ -34,8 +37,8 @@ def write_hall_config(directory: Path, broker: MosquittoProcess, *,
             line = f"port = {free_port()}"
         elif key == "host" and "0.0.0.0" in line:
             line = 'host = "127.0.0.1"'
-        elif key == "password" and "change-me-controller" in line:
-            line = f'password = "{settings.password}"'
+        elif key == "username" and '"controller"' in line:
+            line += f'\npassword_file = "{password_file.resolve()}"'
         elif key == "journal":
             line = 'journal = "journal.sqlite3"'
         elif key == "secret_file":

@@ -46,7 +46,8 @@ class DayTotals:
 
     def closing_line(self, title: str) -> str:
         """Every resident accounted for: issued (by fate), refused and left (by reason)."""
-        fates = ", ".join(f"{self.fates[f]} {f}" for f in (SERVED, NO_SHOW, NOT_SERVED))
+        shown = (SERVED, NO_SHOW, NOT_SERVED, *(f for f in OPEN if self.fates[f]))
+        fates = ", ".join(f"{self.fates[f]} {f}" for f in shown)
         mean = f"{fmean(self.waits_min):.1f} min" if self.waits_min else "-"
         at_kiosk = self.arrived - self.accounted
         still = f", {at_kiosk} still at a kiosk" if at_kiosk else ""

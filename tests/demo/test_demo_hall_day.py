@@ -51,6 +51,7 @@ async def test_every_happening_of_the_demo_day_reaches_the_hall(tmp_path: Path) 
     assert totals.accounted == totals.arrived, out.getvalue()[-2000:]
     assert totals.fates[NOT_SERVED] == 0 and totals.seq_gaps == 0
     assert {"long_wait", "paused_too_long", "printer", "bad_rating"} <= set(hall.tally.alerts)
+    assert "no_clerk" not in hall.tally.alerts  # signed in before opening, and after lunch
 
     journal = await Journal.open(tmp_path / "hall" / "journal.sqlite3", durable=False)
     try:
