@@ -40,7 +40,12 @@ def test_fuzz_answers_or_counts_every_payload() -> None:
     # a display may send no command at all: the broker refuses whatever it tries
     assert result["refused_by_broker"] > 0
     assert result["valid_after"]["sent"] == 12
-    assert isinstance(result["worker_alive"], bool)
+    assert result["worker_alive"] is True
+    assert result["answered"] == result["reached_controller"]
+    assert result["internal_errors"] == 0
+    assert result["accepted_invalid"] == 0
+    assert result["foreign_replies"] == 0
+    assert result["state_changed_by_refused"] == 0
 
 
 def test_faults_report_every_figure() -> None:
@@ -54,6 +59,8 @@ def test_faults_report_every_figure() -> None:
     assert killed["recovered_s"] is not None  # the restarted controller answers again
     # kill -9 under traffic: what was told survives, nothing is given or called twice
     assert (killed["lost"], killed["duplicated"], killed["double_called"]) == (0, 0, 0)
+    for name, figures in result["faults"].items():
+        assert (figures["ghost"], figures["diverged"]) == (0, 0), name
 
 
 def test_hostile_payloads_cover_every_role_topic_and_kind() -> None:
