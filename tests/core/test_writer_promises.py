@@ -504,3 +504,11 @@ async def test_a_flood_of_refusals_is_neither_journaled_nor_logged_line_by_line(
     assert rows_after == rows_before
     refused_lines = [r for r in caplog.records if "refused" in r.getMessage()]
     assert len(refused_lines) <= 4
+
+
+async def test_the_watchdog_is_fed_only_while_the_worker_lives(controller: Controller) -> None:
+    assert controller.healthy()
+    worker = controller._tasks[0]
+    worker.cancel()
+    await asyncio.gather(worker, return_exceptions=True)
+    assert not controller.healthy()  # systemd restarts a controller whose worker is gone
