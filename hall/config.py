@@ -131,7 +131,20 @@ ORIGIN = r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$"
 _WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 
 
-class WebSettings(Strict):
+class TlsFiles(Strict):
+    """A listener's certificate chain and key (PEM): HTTPS when given, plain HTTP when not."""
+
+    tls_cert: str | None = Field(None, description="certificate chain, e.g. /etc/lobby/tls/web.crt")
+    tls_key: str | None = Field(None, description="its private key, e.g. /etc/lobby/tls/web.key")
+
+    @model_validator(mode="after")
+    def _both(self) -> TlsFiles:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key: give both (HTTPS) or neither (plain HTTP)")
+        return self
+
+
+class WebSettings(TlsFiles):
     """The manager's web app: serve it on the office network, never the guest Wi-Fi."""
 
     host: str = "127.0.0.1"
@@ -141,7 +154,7 @@ class WebSettings(Strict):
                         " (writes from any other origin are refused)")
 
 
-class StatusPageSettings(Strict):
+class StatusPageSettings(TlsFiles):
     """The residents' status page behind the ticket's QR code, on a listener of its own."""
 
     host: str = "127.0.0.1"

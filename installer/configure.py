@@ -10,6 +10,7 @@ exists and in ``--dry-run``. Every command writes only when the content changes 
     python3 -m installer.configure controller-password CREDENTIALS_TOML DEST
     python3 -m installer.configure kivy-input DEST
     python3 -m installer.configure new-secret DEST      # only if DEST does not exist yet
+    python3 -m installer.configure hall-tls DEST --cert FILE --key FILE
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-Value = str | int | float | bool
+Value = str | int | float | bool | list[str]
 
 STATE_DIR = "/var/lib/lobby"
 CREDENTIALS_DIR = "/etc/lobby/credentials"
@@ -50,7 +51,7 @@ def toml_value(value: Value) -> str:
     """``value`` written as TOML (a JSON string is a valid TOML basic string)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
+    if isinstance(value, str | list):
         return json.dumps(value, ensure_ascii=False)
     return repr(value)
 
@@ -128,6 +129,27 @@ def hall_config(example: str) -> str:
     """The example hall config as installed: journal in the state directory, secrets from
     /etc/lobby/credentials (systemd credentials under the unit), no password in the file."""
     return apply_edits(example, list(HALL_EDITS), "hall config")
+
+
+def _https(url: str) -> str:
+    return "https://" + url[len("http://"):] if url.startswith("http://") else url
+
+
+def hall_tls(text: str, cert: str, key: str) -> str:
+    """The hall config with HTTPS on both web listeners (``cert``/``key``, unless a listener
+    names its own already) and the addresses browsers are sent to in https://."""
+    data = _parse(text, "hall config")
+    edits: list[tuple[str, str, Value | None]] = []
+    for table in ("web", "status_page"):
+        if _lookup(data, table, "tls_cert") is None:
+            edits += [(table, "tls_cert", cert), (table, "tls_key", key)]
+    origins = _lookup(data, "web", "origins")
+    if isinstance(origins, list) and any(str(o).startswith("http://") for o in origins):
+        edits.append(("web", "origins", [_https(str(o)) for o in origins]))
+    base = _lookup(data, "hall", "status_url_base")
+    if isinstance(base, str) and base.startswith("http://"):
+        edits.append(("hall", "status_url_base", _https(base)))
+    return apply_edits(text, edits, "hall config")
 
 
 def device_settings(base: str, settings: str) -> tuple[str, str | None]:
@@ -225,6 +247,10 @@ def _parser() -> argparse.ArgumentParser:
     kivy.add_argument("dest", type=Path)
     secret = verbs.add_parser("new-secret", help="a new hall secret, unless there is one")
     secret.add_argument("dest", type=Path)
+    tls = verbs.add_parser("hall-tls", help="HTTPS for the hall's web listeners")
+    tls.add_argument("dest", type=Path)
+    tls.add_argument("--cert", required=True, help="certificate of both listeners")
+    tls.add_argument("--key", required=True, help="its private key")
     return parser
 
 
@@ -244,6 +270,11 @@ def _run(args: argparse.Namespace) -> list[str]:
     if args.verb == "controller-password":
         password = controller_password(_read(args.credentials))
         return [put(args.dest, password + "\n", 0o600, None, dry)]
+    if args.verb == "hall-tls":
+        if not args.dest.exists() and dry:
+            return [f"would write {args.dest} (HTTPS with {args.cert})"]
+        return [put(args.dest, hall_tls(_read(args.dest), args.cert, args.key), 0o640, group,
+                    dry)]
     if args.verb == "new-secret":
         if args.dest.exists():
             return [f"kept {args.dest}"]

@@ -3,21 +3,24 @@ manager's app (``[web]``) and the residents' status page (``[status_page]``), ea
 listener of its own, so the guest Wi-Fi need reach nothing of the manager's.
 
 ``start_web(controller, config.web, config.status_page)`` is all a caller needs; the
-``cleanup()`` of what it returns stops both. The apps read the controller's state and act
-only through ``Controller.execute``, so they are never a second copy of the hall.
+``cleanup()`` of what it returns stops both. A listener with ``tls_cert`` and ``tls_key``
+serves HTTPS only, and tells browsers so (HSTS); without them it serves plain HTTP. The apps
+read the controller's state and act only through ``Controller.execute``, so they are never a
+second copy of the hall.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from hall.config import StatusPageSettings, WebSettings
+from hall.config import StatusPageSettings, TlsFiles, WebSettings
 from hall.web import actions, reports_page, status, ticket_print, tidal
 from hall.web.accounts import DEFAULT_FILE, ENV_FILE, AccountBook
 from hall.web.auth import Auth
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 STATUS_STATIC = ("app.css", "status.js")  # all the status page loads
 SHUTDOWN_S = 3.0
+HSTS = "max-age=31536000"  # a year; no includeSubDomains: a hall names no subdomains
 
 
 def build_manager_app(controller: Controller, hub: Hub, managers: Path | None = None,
@@ -127,19 +131,44 @@ async def start_web(controller: Controller, manager: WebSettings, status_page: S
     hub = Hub()
     controller.listeners.append(hub.notice)
     servers = WebServers(controller, hub, [])
-    origins = served_origins(manager.host, manager.port, manager.origins)
+    origins = served_origins(manager.host, manager.port, manager.origins, _scheme(manager))
     try:
-        for app, host, port, what in (
-                (build_manager_app(controller, hub, managers, origins), manager.host,
-                 manager.port, "manager's web app"),
-                (build_status_app(controller, hub), status_page.host, status_page.port,
-                 "residents' status page")):
+        for app, listener, what in (
+                (build_manager_app(controller, hub, managers, origins), manager,
+                 "manager's web app"),
+                (build_status_app(controller, hub), status_page, "residents' status page")):
+            context = tls_context(listener, what)
+            if context is not None:
+                app.on_response_prepare.append(_strict_transport)
             runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_S, access_log=None)
             await runner.setup()
             servers.runners.append(runner)
-            await web.TCPSite(runner, host, port).start()
-            log.info("%s on http://%s:%s/", what, host, port)
+            await web.TCPSite(runner, listener.host, listener.port, ssl_context=context).start()
+            log.info("%s on %s://%s:%s/", what, _scheme(listener), listener.host, listener.port)
     except OSError:
         await servers.cleanup()
         raise
     return servers
+
+
+def _scheme(listener: TlsFiles) -> str:
+    return "http" if listener.tls_cert is None else "https"
+
+
+def tls_context(listener: TlsFiles, what: str) -> ssl.SSLContext | None:
+    """The server TLS context of a listener with a certificate (TLS 1.2 and up), else None;
+    an OSError naming the listener and its files if they cannot be loaded."""
+    if listener.tls_cert is None or listener.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(listener.tls_cert, listener.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise OSError(f"{what}: cannot load tls_cert {listener.tls_cert} and tls_key "
+                      f"{listener.tls_key}: {exc.strerror or exc}") from exc
+    return context
+
+
+async def _strict_transport(_request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Strict-Transport-Security"] = HSTS

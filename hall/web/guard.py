@@ -44,12 +44,13 @@ def parse_origin(text: str) -> Origin | None:
     return parts.scheme, parts.hostname.lower(), port or _DEFAULT_PORT[parts.scheme]
 
 
-def served_origins(host: str, port: int, configured: Iterable[str]) -> frozenset[Origin]:
-    """The origins a listener answers writes from: ``configured``, and its own address
-    unless it listens on every address (then only the configured ones say which)."""
+def served_origins(host: str, port: int, configured: Iterable[str],
+                   scheme: str = "http") -> frozenset[Origin]:
+    """The origins a listener answers writes from: ``configured``, and its own address (by
+    ``scheme``) unless it listens on every address (then only the configured ones say which)."""
     found = {parsed for text in configured if (parsed := parse_origin(text)) is not None}
     if host not in _WILDCARD:
-        found.add(("http", host.strip("[]").lower(), port))
+        found.add((scheme, host.strip("[]").lower(), port))
     return frozenset(found)
 
 
