@@ -117,6 +117,7 @@ class Link:
     _pending: dict[bytes, asyncio.Future[m.Reply]] = field(default_factory=dict, init=False)
     _connected: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _refused: str | None = field(default=None, init=False)  # why the broker said no
+    _refusal: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _clock_offset: float | None = field(default=None, init=False)  # controller's - ours, s
 
     def __post_init__(self) -> None:
@@ -165,13 +166,17 @@ class Link:
                                    clean_start=not self.session_expiry, properties=props)
         self._client.loop_start()
         if wait:
-            try:
-                await asyncio.wait_for(self._connected.wait(), wait)
-            except TimeoutError as exc:
-                if self._refused is not None:
-                    raise AccessRefused(self._refused) from exc
-                raise NotConnected(
-                    f"no broker at {self.broker.host}:{self.broker.port} after {wait} s") from exc
+            waits = {asyncio.ensure_future(e.wait()) for e in (self._connected, self._refusal)}
+            try:  # a refused account is fatal: no use waiting out ``wait``
+                await asyncio.wait(waits, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
+            if self.connected:
+                return
+            if self._refused is not None:
+                raise AccessRefused(self._refused)
+            raise NotConnected(f"no broker at {self.broker.host}:{self.broker.port} after {wait} s")
 
     async def close(self) -> None:
         """Say 'stopped' and disconnect cleanly (a clean disconnect sends no last will)."""
@@ -258,6 +263,7 @@ class Link:
             if reason.value in _ACCESS_REFUSED:
                 self._refused = (f"the broker at {self.broker.host}:{self.broker.port} refused "
                                  f"account {self.broker.username!r}: {reason}")
+                self._post(self._refusal.set)
             return
         subs = [(f, 1) for f in self.follow]
         if self.role is not m.Role.CONTROLLER:
