@@ -41,7 +41,7 @@ def test_hall_config_is_valid_with_state_and_secrets_where_the_unit_has_them(
     assert config.hall.secret_file == "/etc/lobby/credentials/hall-secret"
     assert config.broker.password is None and config.broker.username == "controller"
     removed = set(example.splitlines()) - set(installed.splitlines())
-    assert len(removed) == 3  # the three edited lines; every comment is still there
+    assert len(removed) == 2  # the two edited lines (no password); every comment is still there
     assert configure.hall_config(installed) == installed
 
 
