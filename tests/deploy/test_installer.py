@@ -63,6 +63,7 @@ ROLES = {
     # role: (packages it must name, groups, what its role step must do)
     "hall": (["mosquitto", "fonts-wqy-zenhei", "sqlite3"], "(none beyond its own)",
              ["-m broker_config.generate --hall /etc/lobby/hall.toml --out /etc/lobby/broker",
+              "--tls-cert /etc/lobby/tls/broker.crt --tls-key /etc/lobby/tls/broker.key",
               "/etc/systemd/system/mosquitto.service.d/lobby.conf"]),
     "kiosk": (["fonts-wqy-zenhei", "libgles2", "libmtdev1", "libusb-1.0-0"],
               "video render input dialout lp",
@@ -128,6 +129,28 @@ def test_dry_run_with_provisioned_settings_moves_the_password_out(tmp_path: Path
     assert "s3cret-password" not in done.stdout
 
 
+def test_dry_run_of_the_hall_makes_its_ca_and_turns_https_on() -> None:
+    done = install("--role", "hall", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    _, lines = step(done.stdout, "config in /etc/lobby")
+    for file in ("ca.crt", "broker.crt", "web.crt"):
+        assert any(line.startswith((f"would write /etc/lobby/tls/{file}",
+                                    f"unchanged /etc/lobby/tls/{file}")) for line in lines), lines
+    assert any("/etc/lobby/hall.toml (HTTPS with /etc/lobby/tls/web.crt)" in line
+               or line == "unchanged /etc/lobby/hall.toml" for line in lines), lines
+    certified = next(line for line in lines if "/etc/lobby/tls/web.crt for" in line)
+    assert "localhost" in certified and "127.0.0.1" in certified
+
+
+def test_dry_run_of_a_device_hands_it_the_halls_ca(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    done = install("--role", "caller", "--ca", str(ca), "--dry-run")
+    assert done.returncode == 0, done.stderr
+    _, lines = step(done.stdout, "config in /etc/lobby")
+    assert f"would run: install -m 0644 {ca} /etc/lobby/broker-ca.crt" in lines, lines
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--role", "printer"], "unknown role 'printer': choose hall, kiosk, caller or display"),
     ([], "give --role: hall, kiosk, caller or display"),
@@ -135,6 +158,9 @@ def test_dry_run_with_provisioned_settings_moves_the_password_out(tmp_path: Path
     (["--role", "kiosk", "--colour", "blue"], "unknown option '--colour'"),
     (["--role", "hall", "--settings", str(INSTALL)], "--settings is for a device"),
     (["--role", "caller", "--hall-secret", str(INSTALL)], "--hall-secret is for a kiosk"),
+    (["--role", "hall", "--ca", str(INSTALL)], "--ca is for a device: the hall makes its own"),
+    (["--role", "kiosk", "--ca", "/nonexistent.crt"], "--ca /nonexistent.crt: no such file"),
+    (["--role", "kiosk", "--ca"], "--ca needs a file"),
     (["--role", "kiosk", "--settings", "/nonexistent.toml"],
      "--settings /nonexistent.toml: no such file"),
 ])
