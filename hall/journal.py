@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS replies (
     PRIMARY KEY (device, id)
 );
 CREATE INDEX IF NOT EXISTS replies_by_day ON replies(day);
+CREATE TABLE IF NOT EXISTS erased (before TEXT NOT NULL);  -- see Journal.erase_identities
 """
 # Schema 1 kept replies in ``commands`` keyed by id alone; its rows keep an empty digest.
 MIGRATE_FROM_1 = """
@@ -183,21 +184,27 @@ class Journal:
 
         The hash serves only on its own day (one ticket per person and service; checking in
         an appointment): an appointment for a later day is journaled under that day, so
-        nothing before today is still needed."""
+        nothing before today is still needed. Table ``erased`` remembers the day erased
+        before, so only the days since are read again."""
         before = today.isoformat()
         marks = ",".join("?" * len(IDENTIFYING_KINDS))
         try:
+            async with self._db.execute("SELECT COALESCE(MAX(before), '') FROM erased") as cur:
+                row = await cur.fetchone()
+            since = min(str(row[0]) if row else "", before)  # the days erased before stay so
             async with self._db.execute(
-                    f"SELECT seq, data FROM events WHERE day < ? AND kind IN ({marks}) "
-                    "AND json_extract(data, '$.id_hash') IS NOT NULL",
-                    (before, *IDENTIFYING_KINDS)) as cursor:
+                    f"SELECT seq, data FROM events WHERE day >= ? AND day < ? AND kind IN "
+                    f"({marks}) AND json_extract(data, '$.id_hash') IS NOT NULL",
+                    (since, before, *IDENTIFYING_KINDS)) as cursor:
                 rows = [(_without_hash(data), seq) async for seq, data in cursor]
             await self._db.execute("BEGIN IMMEDIATE")
             await self._db.executemany("UPDATE events SET data = ? WHERE seq = ?", rows)
             await self._db.execute(
-                f"UPDATE replies SET digest = '' WHERE day < ? AND digest != '' AND name IN "
-                f"({','.join('?' * len(IDENTIFYING_COMMANDS))})",
-                (before, *IDENTIFYING_COMMANDS))
+                f"UPDATE replies SET digest = '' WHERE day >= ? AND day < ? AND digest != '' "
+                f"AND name IN ({','.join('?' * len(IDENTIFYING_COMMANDS))})",
+                (since, before, *IDENTIFYING_COMMANDS))
+            await self._db.execute("DELETE FROM erased")
+            await self._db.execute("INSERT INTO erased VALUES (?)", (max(since, before),))
             await self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             await self._rollback()

@@ -95,6 +95,12 @@ async def test_a_closed_day_leaves_no_id_hash_in_the_file_and_still_replays(
             id=new_command_id(), service="C", id_hash=id_hash(SECRET, tuesday, NUMBERS[0]),
             appointment=True))
         assert reply.result is not None and reply.result["ticket"]["channel"] == "appointment"
+
+        # The next day erases Tuesday too, and only now Wednesday's booking is today's.
+        clock.set(at(wednesday, 9))
+        await controller.tick(clock.now())
+        after = journal_bytes(controller)
+        assert later[tuesday].encode() not in after and later[wednesday].encode() in after
     finally:
         await controller.stop()
 
