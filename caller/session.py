@@ -101,6 +101,7 @@ class CounterSession:
         self.transfer_counter = transfer_counter
         self.new_id = new_id
         self.state: m.CounterState | None = None
+        self.floor: tuple[str, int] | None = None  # (day, rev) of the newest snapshot taken
         self.link_up = False
         self.controller_up = False
         self.unanswered = False  # the last order got no answer at all
@@ -111,23 +112,33 @@ class CounterSession:
     def see_counter(self, state: m.CounterState | None, from_reply: bool = False) -> bool:
         """Take a counter snapshot; True if taken.
 
-        Retained snapshots come in the controller's order and always count; a reply's copy
-        counts unless it is older than the one in hand.
+        Retained snapshots count unless older (business day, rev) than one already taken (a
+        broker restarted from an older save hands those back); a reply's copy counts unless
+        it is older than the one in hand.
         """
         if state is None or state.counter != self.counter:
             return False
         if from_reply and self.state is not None and state.updated < self.state.updated:
             return False
+        if not from_reply and state.day is not None:
+            if self.floor is not None and (state.day, state.rev) < self.floor:
+                log.warning("counter %s: dropped a stale snapshot (rev %d of %s)", self.counter,
+                            state.rev, state.day)
+                return False
+            self.floor = (state.day, state.rev)
         self.state = state
         self.unanswered = False
         return True
 
-    def see_controller(self, presence: m.Presence | None) -> None:
+    def see_controller(self, presence: m.Presence | None, retained: bool = False) -> None:
         """The controller's retained presence: only 'online' counts as up. A controller
-        coming back clears "no answer": what went unanswered expired and will not run."""
+        coming back clears "no answer": what went unanswered expired and will not run; one
+        heard coming online live may have started on another journal: any rev counts again."""
         up = presence is not None and presence.state is m.PresenceState.ONLINE
         if up and not self.controller_up:
             self.unanswered = False
+            if not retained:
+                self.floor = None
         self.controller_up = up
 
     def see_link(self, up: bool) -> None:

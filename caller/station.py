@@ -192,7 +192,8 @@ class Station:
     def _on_message(self, inbound: Inbound) -> None:
         topic, payload = inbound.topic, inbound.payload
         if topic.section == "presence" and topic.kind == CONTROLLER_ID:
-            self.session.see_controller(payload if isinstance(payload, m.Presence) else None)
+            self.session.see_controller(payload if isinstance(payload, m.Presence) else None,
+                                        inbound.retained)
         elif isinstance(payload, m.CounterState):
             self.session.see_counter(payload)
         self._refresh()
