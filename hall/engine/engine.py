@@ -258,7 +258,9 @@ class HallEngine:
         self._emit(Kind.DAY_ENDED, t, auto=auto)
 
     def book(self, now: Moment, id_hash: str, service: str, slot: datetime) -> None:
-        """Book a slot (today or later); a new booking replaces the person's old one that day."""
+        """Book a slot (today or later); a new booking replaces the person's old one that day.
+        ``id_hash`` is the booking system's, keyed for the slot's day (protocol/identity.py),
+        so it matches the card swiped on that day; it is journaled under that day."""
         self._service(service)
         if slot.date() < self.day:
             raise Refused(ErrorCode.INVALID_STATE, "that slot is in the past")
