@@ -119,11 +119,13 @@ class LinkChanged:
 @dataclass(frozen=True, slots=True)
 class HallUpdated:
     hall: HallState
+    retained: bool = False  # handed back from the broker's store, not just published
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceUpdated:
     state: ServiceState
+    retained: bool = False  # handed back from the broker's store, not just published
 
 
 @dataclass(frozen=True, slots=True)

@@ -437,11 +437,17 @@ class Flow:
         return []
 
     def _on_hall(self, event: HallUpdated, now: datetime) -> list[Effect]:
-        self.hall = event.hall
+        held = self.hall
+        if not (event.retained and held is not None and _older(
+                (event.hall.date, event.hall.rev), (held.date, held.rev))):
+            self.hall = event.hall
         return []
 
     def _on_service(self, event: ServiceUpdated, now: datetime) -> list[Effect]:
-        self.services[event.state.service] = event.state
+        state, held = event.state, self.services.get(event.state.service)
+        if not (event.retained and held is not None and _older(
+                (state.day, state.rev), (held.day, held.rev))):
+            self.services[state.service] = state
         return []
 
     def _on_nearby(self, event: NearbyUpdated, now: datetime) -> list[Effect]:
@@ -471,3 +477,10 @@ _HANDLERS: dict[type, Callable[[Flow, Any, datetime], list[Effect]]] = {
     ServiceUpdated: Flow._on_service,
     NearbyUpdated: Flow._on_nearby,
 }
+
+
+def _older(offered: tuple[str | None, int], held: tuple[str | None, int]) -> bool:
+    """A retained snapshot older (business day, rev) than the one in hand: a broker restarted
+    from an older save hands those back. Just-published ones are always current."""
+    (day, rev), (held_day, held_rev) = offered, held
+    return day is not None and held_day is not None and (day, rev) < (held_day, held_rev)

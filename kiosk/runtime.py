@@ -219,9 +219,9 @@ class KioskRuntime:
         if inbound.topic.nearby:
             self._take_nearby(inbound.topic.nearby, inbound.payload)
         elif isinstance(inbound.payload, m.HallState):
-            self.dispatch(HallUpdated(inbound.payload))
+            self.dispatch(HallUpdated(inbound.payload, inbound.retained))
         elif isinstance(inbound.payload, m.ServiceState):
-            self.dispatch(ServiceUpdated(inbound.payload))
+            self.dispatch(ServiceUpdated(inbound.payload, inbound.retained))
 
     def _take_nearby(self, hall: str, summary: m.Message | None) -> None:
         """A nearby centre's summary from the city bridge; one naming another hall is refused."""
