@@ -106,14 +106,18 @@ def still_good(cert: Path, ca: Path, hosts: set[str]) -> bool:
 
 
 def make_ca(directory: Path, hall: str) -> None:
-    """ca.key (0600) and ca.crt (0644): a CA that can sign server certificates only."""
-    key, crt = directory / "ca.key", directory / "ca.crt"
-    openssl("req", "-x509", *CURVE, "-days", str(CA_DAYS), "-keyout", str(key),
-            "-out", str(crt), "-subj", f"/O=lobby/CN=lobby hall {hall} CA",
-            "-addext", "basicConstraints=critical,CA:TRUE,pathlen:0",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    os.chmod(key, 0o600)
-    os.chmod(crt, 0o644)
+    """ca.key (0600) and ca.crt (0644): a CA that can sign server certificates only. Both
+    are made in a private temporary directory, so the key is never readable by others."""
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
+        key, crt = Path(tmp, "ca.key"), Path(tmp, "ca.crt")
+        openssl("req", "-x509", *CURVE, "-days", str(CA_DAYS), "-keyout", str(key),
+                "-out", str(crt), "-subj", f"/O=lobby/CN=lobby hall {hall} CA",
+                "-addext", "basicConstraints=critical,CA:TRUE,pathlen:0",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        os.chmod(key, 0o600)
+        os.chmod(crt, 0o644)
+        os.replace(key, directory / "ca.key")
+        os.replace(crt, directory / "ca.crt")
 
 
 def issue(directory: Path, name: str, hosts: set[str], group: str | None) -> None:
@@ -150,7 +154,8 @@ def ensure(directory: Path, hall: str, hosts: set[str], groups: dict[str, str],
     elif dry_run:
         said.append(f"would write {ca} and its key")
     else:
-        directory.mkdir(mode=0o755, parents=True, exist_ok=True)
+        directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(directory, 0o755)  # the certificates are public; each key has its own mode
         make_ca(directory, hall)
         said.append(f"wrote {ca} and its key (0600)")
     for name in SERVICES:
