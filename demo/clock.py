@@ -62,12 +62,13 @@ class Governor:
     Without it a fast demo on a busy machine voided unconfirmed prints and queued residents
     for hours at the kiosks, artefacts of the machine rather than of the hall."""
 
-    def __init__(self, clock: DemoClock, smoothing: float = 0.1) -> None:
+    def __init__(self, clock: DemoClock, requested: float, smoothing: float = 0.1) -> None:
         self.clock = clock
-        self.requested = clock.factor
+        self.requested = requested
+        self.target = requested  # the speed the clock should run at now
         self.smoothing = smoothing
         self.cost: dict[str, float] = {}  # kind -> moving average of real seconds
-        self.slowest = clock.factor
+        self.slowest = requested
 
     def spent(self, kind: str, real_s: float) -> None:
         """A step of ``kind`` took ``real_s`` real seconds."""
@@ -76,6 +77,7 @@ class Governor:
         allowed = min((BUDGETS_S[k] / max(c, 1e-6) for k, c in self.cost.items()),
                       default=self.requested)
         target = max(1.0, min(self.requested, allowed))
-        if abs(target - self.clock.factor) > 0.1 * self.clock.factor:
+        if abs(target - self.target) > 0.1 * self.target:
+            self.target = target
             self.clock.set_factor(target)
             self.slowest = min(self.slowest, target)

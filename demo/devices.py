@@ -267,9 +267,11 @@ class SimulatedCounter:
             if pause.lunch:  # never open without a clerk: the hall would alert
                 await self.manager.set_open(self.counter_id, False)
                 await self.sign_out()
-            else:
+                until = pause.end
+            else:  # as long as planned, from when the resident in hand has gone
                 await self._ask("pause", m.Pause(id=new_command_id()))
-            await self.clock.sleep_until(pause.end)
+                until = self.clock.now() + (pause.end - pause.start)
+            await self.clock.sleep_until(until)
             if pause.lunch:
                 await self.sign_in()
                 await self.manager.set_open(self.counter_id, True)

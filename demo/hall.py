@@ -4,7 +4,6 @@ days one after another (the clock skips the night)."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import secrets
 from collections.abc import Callable
@@ -32,15 +31,13 @@ from protocol import messages as m
 from protocol.link import Link
 from protocol.topics import EventKind, HallTopics, StateKind
 
-log = logging.getLogger(__name__)
-
 BEFORE_OPENING = timedelta(minutes=5)  # the demo starts each day this long before opening
 LAST_CALL = time(23, 50)  # tickets still open then are not served (the day is ended), if
 # the hall has not closed the day itself by then (its close_grace_min after closing time)
 POLL_S = 0.05  # real seconds between looks at whether the day is over
 MAX_SPEED = 3600.0
-# The governor keeps a print near 10 hall seconds; the config's longest confirmation window
-# leaves room for the machine's hiccups (at 600x it is one real second).
+# The governor keeps a print within 15 hall seconds; the config's longest confirmation
+# window leaves room for the machine's hiccups (at 600x it is one real second).
 PENDING_PRINT_S = 600
 
 
@@ -112,11 +109,12 @@ class DemoHall:
                 update={"pending_print_s": PENDING_PRINT_S})})
             secret = load_secret(hall, hall_path)
             today = datetime.now(ZoneInfo(hall.hall.timezone)).date()
-            clock = DemoClock(first_opening(hall, today) - BEFORE_OPENING, self.options.speed)
+            # real time until the hall is set up: the day starts at its own speed
+            clock = DemoClock(first_opening(hall, today) - BEFORE_OPENING, 1.0)
             controller = Controller(hall, clock, secret, self.workdir / "hall" / "journal.sqlite3")
             await controller.start()
             web = await self._start_web(controller, hall)
-            self.governor = Governor(clock)
+            self.governor = Governor(clock, self.options.speed)
             devices = await self._devices(hall, broker, clock, secret)
             tasks.append(asyncio.create_task(nearby.run()))
             self.output.note(f"Hall {hall.hall.name} ({hall.hall.name_en}) running at "
@@ -239,13 +237,12 @@ class DemoHall:
                               devices: Devices) -> None:
         """Appointments booked and clerks signed in, in real time (checking 13 PINs takes
         the controller a second: at 600x ten minutes of the morning)."""
-        speed = clock.factor
         clock.set_factor(1.0)
         try:
             await self._book(plan, clock, secret, devices.manager)
             await asyncio.gather(*(c.sign_in() for c in devices.counters))
         finally:
-            clock.set_factor(speed)
+            clock.set_factor(self.governor.target)
 
     async def _book(self, plan: DayPlan, clock: DemoClock, secret: bytes,
                     manager: Manager) -> None:

@@ -46,7 +46,7 @@ async def test_a_sleeper_wakes_at_its_hall_time_when_the_speed_drops_meanwhile()
 def test_the_governor_holds_the_costs_to_their_budgets_and_never_passes_the_speed_asked(
         requested: float) -> None:
     clock = DemoClock(START, requested)
-    governor = Governor(clock, smoothing=1.0)
+    governor = Governor(clock, requested, smoothing=1.0)
     governor.spent("print", 0.1)  # a slow machine: 0.1 s to render a ticket
     assert clock.factor == pytest.approx(min(requested, BUDGETS_S["print"] / 0.1))
     governor.spent("print", 0.0001)  # cheap again
