@@ -136,3 +136,15 @@ def test_asyncapi_parser_refuses_a_broken_document(tmp_path: Path) -> None:
     done = _validate(broken)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "TicketView" in done.stdout
+
+
+def test_every_snapshot_event_and_reply_example_shows_every_field() -> None:
+    found = asyncapi.examples(README)
+    for name, model in asyncapi.PAYLOADS.items():
+        if issubclass(model, m.Command):
+            continue  # a caller leaves out its counter: optional fields are described instead
+        shown = set().union(*(e.payload.keys() for e in found if e.model == name))
+        assert shown == set(model.model_fields), f"{name} examples lack " \
+            f"{sorted(set(model.model_fields) - shown)}"
+    commands = [e.payload for e in found if issubclass(asyncapi.PAYLOADS[e.model], m.Command)]
+    assert any("deadline" in c for c in commands), "no command shows its deadline"
