@@ -1,0 +1,86 @@
+"""Every command, sent by a device that may send it to a real controller, answers with the
+result shape protocol/asyncapi.py documents for it (asyncapi.RESULTS), and the README's
+examples of each command are accepted by the controller's own decoding."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.hall import SHANGHAI, start_controller
+
+from broker_config.process import MosquittoProcess
+from hall.controller import Controller
+from protocol import asyncapi
+from protocol import messages as m
+from protocol.link import new_command_id
+
+HASH = "ab" * 32
+
+
+@pytest.fixture
+async def controller(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIterator[Controller]:
+    started = await start_controller(fresh_broker, tmp_path)
+    yield started
+    await started.stop()
+
+
+async def test_every_command_answers_with_its_documented_result(controller: Controller) -> None:
+    seen: set[str] = set()
+
+    async def send(device: str, name: str, **fields: Any) -> dict[str, Any]:
+        command = m.COMMANDS[name](id=new_command_id(), **fields)
+        reply = await controller.execute(name, command, device)
+        assert reply.ok, (name, reply.error)
+        assert reply.result is not None
+        asyncapi.RESULTS[name].model_validate(reply.result)
+        seen.add(name)
+        return reply.result
+
+    def issue() -> Any:
+        return send("kiosk-1", "issue", service="A")
+
+    first = (await issue())["ticket"]["ticket"]
+    await send("kiosk-1", "printed", ticket=first)
+    await send("kiosk-1", "void", ticket=(await issue())["ticket"]["ticket"], reason="jam")
+    await send("kiosk-1", "lookup", id_hash=HASH)
+    await send("kiosk-1", "help")
+    await send("caller-3", "call_next")
+    await send("caller-3", "recall")
+    await send("caller-3", "start")
+    await send("caller-3", "transfer", to_service="C")
+    await send("caller-4", "call_next")
+    await send("caller-4", "no_show")
+    second = (await send("manager", "issue", service="A", print_on_kiosk=False))["ticket"]
+    await send("manager", "reprint", ticket=second["ticket"])
+    await send("manager", "move", ticket=second["ticket"], to_service="B")
+    await send("manager", "cancel", ticket=second["ticket"])
+    third = (await send("manager", "issue", service="A", print_on_kiosk=False))["ticket"]
+    called = await send("caller-3", "call_next")
+    assert called["called"]["ticket"] == third["ticket"]
+    await send("caller-3", "done")
+    await send("caller-3", "evaluate", rating=m.Rating.VERY_SATISFIED)
+    for action in ("pause", "resume", "sign_out"):
+        await send("caller-3", action)
+    await send("caller-3", "sign_in", staff_no="C-3", pin="2468")
+    for action in ("close_counter", "open_counter"):
+        await send("manager", action, counter="5")
+    await send("manager", "set_counter_services", counter="5", services=["A", "C"])
+    await send("manager", "set_intake", service="C", open=False)
+    await send("manager", "set_notice", text="notice")
+    await send("manager", "follow_up", kind="help_requested", subject="kiosk-1")
+    await send("upstream", "book", id_hash=HASH, service="E",
+               slot=datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI))
+    await send("manager", "end_day")
+    assert seen == set(m.COMMANDS)
+
+
+def test_the_readme_commands_are_what_the_controller_decodes() -> None:
+    for example in asyncapi.examples(asyncapi.README.read_text(encoding="utf-8")):
+        model = asyncapi.PAYLOADS[example.model]
+        if issubclass(model, m.Command):
+            m.check_shape(example.text.encode())
+            assert m.command_id_of(example.text.encode()) == example.payload["id"]
