@@ -498,18 +498,9 @@ class Controller:
         a journal that failed is probed until it takes writes again."""
         if now.date() != self.engine.day:
             await self._roll_over(now)
-        self.engine.tick(now)
-        events = self.engine.take_events()
+        events = await self._let_time_pass(now)
         if events:
-            try:
-                await self.journal.commit(self.engine.day, now.timestamp(), events)
-            except StorageUnavailable as exc:
-                self._restore()
-                self._storage_failed(str(exc), now)
-            else:
-                self._committed.extend(events)
-                self._storage_recovered(now)
-                self._after_safely(events, now)
+            self._after_safely(events, now)
         elif self._storage_failure is not None and await self.journal.writable():
             self._storage_recovered(now)
         for alert in self.alerts.check_hall(self.engine, now):
@@ -518,15 +509,26 @@ class Controller:
             self._start_backup(now)
         self._dirty.set()
 
-    async def _roll_over(self, now: datetime) -> None:
-        """Close the old day (its close is stamped when it was due), back up, load the new."""
+    async def _let_time_pass(self, now: datetime) -> list[Event]:
+        """What the engine does as time passes (voids, the day's close), committed; undone,
+        like any command's, when the commit fails."""
         self.engine.tick(now)
         events = self.engine.take_events()
-        if events:
-            try:
-                await self.journal.commit(self.engine.day, now.timestamp(), events)
-            except StorageUnavailable as exc:
-                self._storage_failed(str(exc), now)
+        if not events:
+            return []
+        try:
+            await self.journal.commit(self.engine.day, now.timestamp(), events)
+        except StorageUnavailable as exc:
+            self._restore()
+            self._storage_failed(str(exc), now)
+            return []
+        self._committed.extend(events)
+        self._storage_recovered(now)
+        return events
+
+    async def _roll_over(self, now: datetime) -> None:
+        """Close the old day (its close is stamped when it was due), back up, load the new."""
+        await self._let_time_pass(now)
         log.info("new business day %s", now.date())
         await self._erase_identities(now)  # before the backup, which must hold none
         self._start_backup(now)
