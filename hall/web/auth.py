@@ -160,5 +160,5 @@ class Auth:
 
 
 def _locked(wait_s: float) -> ApiError:
-    minutes = max(1, math.ceil(wait_s / 60))
+    minutes = max(1, math.ceil(round(wait_s) / 60))  # (now + 900) - now may be 900.0000001
     return ApiError(429, "locked", f"too many failed sign-ins: try again in {minutes} min")
