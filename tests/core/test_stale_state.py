@@ -7,7 +7,9 @@ import asyncio
 import os
 import signal
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from support.broker import connect
@@ -19,7 +21,7 @@ from display.model import DisplayModel
 from hall.controller import Controller
 from protocol import messages as m
 from protocol.link import new_command_id
-from protocol.topics import CONTROLLER_ID, HallTopics
+from protocol.topics import CONTROLLER_ID, HallTopics, StateKind, parse
 
 HALL = "tianping"
 TOPICS = HallTopics(HALL)
@@ -156,3 +158,50 @@ async def test_a_running_sign_never_goes_back_to_an_older_save(
         await sign.close()
     after_a003 = shown[shown.index("A003"):]
     assert "A002" not in after_a003, shown
+
+
+async def test_rev_survives_a_controller_restart(fresh_broker: MosquittoProcess,
+                                                 tmp_path: Path) -> None:
+    """rev counts the day's committed events in the journal: a restarted controller goes on
+    from where it was, and its first snapshots are not older than its last ones."""
+    first = await start_controller(fresh_broker, tmp_path)
+    sign = await display(fresh_broker)
+    try:
+        await called(first, 2)
+        await sign.wait_until(showing("A002"), WAIT_S)
+        before = sign.model.counters["1"].rev
+        assert before == first.rev > 0
+        await first.stop()
+        second = await start_controller(fresh_broker, tmp_path, staffed=False)
+        try:
+            assert second.rev == before
+            await called(second, 1)
+            await sign.wait_until(showing("A003"), WAIT_S)
+            assert sign.model.counters["1"].rev > before
+        finally:
+            await second.stop()
+    finally:
+        await sign.close()
+
+
+def snapshot(number: str, rev: int) -> m.CounterState:
+    return m.CounterState(counter="1", name="1号窗口", status=m.CounterStatus.OPEN,
+                          services=["*"], ticket=f"20261123-{number}", number=number,
+                          ticket_status=m.TicketStatus.CALLED,
+                          updated=datetime(2026, 11, 23, 9, tzinfo=ZoneInfo("Asia/Shanghai")),
+                          day="2026-11-23", rev=rev)
+
+
+@pytest.mark.parametrize(("retained", "taken"), [(True, False), (False, True)])
+def test_only_a_controller_heard_coming_online_live_resets_the_floor(
+        retained: bool, taken: bool) -> None:
+    """A live 'online' is a controller starting now (perhaps on another journal): any rev
+    counts again. A retained one may be the broker's old save: the floor holds."""
+    model = DisplayModel()
+    counter = parse(TOPICS.state(StateKind.COUNTER, "1"))
+    presence = parse(TOPICS.presence(CONTROLLER_ID))
+    model.fold(counter, snapshot("A003", 12), 0.0)
+    model.fold(presence, m.Presence(state=m.PresenceState.ONLINE, role=m.Role.CONTROLLER), 0.0,
+               retained)
+    assert model.fold(counter, snapshot("A001", 2), 0.0).changed is taken
+    assert model.counters["1"].number == ("A001" if taken else "A003")
