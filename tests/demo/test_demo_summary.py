@@ -4,12 +4,14 @@ in a pipe one whole line per minute of hall time."""
 from __future__ import annotations
 
 import io
+import logging
 import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from demo.__main__ import AboveSummary
 from demo.summary import Output, cells, figures, whole_line, wrapped
 from demo.tally import Tally
 
@@ -89,3 +91,17 @@ def test_a_pipe_fills_in_the_minutes_a_busy_machine_made_it_miss() -> None:
         output.update(at, figures(at, tally))
     shown = [line[:9] for line in pipe.getvalue().splitlines()]
     assert shown == ["Thu 10:17", "Thu 10:18", "Thu 10:19", "Thu 10:20", "Thu 10:21", "Fri 08:17"]
+
+
+def test_a_log_line_goes_whole_above_the_live_summary(capsys: pytest.CaptureFixture[str],
+                                                      ) -> None:
+    """Warnings and tracebacks once landed in the middle of the summary line."""
+    screen = Terminal()
+    output = Output(screen, columns=lambda: 100)
+    output.update(NOW, figures(NOW, busy_tally(), NEARBY))
+    handler = AboveSummary(output)
+    handler.emit(logging.makeLogRecord({"msg": "kiosk-2: print failed", "levelno": 40}))
+    assert screen.getvalue().endswith("\x1b[2F\r\x1b[J")  # the live lines taken off first
+    assert capsys.readouterr().err == "kiosk-2: print failed\n"
+    output.update(NOW, figures(NOW, busy_tally(), NEARBY))  # and drawn again below it
+    assert screen.getvalue().endswith("湖南路街道 约 9 分钟")
