@@ -202,7 +202,7 @@ class Traffic:
             await link.close()
 
 
-_VOLATILE = {"updated", "at", "estimated_wait_min", "longest_wait_min"}
+_VOLATILE = {"updated", "at", "estimated_wait_min", "longest_wait_min", "rev"}  # rev: when sent
 
 
 def _plain(value: dict[str, object]) -> dict[str, object]:
