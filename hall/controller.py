@@ -55,6 +55,7 @@ SUMMARY_REFRESH_S = 60.0  # the upstream summary goes out at least this often (i
 SESSION_EXPIRY_S = 3600
 STALLED_S = 10.0  # a worker with work waiting and no progress this long is unhealthy
 BACKUP_EVERY_S = 3600.0
+PRESENCE_EVERY_S = 10.0  # the retained 'online' again, live: a display goes live on it
 EXPIRY_MARGIN_S = 0.25  # a command's deadline: its remaining expiry (whole seconds) less this
 _COUNTER_WIDE = {Kind.COUNTER_SERVICES, Kind.DAY_ENDED, Kind.CLERK_SIGNED_IN}
 _HALL_WIDE = {Kind.NOTICE_SET, Kind.COUNTER_SERVICES, Kind.DAY_ENDED}
@@ -82,9 +83,10 @@ class Controller:
         self.clock = clock
         self.secret = secret
         self.journal_path = Path(journal_path)
-        # A persistent session: commands sent during a restart wait at the broker.
+        # A persistent session: commands sent during a restart wait at the broker. Its
+        # 'online' goes out after every snapshot (_on_connection): clients go live on it.
         self.link = Link(broker or config.broker, config.hall.id, CONTROLLER_ID,
-                         m.Role.CONTROLLER, session_expiry=SESSION_EXPIRY_S)
+                         m.Role.CONTROLLER, session_expiry=SESSION_EXPIRY_S, announce=False)
         topics = self.link.topics
         self.link.follow = [topics.all_commands, topics.all_presence, topics.all_health]
         self.alerts = AlertBoard()
@@ -96,6 +98,7 @@ class Controller:
         self._storage_failure: str | None = None
         self._progress = time.monotonic()
         self._backed_up = time.monotonic()
+        self._presence_sent = time.monotonic()
         self._backup: asyncio.Task[None] | None = None
         self._checks: set[asyncio.Task[None]] = set()  # sign-ins being verified
         self.projection: Projection
@@ -180,6 +183,7 @@ class Controller:
         if up:
             self._published.clear()
             self.publish_all()
+            self.republish_presence()
 
     async def execute(self, name: str, command: m.Command,
                       device: str = IN_PROCESS.id) -> m.Reply:
@@ -507,7 +511,19 @@ class Controller:
             self._announce(alert)
         if time.monotonic() - self._backed_up >= BACKUP_EVERY_S:
             self._start_backup(now)
+        if time.monotonic() - self._presence_sent >= PRESENCE_EVERY_S:
+            self.republish_presence()
         self._dirty.set()
+
+    # ------------------------------------------------------------ presence
+    def republish_presence(self) -> None:
+        """Publish the retained 'online' (again). Clients take their picture as live only
+        after hearing it live, never on the broker's saved copy (protocol/README.md)."""
+        self._presence_sent = time.monotonic()
+        if self.link.connected:
+            self.link.publish(self.link.topics.presence(CONTROLLER_ID),
+                              m.Presence(state=m.PresenceState.ONLINE, role=m.Role.CONTROLLER),
+                              retain=True)
 
     async def _let_time_pass(self, now: datetime) -> list[Event]:
         """What the engine does as time passes (voids, the day's close), committed; undone,

@@ -110,6 +110,7 @@ class Link:
     role: m.Role
     follow: Iterable[str] = ()
     session_expiry: int = 0  # seconds the broker keeps our subscriptions and queue offline
+    announce: bool = True  # publish 'online' on connecting; False: the owner does, when ready
     topics: HallTopics = field(init=False)
     state: dict[str, m.Message] = field(default_factory=dict, init=False)
     _handlers: list[Handler] = field(default_factory=list, init=False)
@@ -270,9 +271,10 @@ class Link:
             subs.append((self.topics.reply(self.device), 1))
         if subs:
             client.subscribe(subs)
-        client.publish(self.topics.presence(self.device),
-                       m.encode(m.Presence(state=m.PresenceState.ONLINE, role=self.role)),
-                       qos=1, retain=True)
+        if self.announce:
+            client.publish(self.topics.presence(self.device),
+                           m.encode(m.Presence(state=m.PresenceState.ONLINE, role=self.role)),
+                           qos=1, retain=True)
         self._post(self._set_connected, True)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
