@@ -4,10 +4,17 @@ Pure: no Kivy, no MQTT. The feed hands every inbound message to ``DisplayModel.f
 screens draw pictures made from the model (see ``display.picture``). Calls are kept by
 their ``seq``, so the retained RecentCalls a display reads after a restart and the live
 CallEvents it hears afterwards merge without duplicates, and only live calls are fresh
-(announced and flashed). A snapshot older (by business day and ``rev``) than one already
-taken for its topic is dropped: a broker restarted from an older save cannot take the
-picture back. The floor is forgotten when the controller comes online live (a new
-controller may have started on another journal).
+(announced and flashed). A retained snapshot older (by business day and ``rev``) than one
+already taken for its topic is dropped: a broker restarted from an older save cannot take
+the picture back; a live one is always current (a new controller may run on another
+journal) and becomes the floor.
+
+The picture is live only once the controller's 'online' or a call has been delivered live
+(retain flag off) since the link (re)connected: a broker restarted from an old save hands
+back a retained 'online' and old snapshots for a controller that may be down. A live
+snapshot alone does not count: a controller (re)connecting publishes every snapshot first,
+then 'online', so until then the picture may be part old. The controller republishes its
+presence every 10 s, so a display goes live within ~10 s of connecting.
 """
 
 from __future__ import annotations
@@ -59,7 +66,8 @@ class DisplayModel:
     counters: dict[str, m.CounterState] = field(default_factory=dict)
     calls: list[m.CallEvent] = field(default_factory=list)  # newest first, unique seq
     link_up: bool = False
-    controller_online: bool = False
+    controller_online: bool = False  # its presence (retained or live) says online
+    heard_live: bool = False  # a live 'online' or call since the link came up
     missed_calls: int = 0
     stale_dropped: int = 0  # snapshots older than one already taken (a broker's old save)
     revs: dict[Topic, tuple[str, int]] = field(default_factory=dict)  # newest taken per topic
@@ -71,28 +79,36 @@ class DisplayModel:
              retained: bool = False) -> Folded:
         """Take in one message; ``now`` is a monotonic time (for the flash of a fresh call),
         ``retained`` whether the broker handed it back from its store."""
-        if topic.section == "event" and isinstance(payload, m.CallEvent):
-            return self._live_call(payload, now)
         if topic.section == "presence" and topic.kind == CONTROLLER_ID:
-            online = isinstance(payload, m.Presence) and payload.state is m.PresenceState.ONLINE
-            changed = online != self.controller_online
-            if changed and online and not retained:
-                self.revs.clear()
-            self.controller_online = online
-            return Folded(changed)
+            return self._presence(payload, retained)
+        if topic.section == "event" and isinstance(payload, m.CallEvent):
+            was_offline = self.offline
+            self.heard_live = self.heard_live or not retained
+            folded = self._live_call(payload, now)
+            return Folded(folded.changed or was_offline != self.offline, folded.call)
         if topic.section == "state":
-            if payload is not None and self._older(topic, payload):
+            if payload is not None and self._older(topic, payload, retained):
                 return UNCHANGED
             return self._state(topic, payload)
         return UNCHANGED
 
-    def _older(self, topic: Topic, payload: m.Message) -> bool:
-        """True (and dropped) if ``payload`` is older than the snapshot taken for ``topic``."""
+    def _presence(self, payload: m.Message | None, retained: bool) -> Folded:
+        """The controller's presence: 'online' heard live makes the picture live."""
+        was_offline = self.offline
+        online = isinstance(payload, m.Presence) and payload.state is m.PresenceState.ONLINE
+        if online and not retained:
+            self.heard_live = True
+        self.controller_online = online
+        return Folded(was_offline != self.offline)
+
+    def _older(self, topic: Topic, payload: m.Message, retained: bool) -> bool:
+        """True (and dropped) if retained ``payload`` is older than the snapshot taken for
+        ``topic``; a live one is current whatever its rev (and becomes the floor)."""
         stamp = _stamp(payload)
         if stamp is None:
             return False
         seen = self.revs.get(topic)
-        if seen is not None and stamp < seen:
+        if retained and seen is not None and stamp < seen:
             self.stale_dropped += 1
             log.warning("dropped a stale %s snapshot: day %s rev %d, already showing rev %d "
                         "of %s", topic.kind, stamp[0], stamp[1], seen[1], seen[0])
@@ -104,6 +120,8 @@ class DisplayModel:
         """Record the broker link going up or down; True if that changed anything."""
         changed = up != self.link_up
         self.link_up = up
+        if changed:
+            self.heard_live = False  # live again only after a live message on this link
         if not up:
             self.controller_online = False
         return changed
@@ -168,8 +186,9 @@ class DisplayModel:
     # ------------------------------------------------------------ reading
     @property
     def offline(self) -> bool:
-        """True when the broker or the controller is out of reach: the picture may be stale."""
-        return not (self.link_up and self.controller_online)
+        """True when the broker or the controller is out of reach, or neither its 'online'
+        nor a call has come live since the link came up: the picture may be stale."""
+        return not (self.link_up and self.controller_online and self.heard_live)
 
     @property
     def current(self) -> m.CallEvent | None:

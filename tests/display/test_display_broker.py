@@ -33,11 +33,14 @@ def display(broker: MosquittoProcess, device: str = "display-lobby") -> DisplayF
     return DisplayFeed.connect_to(broker.broker_settings(device), HALL, device)
 
 
-async def started(feed: DisplayFeed) -> DisplayFeed:
-    """The feed, connected and holding the hall's whole retained state."""
+async def started(feed: DisplayFeed, controller: Controller) -> DisplayFeed:
+    """The feed, connected, holding the hall's whole retained state, and live: the
+    controller's periodic presence (its tick's, sent now) is what makes it so."""
     await feed.start(wait=WAIT_S)
-    await feed.wait_until(lambda seen: not seen.offline and len(seen.counters) == 13
+    await feed.wait_until(lambda seen: seen.controller_online and len(seen.counters) == 13
                           and len(seen.services) == 7, WAIT_S)
+    controller.republish_presence()
+    await feed.wait_until(lambda seen: not seen.offline, WAIT_S)
     return feed
 
 
@@ -106,7 +109,7 @@ async def a_busy_morning(controller: Controller, calls: int) -> list[tuple[str, 
 
 async def test_the_display_sees_every_call_in_order(
         fresh_broker: MosquittoProcess, controller: Controller) -> None:
-    feed = await started(display(fresh_broker))
+    feed = await started(display(fresh_broker), controller)
     try:
         made = await a_busy_morning(controller, 40)
         await feed.wait_until(lambda _: len(feed.live_calls) >= len(made), WAIT_S)
@@ -121,7 +124,7 @@ async def test_the_display_sees_every_call_in_order(
 async def test_a_restarted_display_rebuilds_the_same_picture(
         fresh_broker: MosquittoProcess, controller: Controller) -> None:
     published = mirror(controller)
-    old = await started(display(fresh_broker))
+    old = await started(display(fresh_broker), controller)
     made = await a_busy_morning(controller, 16)
     await run(controller, "pause", m.Pause(id=new_command_id(), counter="5"))
     await run(controller, "set_notice", m.SetNotice(id=new_command_id(), text="医保系统14:00升级"))
@@ -129,7 +132,7 @@ async def test_a_restarted_display_rebuilds_the_same_picture(
     assert len(old.live_calls) == len(made)
     await old.close()
 
-    new = await started(display(fresh_broker))
+    new = await started(display(fresh_broker), controller)
     try:
         with contextlib.suppress(TimeoutError):  # the assertion below shows what differs
             await new.wait_until(lambda seen: seen.facts() == old.model.facts(), WAIT_S)
@@ -150,7 +153,7 @@ async def test_the_display_goes_offline_with_the_controller_and_keeps_its_pictur
         fresh_broker: MosquittoProcess, tmp_path: Path) -> None:
     controller = await start_controller(fresh_broker, tmp_path)
     published = mirror(controller)
-    feed = await started(display(fresh_broker))
+    feed = await started(display(fresh_broker), controller)
     try:
         await a_busy_morning(controller, 3)
         await settled(controller, published, feed)
@@ -178,9 +181,9 @@ async def test_live_calls_and_recalls_are_announced_in_order_and_the_backlog_nev
     speaker = RecordingSpeaker(speed=5000.0)
     queue = AnnouncementQueue(load_pack(voice_dir), speaker, english=True)
     saying = asyncio.create_task(queue.run())
-    first = await started(display(fresh_broker))
+    first = await started(display(fresh_broker), controller)
     first.on_call(announcer(queue))
-    window_3 = await started(display(fresh_broker, "display-w3"))
+    window_3 = await started(display(fresh_broker, "display-w3"), controller)
     only_3 = RecordingSpeaker(speed=5000.0)
     window_queue = AnnouncementQueue(load_pack(voice_dir), only_3)
     window_3.on_call(announcer(window_queue, counter="3"))
@@ -189,7 +192,7 @@ async def test_live_calls_and_recalls_are_announced_in_order_and_the_backlog_nev
         made = await a_busy_morning(controller, 5)
         assert await asyncio.to_thread(speaker.wait_until_played, len(made), WAIT_S)
         await asyncio.to_thread(only_3.wait_until_played, 1, WAIT_S)
-        restarted = await started(display(fresh_broker))
+        restarted = await started(display(fresh_broker), controller)
         restarted.on_call(announcer(queue))
         await restarted.wait_until(lambda seen: len(seen.calls) == len(made), WAIT_S)
         await restarted.close()
