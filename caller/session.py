@@ -103,49 +103,61 @@ class CounterSession:
         self.state: m.CounterState | None = None
         self.floor: tuple[str, int] | None = None  # (day, rev) of the newest snapshot taken
         self.link_up = False
-        self.controller_up = False
+        self.controller_online = False  # its presence (retained or live) says online
+        self.heard_live = False  # its live 'online' or our live snapshot since the link came up
         self.unanswered = False  # the last order got no answer at all
         self.signed_in_card: str | None = None  # the card that signed the clerk in here
         self.armed_for: str | None = None
 
     # ------------------------------------------------------------ what comes in
-    def see_counter(self, state: m.CounterState | None, from_reply: bool = False) -> bool:
+    def see_counter(self, state: m.CounterState | None, from_reply: bool = False,
+                    retained: bool = False) -> bool:
         """Take a counter snapshot; True if taken.
 
-        Retained snapshots count unless older (business day, rev) than one already taken (a
-        broker restarted from an older save hands those back); a reply's copy counts unless
-        it is older than the one in hand.
+        A retained snapshot counts unless older (business day, rev) than one already taken (a
+        broker restarted from an older save hands those back); a live one is current at any
+        rev (a new controller may run on another journal) and shows the controller is running;
+        a reply's copy counts unless it is older than the one in hand.
         """
         if state is None or state.counter != self.counter:
             return False
         if from_reply and self.state is not None and state.updated < self.state.updated:
             return False
         if not from_reply and state.day is not None:
-            if self.floor is not None and (state.day, state.rev) < self.floor:
+            if retained and self.floor is not None and (state.day, state.rev) < self.floor:
                 log.warning("counter %s: dropped a stale snapshot (rev %d of %s)", self.counter,
                             state.rev, state.day)
                 return False
             self.floor = (state.day, state.rev)
+        self.heard_live = self.heard_live or not retained
         self.state = state
         self.unanswered = False
         return True
 
     def see_controller(self, presence: m.Presence | None, retained: bool = False) -> None:
-        """The controller's retained presence: only 'online' counts as up. A controller
-        coming back clears "no answer": what went unanswered expired and will not run; one
-        heard coming online live may have started on another journal: any rev counts again."""
-        up = presence is not None and presence.state is m.PresenceState.ONLINE
-        if up and not self.controller_up:
+        """The controller's presence: only 'online' counts, and only once the controller was
+        heard live (its 'online', or our counter's snapshot) since the link came up: a retained
+        'online' may be the broker's old save. A controller coming up clears "no answer": what
+        went unanswered expired and will not run."""
+        was_up = self.controller_up
+        self.controller_online = presence is not None and presence.state is m.PresenceState.ONLINE
+        if self.controller_online and not retained:
+            self.heard_live = True
+        if self.controller_up and not was_up:
             self.unanswered = False
-            if not retained:
-                self.floor = None
-        self.controller_up = up
 
     def see_link(self, up: bool) -> None:
         """The window's own link to the broker came up or dropped."""
+        if up != self.link_up:
+            self.heard_live = False  # up again only after a live message on this link
         self.link_up = up
         if not up:
-            self.controller_up = False
+            self.controller_online = False
+
+    @property
+    def controller_up(self) -> bool:
+        """The controller is online and has been heard live since the link came up."""
+        return self.controller_online and self.heard_live
 
     @property
     def lights(self) -> Lights:

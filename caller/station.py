@@ -195,7 +195,7 @@ class Station:
             self.session.see_controller(payload if isinstance(payload, m.Presence) else None,
                                         inbound.retained)
         elif isinstance(payload, m.CounterState):
-            self.session.see_counter(payload)
+            self.session.see_counter(payload, retained=inbound.retained)
         self._refresh()
 
     def _on_link(self, up: bool) -> None:

@@ -122,6 +122,10 @@ async def window(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIterato
     await app.start()
     window = Window(fresh_broker, controller, app, clock)
     try:
+        session = app.station.session
+        await window.until(lambda: session.controller_online and session.state is not None)
+        assert window.lights is Lights.OFFLINE  # the retained 'online' alone is not enough
+        controller.republish_presence()  # as its tick does every 10 s
         await window.until(lambda: window.lights is Lights.IDLE)
         yield window
     finally:

@@ -1,5 +1,7 @@
-"""A window's caller never goes back to a counter snapshot older (business day, rev) than
-one it has taken: a broker restarted from an older save hands such snapshots back."""
+"""A window's caller never goes back to a retained counter snapshot older (business day, rev)
+than one it has taken: a broker restarted from an older save hands such snapshots back. Nor
+does it take the controller as up on the save's retained 'online' alone: only once it has
+heard the controller live since its link came up."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from caller.session import CounterSession
+from caller.session import CounterSession, Lights
 from protocol import messages as m
 
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -27,7 +29,7 @@ def window(*taken: m.CounterState) -> CounterSession:
     session.see_link(True)
     session.see_controller(ONLINE, retained=True)
     for state in taken:
-        session.see_counter(state)
+        session.see_counter(state, retained=True)
     return session
 
 
@@ -46,19 +48,46 @@ def number(session: CounterSession) -> str | None:
 def test_a_retained_snapshot_older_than_the_one_taken_is_dropped(
         offered: m.CounterState, taken: bool) -> None:
     session = window(snapshot("A003", 12))
-    assert session.see_counter(offered) is taken
+    assert session.see_counter(offered, retained=True) is taken
     assert number(session) == (offered.number if taken else "A003")
 
 
-def test_a_controller_heard_coming_online_live_is_believed_at_any_rev() -> None:
-    """Its journal may be another (restored, or a test's): live 'online' resets the floor,
-    a retained one (the broker's old save) does not."""
+def test_a_live_snapshot_is_believed_at_any_rev() -> None:
+    """A controller on another journal (restored, or a test's) publishes lower revs: what it
+    publishes live is current; only retained ones below the floor are the broker's old save."""
     session = window(snapshot("A003", 12))
+    assert session.see_counter(snapshot("A001", 2))
+    assert not session.see_counter(snapshot("A002", 1), retained=True)
+    assert number(session) == "A001"
+
+
+def test_a_retained_online_alone_does_not_light_the_window() -> None:
+    session = window(snapshot("A003", 12))
+    assert not session.controller_up and session.lights is Lights.OFFLINE
+
+
+@pytest.mark.parametrize("live", ["presence", "snapshot", "reply"])
+def test_the_controller_heard_live_lights_the_window(live: str) -> None:
+    session = window(snapshot("A003", 12))
+    if live == "presence":
+        session.see_controller(ONLINE)
+    elif live == "snapshot":
+        session.see_counter(snapshot("A003", 12))
+    else:
+        session.see_counter(snapshot("A003", 12), from_reply=True)
+    assert session.controller_up and session.lights is Lights.SERVING
+
+
+def test_a_reconnect_is_not_up_again_until_the_controller_is_heard_live() -> None:
+    session = window(snapshot("A003", 12))
+    session.see_controller(ONLINE)
+    assert session.controller_up
     session.see_link(False)
     session.see_link(True)
     session.see_controller(ONLINE, retained=True)
-    assert not session.see_counter(snapshot("A002", 11))
-    session.see_controller(STOPPED)
+    session.see_counter(snapshot("A003", 12), retained=True)
+    assert not session.controller_up
     session.see_controller(ONLINE)
-    assert session.see_counter(snapshot("A001", 2))
-    assert number(session) == "A001"
+    assert session.controller_up
+    session.see_controller(STOPPED)
+    assert not session.controller_up
