@@ -15,6 +15,7 @@ import pytest
 from support.broker import connect
 from support.hall import start_controller
 
+import hall.controller
 from broker_config.process import MosquittoProcess
 from display.feed import DisplayFeed
 from display.model import DisplayModel
@@ -88,13 +89,15 @@ async def controller(fresh_broker: MosquittoProcess,
 
 
 async def test_a_sign_started_after_a_kill_nine_shows_the_true_current_call(
-        fresh_broker: MosquittoProcess, controller: Controller) -> None:
-    """The vendor's case: saved at A002, A003 called, controller stopped, broker killed with
-    -9 and restarted. A sign started now shows A003, marked as not live."""
+        fresh_broker: MosquittoProcess, tmp_path: Path, controller: Controller) -> None:
+    """The vendor's case: saved at A002 (the periodic save), A003 called, controller
+    stopped, broker killed with -9 and restarted: its store says A002 and 'online'. A sign
+    started now shows that picture only as not live, until the controller is back and it
+    shows A003 live."""
     watcher = await display(fresh_broker)
     await called(controller, 2)
     await watcher.wait_until(showing("A002"), WAIT_S)
-    await saved_now(fresh_broker)  # the last autosave (up to 300 s old with the old setting)
+    await saved_now(fresh_broker)  # the last periodic save (up to 60 s old)
     await called(controller, 1)
     await watcher.wait_until(showing("A003"), WAIT_S)
     await controller.stop()
@@ -103,29 +106,41 @@ async def test_a_sign_started_after_a_kill_nine_shows_the_true_current_call(
 
     fresh_broker.kill()
     fresh_broker.start()
+    assert retained_presence(fresh_broker).state is m.PresenceState.ONLINE  # the old save
     sign = await display(fresh_broker)
+    live_pictures: list[tuple[str | None, str | None]] = []  # (window 1, current call)
+
+    def picture() -> None:
+        model = sign.model
+        if not model.offline:
+            counter = model.counters.get("1")
+            live_pictures.append((counter.number if counter else None,
+                                  model.current.number if model.current else None))
+
+    sign.on_change(picture)
     try:
-        await sign.wait_until(lambda model: "1" in model.counters and model.current is not None,
-                              WAIT_S)
-        assert sign.model.counters["1"].number == "A003"
-        assert sign.model.current is not None and sign.model.current.number == "A003"
-        assert retained_presence(fresh_broker).state is m.PresenceState.STOPPED
-        assert sign.model.offline  # the controller is not online: the picture is not live
+        await sign.wait_until(lambda model: model.controller_online and "1" in model.counters
+                              and model.current is not None, WAIT_S)
+        assert sign.model.counters["1"].number == "A002"  # the save's stale picture...
+        assert sign.model.offline  # ...never shown as live
+        back = await start_controller(fresh_broker, tmp_path, staffed=False)
+        try:
+            await sign.wait_until(lambda model: not model.offline and showing("A003")(model),
+                                  WAIT_S)
+        finally:
+            await back.stop()
     finally:
         await sign.close()
+    assert live_pictures and all("A002" not in shown for shown in live_pictures), live_pictures
 
 
 async def test_a_running_sign_never_goes_back_to_an_older_save(
         fresh_broker: MosquittoProcess, tmp_path: Path, controller: Controller) -> None:
-    """A broker saving only now and then (the old setting, 300 s) comes back from a kill -9
-    with window 1 at A002; the sign that already showed A003 never shows A002 again, and
-    takes the controller's state when it is back."""
-    conf = fresh_broker.files.conf
-    text = conf.read_text(encoding="utf-8")
-    assert "autosave_on_changes true\nautosave_interval 1\n" in text
-    conf.write_text(text.replace("autosave_on_changes true\nautosave_interval 1\n",
-                                 "autosave_interval 300\n"), encoding="utf-8")
-    fresh_broker.restart()
+    """The broker saves only every 60 s: back from a kill -9 it has window 1 at A002; the
+    sign that already showed A003 never shows A002 again, and takes the controller's state
+    when it is back."""
+    assert "autosave_on_changes false\nautosave_interval 60\n" in fresh_broker.files.conf.read_text(
+        encoding="utf-8")
     sign = await display(fresh_broker)
     shown: list[str | None] = []
 
@@ -157,6 +172,23 @@ async def test_a_running_sign_never_goes_back_to_an_older_save(
         await sign.close()
     after_a003 = shown[shown.index("A003"):]
     assert "A002" not in after_a003, shown
+
+
+async def test_a_sign_started_in_a_quiet_hall_goes_live_on_the_controllers_tick(
+        fresh_broker: MosquittoProcess, controller: Controller,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing happens in the hall: the sign goes live on the presence the controller's tick
+    republishes (every 10 s; here every tick, to keep the test short)."""
+    await called(controller, 1)
+    sign = await display(fresh_broker)
+    try:
+        await sign.wait_until(lambda model: model.controller_online and showing("A001")(model),
+                              WAIT_S)
+        assert sign.model.offline  # the retained state alone
+        monkeypatch.setattr(hall.controller, "PRESENCE_EVERY_S", 0.0)
+        await sign.wait_until(lambda model: not model.offline, WAIT_S)
+    finally:
+        await sign.close()
 
 
 async def test_rev_survives_a_controller_restart(fresh_broker: MosquittoProcess,
@@ -192,15 +224,14 @@ def snapshot(number: str, rev: int) -> m.CounterState:
 
 
 @pytest.mark.parametrize(("retained", "taken"), [(True, False), (False, True)])
-def test_only_a_controller_heard_coming_online_live_resets_the_floor(
+def test_a_live_snapshot_is_current_at_any_rev_a_retained_older_one_is_not(
         retained: bool, taken: bool) -> None:
-    """A live 'online' is a controller starting now (perhaps on another journal): any rev
-    counts again. A retained one may be the broker's old save: the floor holds."""
+    """A controller on another journal publishes lower revs live: they are current. A
+    retained one below the floor is the broker's old save, even after a live 'online'."""
     model = DisplayModel()
     counter = parse(TOPICS.state(StateKind.COUNTER, "1"))
     presence = parse(TOPICS.presence(CONTROLLER_ID))
     model.fold(counter, snapshot("A003", 12), 0.0)
-    model.fold(presence, m.Presence(state=m.PresenceState.ONLINE, role=m.Role.CONTROLLER), 0.0,
-               retained)
-    assert model.fold(counter, snapshot("A001", 2), 0.0).changed is taken
+    model.fold(presence, m.Presence(state=m.PresenceState.ONLINE, role=m.Role.CONTROLLER), 0.0)
+    assert model.fold(counter, snapshot("A001", 2), 0.0, retained).changed is taken
     assert model.counters["1"].number == ("A001" if taken else "A003")
