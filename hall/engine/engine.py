@@ -61,7 +61,7 @@ class HallEngine:
         self.followed_up: dict[tuple[str, str], str] = {}  # (alert kind, subject) -> note
         self._new: list[Event] = []
         self._day_prefix = f"{day:%Y%m%d}-"
-        self.layout_changes = 0  # bumped when a counter opens, closes or changes services
+        self.layout_changes = 0  # bumped when a counter opens, closes, changes services or clerk
         self.tickets_changes = 0  # bumped when a ticket is issued or voided
         self._balance: tuple[tuple[int, int], Balance] | None = None
         self._open_kinds: tuple[int, tuple[frozenset[str] | None, ...]] = (-1, ())
@@ -92,16 +92,22 @@ class HallEngine:
     # ------------------------------------------------------------ queue view (for policies)
     def balance(self) -> Balance:
         """The policy's constants for the hall now, recomputed only after a change they
-        depend on (a counter's status or services, a ticket issued or voided)."""
+        depend on (a counter's status, services or clerk, a ticket issued or voided)."""
         stamp = (self.layout_changes, self.tickets_changes)
         if self._balance is None or self._balance[0] != stamp:
             if self._open_kinds[0] != self.layout_changes:
                 self._open_kinds = (self.layout_changes, tuple(
-                    [d.services for d in self.desks.values() if d.status is CounterStatus.OPEN]))
+                    [d.services for d in self.desks.values() if self.can_call(d)]))
             issued = tuple([q.issued for q in self.queues.values()])
             self._balance = (stamp, self.policy.balance(self._open_kinds[1], self._services,
                                                         issued))
         return self._balance[1]
+
+    def can_call(self, desk: Desk) -> bool:
+        """An open counter with a clerk signed in (or in a hall that does not ask for one):
+        the windows the policy balances and the projection counts."""
+        return desk.status is CounterStatus.OPEN and (
+            desk.clerk is not None or not self.config.rules.sign_in_required)
 
     def lane_heads(self, skills: frozenset[str] | None) -> list[Ticket]:
         return [next(iter(tickets.values()))

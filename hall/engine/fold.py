@@ -276,12 +276,14 @@ def _signed_in(e: HallEngine, at: float, counter: str, staff_no: str) -> None:
     desk = _desk(e, counter)
     if desk is not None:
         desk.clerk = staff_no
+    e.layout_changes += 1  # which windows can call: the policy's balance depends on it
 
 
 def _signed_out(e: HallEngine, at: float, counter: str) -> None:
     desk = _desk(e, counter)
     if desk is not None:
         desk.clerk = None
+    e.layout_changes += 1
 
 
 def _rated(e: HallEngine, at: float, ticket: str, counter: str, clerk: str | None,

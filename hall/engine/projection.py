@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from hall.engine.model import LANES, Desk, ServiceQueue, Ticket
 from hall.engine.policy import Balance, Policy, Skills, breadth
-from protocol.messages import Channel, CounterStatus
+from protocol.messages import Channel
 
 if TYPE_CHECKING:
     from hall.engine.engine import HallEngine
@@ -38,7 +38,6 @@ PRIOR_WEIGHT = 10  # planning time counts as this many observed services
 MIN_REMAINING_S = 30.0  # a service running over its expected time is taken to end soon
 _LAST = 1 << 62  # the phantom ticket's sequence number: after every real ticket
 _NONE: frozenset[int] = frozenset()
-_OPEN = CounterStatus.OPEN
 _NO_TICKETS: list[Ticket] = []  # shared, never filled: a counter with nothing reserved
 _NO_ORDER: tuple[list[tuple[float, int, Ticket]], bool] = ([], True)  # shared: an empty queue
 # a candidate weighed: shifted key, seq, service, position, guarded, phantoms releasing it
@@ -47,8 +46,7 @@ _Seen = tuple[float, int, int, int, bool, frozenset[int] | set[int]]
 
 def staffed(engine: HallEngine, desk: Desk) -> bool:
     """An open counter that can call: a clerk is signed in (or the hall does not ask)."""
-    return desk.status is _OPEN and (
-        desk.clerk is not None or not engine.config.rules.sign_in_required)
+    return engine.can_call(desk)
 
 
 def serving(engine: HallEngine, now: float) -> list[Desk]:

@@ -162,3 +162,21 @@ def test_a_hall_without_sign_in_counts_and_calls_at_every_open_window() -> None:
     assert AlertBoard().check_hall(engine, OPEN) == []
     assert engine.call_next(OPEN, "2") is ticket
     assert engine.desks["2"].clerk is None
+
+
+def test_the_policy_balances_only_windows_that_can_call() -> None:
+    """For the specialists' guard and shifts, an open specialist with no clerk signed in
+    counts as a closed one (nothing is left for a window nobody can call from), and it
+    counts again once its clerk signs in."""
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+    unstaffed = two_service_engine({"1": ["*"], "2": ["E"]}, 8, 8, staffed=["1"])
+    closed = two_service_engine({"1": ["*"], "2": ["E"]}, 8, 8, staffed=["1"])
+    closed.set_counter_status(now, "2", CounterStatus.CLOSED)
+    staffed = two_service_engine({"1": ["*"], "2": ["E"]}, 8, 8)
+    for engine in (unstaffed, closed, staffed):
+        for service in "AEE":
+            engine.issue(now, service, pending_print=False)
+    assert unstaffed.balance() == closed.balance()
+    assert unstaffed.balance() != staffed.balance()
+    unstaffed.sign_in(now, "2", "C-2")
+    assert unstaffed.balance() == staffed.balance()
