@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from hall.config import Device, HallConfig
 from hall.engine.engine import HallEngine, Refused
 from hall.engine.events import Event, Kind
 from hall.engine.projection import Projection, project
+from hall.intake import IN_PROCESS, Request, check, error, internal
 from hall.journal import DuplicateCommand, Journal, StorageUnavailable, backup_dir
 from hall.refusals import RefusalLog
 from hall.replies import ReplyBook, answer_to_retry, record
@@ -59,19 +60,6 @@ PRESENCE_EVERY_S = 10.0  # the retained 'online' again, live: a display goes liv
 EXPIRY_MARGIN_S = 0.25  # a command's deadline: its remaining expiry (whole seconds) less this
 _COUNTER_WIDE = {Kind.COUNTER_SERVICES, Kind.DAY_ENDED, Kind.CLERK_SIGNED_IN}
 _HALL_WIDE = {Kind.NOTICE_SET, Kind.COUNTER_SERVICES, Kind.DAY_ENDED}
-IN_PROCESS = Device(id="manager", role=m.Role.MANAGER)
-
-
-@dataclass(frozen=True, slots=True)
-class _Request:
-    device: str
-    name: str
-    raw: bytes
-    correlation: bytes | None = None
-    response_topic: str | None = None
-    deadline: float | None = None  # time.monotonic() after which the sender has given up
-    answer: asyncio.Future[m.Reply] | None = None  # in-process callers (the web app)
-    clerk: str | None = None  # a sign-in's clerk, verified before the writer (hall/signin.py)
 
 
 class Controller:
@@ -103,7 +91,7 @@ class Controller:
         self._checks: set[asyncio.Task[None]] = set()  # sign-ins being verified
         self.projection: Projection
         self.journal: Journal
-        self._queue: asyncio.Queue[_Request | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Request | None] = asyncio.Queue()
         self._dirty = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._published: dict[str, m.Message] = {}
@@ -170,7 +158,7 @@ class Controller:
         if topic.section == "cmd":
             deadline = None if inbound.expiry is None else (
                 time.monotonic() + inbound.expiry - EXPIRY_MARGIN_S)
-            self._submit(_Request(topic.kind, topic.ident, inbound.raw, inbound.correlation,
+            self._submit(Request(topic.kind, topic.ident, inbound.raw, inbound.correlation,
                                   inbound.response_topic, deadline))
         elif topic.section == "presence" and topic.kind != CONTROLLER_ID:
             presence = inbound.payload if isinstance(inbound.payload, m.Presence) else None
@@ -189,10 +177,10 @@ class Controller:
                       device: str = IN_PROCESS.id) -> m.Reply:
         """Run a command in-process (the web app), through the same single writer."""
         answer: asyncio.Future[m.Reply] = asyncio.get_running_loop().create_future()
-        self._submit(_Request(device, name, m.encode(command), answer=answer))
+        self._submit(Request(device, name, m.encode(command), answer=answer))
         return await answer
 
-    def _submit(self, request: _Request) -> None:
+    def _submit(self, request: Request) -> None:
         """Queue a request for the writer; a sign-in has its credentials checked first."""
         if request.name == "sign_in":
             task = asyncio.create_task(self._verify_sign_in(request))
@@ -201,10 +189,10 @@ class Controller:
         else:
             self._queue.put_nowait(request)
 
-    async def _verify_sign_in(self, request: _Request) -> None:
+    async def _verify_sign_in(self, request: Request) -> None:
         """Check a clerk's PIN or card off the writer, within the attempt limits."""
         try:
-            checked = self._check(request, self._device(request))
+            checked = check(request, request.sender(self.config), self.link.topics)
             if isinstance(checked, m.Command) and not self._retried(request, checked):
                 assert isinstance(checked, m.SignIn)
                 clerk = await self.sign_ins.verify(request.device, checked)
@@ -213,12 +201,12 @@ class Controller:
         except Refused as refused:
             cid = m.command_id_of(request.raw)
             self.refusals.note(request.device, request.name, refused.code, str(refused))
-            self._answer(request, _error(cid, refused.code, str(refused)))
+            self._answer(request, error(cid, refused.code, str(refused)))
         except Exception:
             log.exception("sign-in check from %s failed", request.device)
-            self._answer(request, _internal(request))
+            self._answer(request, internal(request))
 
-    def _retried(self, request: _Request, command: m.Command) -> bool:
+    def _retried(self, request: Request, command: m.Command) -> bool:
         return self.replies.find(request.device, command.id) is not None
 
     def _sign_in_locked(self, what: str, who: str) -> None:
@@ -239,7 +227,7 @@ class Controller:
                     reply = await self._handle(request)
                 except Exception:  # a bug must not stop the hall; the sender gets an error
                     log.exception("command %s from %s failed", request.name, request.device)
-                    reply = _internal(request)
+                    reply = internal(request)
                 self._answer(request, reply)
             self._progress = time.monotonic()
 
@@ -250,12 +238,12 @@ class Controller:
             return False
         return self._queue.empty() or time.monotonic() - self._progress < STALLED_S
 
-    async def _handle(self, request: _Request) -> m.Reply:
+    async def _handle(self, request: Request) -> m.Reply:
         now = self.clock.now()
         if now.date() != self.engine.day:
             await self._roll_over(now)
-        device = self._device(request)
-        checked = self._check(request, device)
+        device = request.sender(self.config)
+        checked = check(request, device, self.link.topics)
         if isinstance(checked, m.Reply):
             return self._refused(request, checked)
         assert device is not None
@@ -264,12 +252,12 @@ class Controller:
             return answer_to_retry(stored, request.name, checked)
         if (request.deadline is not None and time.monotonic() > request.deadline) or (
                 checked.deadline is not None and time.time() > checked.deadline):
-            return self._refused(request, _error(
+            return self._refused(request, error(
                 checked.id, m.ErrorCode.EXPIRED, "arrived after its sender's deadline: not "
                 "carried out"))
         return await self._run(request, device, checked, now)
 
-    async def _run(self, request: _Request, device: Device, command: m.Command,
+    async def _run(self, request: Request, device: Device, command: m.Command,
                    now: datetime) -> m.Reply:
         """Run a command on the engine, commit what it did, and only then apply it."""
         if self._dirty.is_set() and self._projection_cost < SYNC_PROJECTION_S:
@@ -278,7 +266,7 @@ class Controller:
         try:
             reply = m.Reply(id=command.id, ok=True, result=HANDLERS[request.name](ctx, command))
         except Refused as refused:
-            reply = _error(command.id, refused.code, str(refused))
+            reply = error(command.id, refused.code, str(refused))
         except BaseException:
             self._restore()
             raise
@@ -295,12 +283,12 @@ class Controller:
         except DuplicateCommand:
             self._restore()
             stored = await self.journal.reply_for(device.id, command.id)
-            return _internal(request) if stored is None else answer_to_retry(
+            return internal(request) if stored is None else answer_to_retry(
                 stored, request.name, command)
         except StorageUnavailable as exc:
             self._restore()
             self._storage_failed(str(exc), now)
-            return _error(command.id, m.ErrorCode.STORAGE_UNAVAILABLE,
+            return error(command.id, m.ErrorCode.STORAGE_UNAVAILABLE,
                           "the hall's journal cannot be written now; nothing was done: "
                           "try again shortly")
         self._committed.extend(events)
@@ -309,37 +297,13 @@ class Controller:
         self._after_safely(events, now)
         return reply
 
-    def _device(self, request: _Request) -> Device | None:
-        return self.config.device(request.device) or (
-            IN_PROCESS if request.answer is not None else None)
-
-    def _check(self, request: _Request, device: Device | None) -> m.Command | m.Reply:
-        """Decode and authorise a request, or the error reply that explains why not."""
-        cid = m.command_id_of(request.raw)
-        if device is None:
-            return _error(cid, m.ErrorCode.UNKNOWN_DEVICE, f"unknown device {request.device!r}")
-        model = m.COMMANDS.get(request.name)
-        if model is None:
-            return _error(cid, m.ErrorCode.UNKNOWN_COMMAND, f"unknown command {request.name!r}")
-        if request.name not in m.ALLOWED[m.Role(device.role)]:
-            return _error(cid, m.ErrorCode.FORBIDDEN,
-                          f"a {device.role} may not send {request.name}")
-        own = self.link.topics.reply(request.device)
-        if request.response_topic not in (None, own):
-            return _error(cid, m.ErrorCode.MALFORMED, f"response topic must be {own}")
-        try:
-            m.check_shape(request.raw)
-            return m.decode(model, request.raw)
-        except m.PayloadError as exc:
-            return _error(cid, exc.code, str(exc))
-
-    def _refused(self, request: _Request, reply: m.Reply) -> m.Reply:
+    def _refused(self, request: Request, reply: m.Reply) -> m.Reply:
         error = reply.error
         if error is not None:
             self.refusals.note(request.device, request.name, error.code, error.message)
         return reply
 
-    def _answer(self, request: _Request, reply: m.Reply) -> None:
+    def _answer(self, request: Request, reply: m.Reply) -> None:
         """Send the reply; a reply that cannot be sent is logged, never raised."""
         try:
             if request.answer is not None:
@@ -589,11 +553,3 @@ def _same(a: m.Message, b: m.Message) -> bool:
     same_but = {"updated", "at", "rev"}
     return a.model_dump(exclude=same_but) == b.model_dump(exclude=same_but)
 
-
-def _error(command_id: str, code: m.ErrorCode, message: str) -> m.Reply:
-    return m.Reply(id=command_id, ok=False, error=m.ErrorInfo(code=code, message=message))
-
-
-def _internal(request: _Request) -> m.Reply:
-    return _error(m.command_id_of(request.raw), m.ErrorCode.INTERNAL,
-                  "internal error; see the controller log")

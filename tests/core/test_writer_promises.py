@@ -458,10 +458,10 @@ async def test_a_command_held_up_past_its_deadline_is_refused(
 
 
 async def test_a_command_past_its_deadline_is_refused(controller: Controller) -> None:
-    from hall.controller import _Request
+    from hall.intake import Request
     answer: asyncio.Future[m.Reply] = asyncio.get_running_loop().create_future()
     raw = m.encode(m.IssueTicket(id=new_command_id(), service="A"))
-    controller._submit(_Request("manager", "issue", raw, deadline=0.0, answer=answer))
+    controller._submit(Request("manager", "issue", raw, deadline=0.0, answer=answer))
     reply = await answer
     assert reply.error is not None and reply.error.code is m.ErrorCode.EXPIRED
     assert not controller.engine.tickets
