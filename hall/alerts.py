@@ -1,4 +1,5 @@
-"""Alerts for the hall manager: long waits, counters paused too long or open without a clerk
+"""Alerts for the hall manager: long waits and long services (each against its service's own
+target), counters paused too long or open without a clerk
 while residents wait for them, devices offline (for longer than [rules] offline_grace_s: a
 device reconnecting, say after a broker restart, is no incident), printer trouble and bad
 ratings. Each is raised once and cleared when its cause ends."""
@@ -60,11 +61,11 @@ class AlertBoard:
         for service, queue in engine.queues.items():
             heads = (queue.head(lane) for lane in LANES)  # a lane's head has waited longest
             longest = max((t - h.queued_at for h in heads if h is not None), default=0.0) / 60
-            if longest > rules.wait_target_min:
+            target = engine.config.wait_target(service)
+            if longest > target:
                 new.append(self.raise_(m.AlertKind.LONG_WAIT, service,
                                        f"service {service}: a resident has waited "
-                                       f"{longest:.0f} min (target {rules.wait_target_min:.0f})",
-                                       now))
+                                       f"{longest:.0f} min (target {target:g})", now))
             else:
                 self.clear(m.AlertKind.LONG_WAIT, service)
         for desk in engine.desks.values():
@@ -75,6 +76,7 @@ class AlertBoard:
             else:
                 self.clear(m.AlertKind.PAUSED_TOO_LONG, desk.counter_id)
             new.append(self._no_clerk(engine, desk, now))
+            new.append(self._long_service(engine, desk, now))
         new.extend(self._gone(rules.offline_grace_s, now))
         return [a for a in new if a is not None]
 
@@ -97,6 +99,27 @@ class AlertBoard:
         return self.raise_(m.AlertKind.NO_CLERK, desk.counter_id,
                            f"{desk.name} is open without a clerk: {waiting} waiting for its "
                            f"services", now)
+
+    def _long_service(self, engine: HallEngine, desk: Desk, now: datetime) -> m.Alert | None:
+        """The ticket in hand at a window (called or serving) there longer than its service's
+        target; cleared once it ends or the window has another ticket within target."""
+        ticket = desk.ticket
+        called = ticket.called_at if ticket is not None else None
+        minutes = 0.0 if called is None else (now.timestamp() - called) / 60
+        target = engine.config.service_target(ticket.service) if ticket is not None else 0.0
+        if ticket is None or minutes <= target:
+            self.clear(m.AlertKind.LONG_SERVICE, desk.counter_id)
+            return None
+        counter = next((c for c in engine.config.counters if c.id == desk.counter_id), None)
+        clerk = engine.clerks.get(desk.clerk) if desk.clerk is not None else None
+        who_zh = f"（{clerk.name}）" if clerk else f"（{desk.clerk}）" if desk.clerk else ""
+        who_en = f" ({clerk.name})" if clerk else f" ({desk.clerk})" if desk.clerk else ""
+        name_en = counter.name_en if counter is not None else desk.counter_id
+        return self.raise_(
+            m.AlertKind.LONG_SERVICE, desk.counter_id,
+            f"{desk.name}{who_zh}办理 {ticket.number} 已 {minutes:.0f} 分钟，超过目标 {target:g} "
+            f"分钟 / {name_en}{who_en}: {ticket.number} at the window for {minutes:.0f} min, "
+            f"target {target:g}", now)
 
     def presence(self, device: str, presence: m.Presence | None, now: datetime) -> None:
         """A device's presence: offline starts its grace period (``check_hall`` raises the

@@ -19,6 +19,8 @@ from protocol.topics import check_id
 
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="local time HH:MM")]
 MAX_NEARBY = 6  # nearby centres a hall may list in [city] nearby
+DEFAULT_MEAN_MINUTES = 8.0
+SERVICE_TARGET_FACTOR = 3.0  # a service's default service-time target, in mean_minutes
 def known_zone(value: str) -> str:
     """``value`` when it names an IANA time zone this machine knows, else a ValueError."""
     try:
@@ -82,7 +84,8 @@ class Rules(Strict):
     appointment_early_min: int = Field(30, ge=0, le=240, description="check-in opens")
     appointment_late_min: int = Field(15, ge=0, le=240, description="check-in closes")
     pending_print_s: int = Field(60, ge=5, le=600, description="void if unprinted")
-    wait_target_min: float = Field(20, gt=0, description="the hall's wait target (alerts, policy)")
+    wait_target_min: float = Field(20, gt=0, description="the hall's wait target: the policy's "
+                                   "T, and each service's unless it sets its own")
     pause_alert_min: float = Field(30, gt=0, description="alert when a counter is paused this long")
     policy: str = Field("default", description="call-next policy: default or fifo")
     close_idle_min: float = Field(30, gt=0, le=720, description="after closing time, the day "
@@ -103,7 +106,13 @@ class Service(Strict):
     name_en: str = Field(min_length=1)
     daily_quota: int | None = Field(None, ge=1, le=9999, description="tickets per day (限号)")
     last_ticket: HHMM | None = Field(None, description="no tickets after this local time")
-    mean_minutes: float = Field(8.0, gt=0, le=240, description="planning service time")
+    mean_minutes: float = Field(DEFAULT_MEAN_MINUTES, gt=0, le=240,
+                                description="planning service time")
+    wait_target_min: float | None = Field(None, gt=0, le=720, description="this service's wait "
+                                          "target (default: [rules] wait_target_min)")
+    service_target_min: float | None = Field(None, gt=0, le=720, description="this service's "
+                                             "time-at-the-window target (default: "
+                                             f"{SERVICE_TARGET_FACTOR:g} × mean_minutes)")
 
 
 class Counter(Strict):
@@ -217,6 +226,22 @@ class HallConfig(Strict):
             if device.counter is not None and device.counter not in counter_ids:
                 raise ValueError(f"devices[{i}].counter: unknown counter {device.counter!r}")
         return self
+
+    def wait_target(self, service_id: str) -> float:
+        """A service's wait target in minutes (the hall's for a service it no longer has)."""
+        service = next((s for s in self.services if s.id == service_id), None)
+        if service is None or service.wait_target_min is None:
+            return self.rules.wait_target_min
+        return service.wait_target_min
+
+    def service_target(self, service_id: str) -> float:
+        """A service's time-at-the-window target in minutes."""
+        service = next((s for s in self.services if s.id == service_id), None)
+        if service is None:
+            return SERVICE_TARGET_FACTOR * DEFAULT_MEAN_MINUTES
+        if service.service_target_min is None:
+            return SERVICE_TARGET_FACTOR * service.mean_minutes
+        return service.service_target_min
 
     def device(self, device_id: str) -> Device | None:
         return next((d for d in self.devices if d.id == device_id), None)

@@ -282,8 +282,32 @@ _OUTCOME_COLUMNS = (Column("served", "办结 Served"), Column("no_show", "过号
                     Column(NOT_SERVED, "未办理 Not served"))
 
 
-def service_table(visits: Sequence[Visit], names: dict[str, str]) -> Table:
-    """Issued, served, no-show, not served, waiting and service time per service; a service
+def _within(values: Sequence[float], target_min: float | None) -> float | None:
+    """The share (%) of ``values`` (seconds) within ``target_min`` minutes."""
+    if target_min is None or not values:
+        return None
+    return round(100 * sum(1 for v in values if v <= target_min * 60) / len(values), 1)
+
+
+def _targets(waits: Sequence[float], legs: Sequence[Leg],
+             target: tuple[float, float] | None) -> dict[str, float | None]:
+    wait_target, service_target = target if target is not None else (None, None)
+    times = [s for s in (leg.service_s for leg in legs) if s is not None]
+    return {"wait_target_min": wait_target, "wait_within_pct": _within(waits, wait_target),
+            "service_target_min": service_target,
+            "service_within_pct": _within(times, service_target)}
+
+
+_TARGET_COLUMNS = (Column("wait_target_min", "等候目标 Wait target (min)"),
+                   Column("wait_within_pct", "等候达标 Wait within target (%)"),
+                   Column("service_target_min", "办理目标 Service target (min)"),
+                   Column("service_within_pct", "办理达标 Service within target (%)"))
+
+
+def service_table(visits: Sequence[Visit], names: dict[str, str],
+                  targets: dict[str, tuple[float, float]] | None = None) -> Table:
+    """Issued, served, no-show, not served, waiting and service time per service, with the
+    service's targets and the share of waits and of legs at a window within each; a service
     the config no longer has keeps a row (under its letter) while its tickets are reported."""
     rows = []
     seen = {v.service for v in visits} | {v.final_service for v in visits}
@@ -296,10 +320,12 @@ def service_table(visits: Sequence[Visit], names: dict[str, str]) -> Table:
             continue
         rows.append({"service": service, "name": names.get(service, service),
                      "issued": len(issued), **_outcomes(ended),
-                     **_wait_stats(waits), "service_mean_min": _service_mean(legs)})
+                     **_wait_stats(waits), "service_mean_min": _service_mean(legs),
+                     **_targets(waits, legs, (targets or {}).get(service))})
     columns = (Column("service", "业务 Service"), Column("name", "名称 Name"),
                Column("issued", "取号 Issued"), *_OUTCOME_COLUMNS,
-               *_WAIT_COLUMNS, Column("service_mean_min", "平均办理 Mean service (min)"))
+               *_WAIT_COLUMNS, Column("service_mean_min", "平均办理 Mean service (min)"),
+               *_TARGET_COLUMNS)
     return Table("services", "各业务 By service", columns, rows)
 
 
@@ -404,19 +430,22 @@ class Report:
 
 @dataclass(frozen=True, slots=True)
 class Names:
-    """Display names of the hall's services, counters and clerks."""
+    """Display names of the hall's services, counters and clerks; each service's wait and
+    service-time targets in minutes."""
 
     services: dict[str, str]
     counters: dict[str, str]
     clerks: dict[str, str]
+    targets: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def build_report(first: date, last: date, events: Iterable[tuple[str, Event]], names: Names,
                  tz: ZoneInfo) -> Report:
     """Every table of the report for the days ``first`` to ``last``."""
     visits = replay(events)
-    tables = [service_table(visits, names.services), counter_table(visits, names.counters),
-              clerk_table(visits, names.clerks), hour_table(visits, tz), ticket_table(visits, tz)]
+    tables = [service_table(visits, names.services, names.targets),
+              counter_table(visits, names.counters), clerk_table(visits, names.clerks),
+              hour_table(visits, tz), ticket_table(visits, tz)]
     return Report(first, last, visits, {t.name: t for t in tables})
 
 

@@ -257,7 +257,7 @@ class FollowUpAlert(Command):
     """The manager has dealt with an alert (e.g. called back a dissatisfied resident)."""
 
     kind: Literal["long_wait", "paused_too_long", "device_offline", "printer", "bad_rating",
-                  "help_requested", "storage", "sign_in_locked"]
+                  "help_requested", "storage", "sign_in_locked", "long_service"]
     subject: str = Field(min_length=1, max_length=80)
     note: str = Field("", max_length=300)
 
@@ -495,6 +495,7 @@ class AlertKind(StrEnum):
     STORAGE = "storage"  # the journal cannot be written: nothing can be issued or called
     SIGN_IN_LOCKED = "sign_in_locked"  # too many wrong PINs from a caller or for a clerk
     NO_CLERK = "no_clerk"  # a window open without a clerk while residents wait for it
+    LONG_SERVICE = "long_service"  # a ticket at a window longer than its service's target
 
 
 class Alert(Message):

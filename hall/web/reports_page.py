@@ -25,7 +25,9 @@ def names_of(controller: Controller) -> Names:
     cfg = controller.config
     return Names(services={s.id: s.name for s in cfg.services},
                  counters={c.id: c.name for c in cfg.counters},
-                 clerks={c.staff_no: c.name for c in cfg.clerks})
+                 clerks={c.staff_no: c.name for c in cfg.clerks},
+                 targets={s.id: (cfg.wait_target(s.id), cfg.service_target(s.id))
+                          for s in cfg.services})
 
 
 async def load_report(controller: Controller, first: str | None, last: str | None) -> Report:

@@ -14,6 +14,7 @@ const TICKET_STATUS = {
 };
 const ALERT_KIND = {
   long_wait: ["等候过长", "Long wait"], paused_too_long: ["暂停过久", "Paused too long"],
+  long_service: ["办理过久", "Long service"],
   device_offline: ["设备离线", "Device offline"], printer: ["打印机", "Printer"],
   bad_rating: ["差评", "Bad rating"], help_requested: ["求助", "Help requested"],
 };
