@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from protocol import messages as m
 
@@ -250,22 +250,26 @@ class CounterSession:
                 return refusal(SIGN_IN_FIRST, BEEP_SIGN_IN)
             reason = reply.error.message if reply.error else "refused"
             return refusal(f"{order.name}: {reason}")
-        result = reply.result or {}
-        if isinstance(result.get("counter"), dict):
-            self.see_counter(m.CounterState.model_validate(result["counter"]), from_reply=True)
+        try:
+            result: BaseModel | None = m.result_of(reply, order.name)
+        except m.PayloadError as exc:  # done all the same: only its details are lost
+            log.error("%s: unreadable result: %s", order.name, exc)
+            result = None
+        if isinstance(result, m.CounterResult | m.CallResult | m.TransferResult):
+            self.see_counter(result.counter, from_reply=True)
         return self._success(order, result)
 
-    def _success(self, order: Order, result: Mapping[str, object]) -> Outcome:
+    def _success(self, order: Order, result: BaseModel | None) -> Outcome:
         ended = f"{number_of(order.ends)} done" if order.ends else ""
         if order.name == "call_next":
-            called = result.get("called")
-            number = called.get("number") if isinstance(called, dict) else None
+            called = result.called if isinstance(result, m.CallResult) else None
+            number = called.number if called is not None else None
             text = ", ".join(t for t in (ended, f"called {number}" if number else "") if t)
             return self._after_service(order, text or "nobody waiting")
         if order.name == "done":
             return self._after_service(order, ended or "done")
-        if order.name == "evaluate":
-            return Outcome(True, f"rated {result.get('rating')} for {result.get('ticket', '')}")
+        if order.name == "evaluate" and isinstance(result, m.EvaluateResult):
+            return Outcome(True, f"rated {result.rating} for {result.ticket}")
         if order.name == "transfer":
             return Outcome(True, _transferred(order, result))
         if order.name == "sign_in":
@@ -281,13 +285,13 @@ class CounterSession:
         return Outcome(True, text, disarm=order.name == "call_next")
 
 
-def _transferred(order: Order, result: Mapping[str, object]) -> str:
+def _transferred(order: Order, result: BaseModel | None) -> str:
     """Where a transferred ticket went, in a line for the clerk."""
     command = order.command
     assert isinstance(command, m.Transfer)
-    ticket = result.get("ticket")
-    number = ticket.get("number") if isinstance(ticket, dict) else "the ticket"
-    service = ticket.get("service") if isinstance(ticket, dict) else command.to_service
+    ticket = result.ticket if isinstance(result, m.TransferResult) else None
+    number = "the ticket" if ticket is None else ticket.number
+    service = command.to_service if ticket is None else ticket.service
     if command.to_counter is not None:
         return f"{number} transferred to counter {command.to_counter}"
     return f"{number} back to the front of queue {service}"

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from hall.config import Device
 from hall.engine.engine import HallEngine, Refused
 from hall.engine.model import Ticket
@@ -27,7 +29,7 @@ class Context:
     clerk: str | None = None
 
 
-Handler = Callable[[Context, Any], dict[str, Any]]
+Handler = Callable[[Context, Any], BaseModel]  # returns the command's model in m.RESULTS
 
 
 def own_counter(ctx: Context, cmd: m.CounterCommand) -> str:
@@ -42,12 +44,11 @@ def own_counter(ctx: Context, cmd: m.CounterCommand) -> str:
     return cmd.counter
 
 
-def _view(ctx: Context, ticket: Any, wait_s: float | None = None) -> dict[str, Any]:
-    return {"ticket": ticket_view(ctx.engine, ticket, ctx.projection, wait_s).model_dump(
-        mode="json")}
+def _view(ctx: Context, ticket: Ticket) -> m.TicketResult:
+    return m.TicketResult(ticket=ticket_view(ctx.engine, ticket, ctx.projection))
 
 
-def issue(ctx: Context, cmd: m.IssueTicket) -> dict[str, Any]:
+def issue(ctx: Context, cmd: m.IssueTicket) -> m.TicketResult:
     pending = ctx.device.role == m.Role.KIOSK  # a kiosk's ticket counts once it has printed
     if ctx.device.role == m.Role.KIOSK and cmd.green and cmd.id_hash is None:
         raise Refused(m.ErrorCode.MALFORMED, "id_hash: a kiosk's green ticket needs the card")
@@ -61,8 +62,7 @@ def issue(ctx: Context, cmd: m.IssueTicket) -> dict[str, Any]:
         projection = _projected_as_waiting(ctx.engine, ticket, ctx.now.timestamp())
         wait_s = projection.wait_seconds(ticket)
     ticket.estimate_at_issue = wait_s
-    view = ticket_view(ctx.engine, ticket, projection, wait_s)
-    return {"ticket": view.model_dump(mode="json")}
+    return m.TicketResult(ticket=ticket_view(ctx.engine, ticket, projection, wait_s))
 
 
 def _projected_as_waiting(engine: HallEngine, ticket: Ticket, now: float) -> Projection:
@@ -79,7 +79,7 @@ def _projected_as_waiting(engine: HallEngine, ticket: Ticket, now: float) -> Pro
             queue.remove(ticket)
 
 
-def lookup(ctx: Context, cmd: m.Lookup) -> dict[str, Any]:
+def lookup(ctx: Context, cmd: m.Lookup) -> m.LookupResult:
     e = ctx.engine
     held = [ticket_view(e, t, ctx.projection) for (h, _), t in e.open_by_person.items()
             if h == cmd.id_hash]
@@ -92,7 +92,7 @@ def lookup(ctx: Context, cmd: m.Lookup) -> dict[str, Any]:
             appointment_slot=e.local(booking.slot),
             appointment_checkin_from=e.local(booking.slot - rules.appointment_early_min * 60),
             appointment_checkin_until=e.local(booking.slot + rules.appointment_late_min * 60))
-    return result.model_dump(mode="json")
+    return result
 
 
 def _kiosk(ctx: Context) -> str | None:
@@ -100,103 +100,103 @@ def _kiosk(ctx: Context) -> str | None:
     return ctx.device.id if ctx.device.role == m.Role.KIOSK else None
 
 
-def printed(ctx: Context, cmd: m.TicketPrinted) -> dict[str, Any]:
+def printed(ctx: Context, cmd: m.TicketPrinted) -> m.TicketResult:
     return _view(ctx, ctx.engine.printed(ctx.now, cmd.ticket, _kiosk(ctx)))
 
 
-def void(ctx: Context, cmd: m.VoidTicket) -> dict[str, Any]:
+def void(ctx: Context, cmd: m.VoidTicket) -> m.TicketResult:
     return _view(ctx, ctx.engine.void(ctx.now, cmd.ticket, cmd.reason, _kiosk(ctx)))
 
 
-def request_help(ctx: Context, cmd: m.RequestHelp) -> dict[str, Any]:
+def request_help(ctx: Context, cmd: m.RequestHelp) -> m.HelpResult:
     ctx.engine.request_help(ctx.now, ctx.device.id)
-    return {"help": "requested"}
+    return m.HelpResult(help="requested")
 
 
-def call_next(ctx: Context, cmd: m.CallNext) -> dict[str, Any]:
+def call_next(ctx: Context, cmd: m.CallNext) -> m.CallResult:
     counter = own_counter(ctx, cmd)
     ticket = ctx.engine.call_next(ctx.now, counter)
-    return {"called": None if ticket is None else
-            ticket_view(ctx.engine, ticket, None).model_dump(mode="json"),
-            "counter": _counter(ctx, counter)}
+    return m.CallResult(called=None if ticket is None else ticket_view(ctx.engine, ticket, None),
+                        counter=_counter(ctx, counter))
 
 
 def _counter_action(action: Callable[[HallEngine, datetime, str], Any]) -> Handler:
-    def handler(ctx: Context, cmd: m.CounterCommand) -> dict[str, Any]:
+    def handler(ctx: Context, cmd: m.CounterCommand) -> m.CounterResult:
         counter = own_counter(ctx, cmd)
         action(ctx.engine, ctx.now, counter)
-        return {"counter": _counter(ctx, counter)}
+        return m.CounterResult(counter=_counter(ctx, counter))
     return handler
 
 
-def _counter(ctx: Context, counter: str) -> dict[str, Any]:
-    return counter_state(ctx.engine, ctx.engine.desks[counter], ctx.now).model_dump(mode="json")
+def _counter(ctx: Context, counter: str) -> m.CounterState:
+    return counter_state(ctx.engine, ctx.engine.desks[counter], ctx.now)
 
 
-def transfer(ctx: Context, cmd: m.Transfer) -> dict[str, Any]:
+def transfer(ctx: Context, cmd: m.Transfer) -> m.TransferResult:
     counter = own_counter(ctx, cmd)
     ticket = ctx.engine.transfer(ctx.now, counter, cmd.to_service, cmd.to_counter)
-    return {**_view(ctx, ticket), "counter": _counter(ctx, counter)}
+    return m.TransferResult(ticket=ticket_view(ctx.engine, ticket, ctx.projection),
+                            counter=_counter(ctx, counter))
 
 
-def sign_in(ctx: Context, cmd: m.SignIn) -> dict[str, Any]:
+def sign_in(ctx: Context, cmd: m.SignIn) -> m.CounterResult:
     counter = own_counter(ctx, cmd)
     if ctx.clerk is None:
         raise Refused(m.ErrorCode.BAD_CREDENTIALS, "credentials not checked")
     ctx.engine.sign_in(ctx.now, counter, ctx.clerk)
-    return {"counter": _counter(ctx, counter)}
+    return m.CounterResult(counter=_counter(ctx, counter))
 
 
-def evaluate(ctx: Context, cmd: m.Evaluate) -> dict[str, Any]:
+def evaluate(ctx: Context, cmd: m.Evaluate) -> m.EvaluateResult:
     counter = own_counter(ctx, cmd)
     ticket = ctx.engine.evaluate(ctx.now, counter, cmd.rating, cmd.ticket)
-    return {"ticket": ticket.ticket_id, "rating": int(cmd.rating)}
+    return m.EvaluateResult(ticket=ticket.ticket_id, rating=int(cmd.rating))
 
 
-def set_services(ctx: Context, cmd: m.SetCounterServices) -> dict[str, Any]:
+def set_services(ctx: Context, cmd: m.SetCounterServices) -> m.CounterResult:
     counter = own_counter(ctx, cmd)
     ctx.engine.set_counter_services(ctx.now, counter, list(cmd.services))
-    return {"counter": _counter(ctx, counter)}
+    return m.CounterResult(counter=_counter(ctx, counter))
 
 
-def set_intake(ctx: Context, cmd: m.SetIntake) -> dict[str, Any]:
+def set_intake(ctx: Context, cmd: m.SetIntake) -> m.IntakeResult:
     ctx.engine.set_intake(ctx.now, cmd.service, cmd.open)
-    return {"service": cmd.service, "open": cmd.open}
+    return m.IntakeResult(service=cmd.service, open=cmd.open)
 
 
-def set_notice(ctx: Context, cmd: m.SetNotice) -> dict[str, Any]:
+def set_notice(ctx: Context, cmd: m.SetNotice) -> m.NoticeResult:
     ctx.engine.set_notice(ctx.now, cmd.text)
-    return {"notice": cmd.text}
+    return m.NoticeResult(notice=cmd.text)
 
 
-def cancel(ctx: Context, cmd: m.CancelTicket) -> dict[str, Any]:
+def cancel(ctx: Context, cmd: m.CancelTicket) -> m.TicketResult:
     return _view(ctx, ctx.engine.cancel(ctx.now, cmd.ticket))
 
 
-def move(ctx: Context, cmd: m.MoveTicket) -> dict[str, Any]:
+def move(ctx: Context, cmd: m.MoveTicket) -> m.TicketResult:
     return _view(ctx, ctx.engine.move(ctx.now, cmd.ticket, cmd.to_service))
 
 
-def reprint(ctx: Context, cmd: m.Reprint) -> dict[str, Any]:
+def reprint(ctx: Context, cmd: m.Reprint) -> m.TicketResult:
     ticket = ctx.engine.ticket(cmd.ticket)
     if ticket.status is not m.TicketStatus.WAITING:
         raise Refused(m.ErrorCode.INVALID_STATE, f"{ticket.number} is {ticket.status.value}")
     return _view(ctx, ticket)
 
 
-def book(ctx: Context, cmd: m.BookAppointment) -> dict[str, Any]:
+def book(ctx: Context, cmd: m.BookAppointment) -> m.BookResult:
     ctx.engine.book(ctx.now, cmd.id_hash, cmd.service, cmd.slot)
-    return {"service": cmd.service, "slot": cmd.slot.isoformat()}
+    return m.BookResult(service=cmd.service, slot=cmd.slot.isoformat())
 
 
-def follow_up(ctx: Context, cmd: m.FollowUpAlert) -> dict[str, Any]:
+def follow_up(ctx: Context, cmd: m.FollowUpAlert) -> m.FollowUpResult:
     ctx.engine.follow_up(ctx.now, cmd.kind, cmd.subject, cmd.note)
-    return {"kind": cmd.kind, "subject": cmd.subject}
+    return m.FollowUpResult(kind=cmd.kind, subject=cmd.subject)
 
 
-def end_day(ctx: Context, cmd: m.EndDay) -> dict[str, Any]:
+def end_day(ctx: Context, cmd: m.EndDay) -> m.EndDayResult:
     ctx.engine.end_day(ctx.now)
-    return {"ended": ctx.engine.day.isoformat()}
+    return m.EndDayResult(ended=ctx.engine.day.isoformat())
 
 
 HANDLERS: dict[str, Handler] = {

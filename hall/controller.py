@@ -264,7 +264,8 @@ class Controller:
             self._reproject(now)
         ctx = Context(self.engine, device, now, self.projection, request.clerk)
         try:
-            reply = m.Reply(id=command.id, ok=True, result=HANDLERS[request.name](ctx, command))
+            result = HANDLERS[request.name](ctx, command).model_dump(mode="json")
+            reply = m.Reply(id=command.id, ok=True, result=result)
         except Refused as refused:
             reply = error(command.id, refused.code, str(refused))
         except BaseException:

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
-
 from kiosk.availability import Intake, Window, appointment_offer, availability, held_tickets
 from kiosk.events import (
     Answered,
@@ -57,11 +55,13 @@ from protocol.messages import (
     IssueTicket,
     Lookup,
     LookupResult,
+    PayloadError,
     PrinterHealth,
     Reply,
     RequestHelp,
     ServiceState,
     TicketPrinted,
+    TicketResult,
     TicketView,
     VoidTicket,
 )
@@ -311,8 +311,8 @@ class Flow:
         try:
             if not reply.ok:
                 raise ValueError(reply.error.message if reply.error else "refused")
-            self.session.lookup = LookupResult.model_validate(reply.result or {})
-        except (ValueError, ValidationError) as exc:
+            self.session.lookup = reply.result_as(LookupResult)
+        except ValueError as exc:
             log.warning("lookup failed: %s", exc)
             self.session = None
             self._to_notice(simple_notice("refused"), now)
@@ -328,8 +328,8 @@ class Flow:
             self._to_notice(self._refusal(code, session.pick.service, now), now)
             return []
         try:
-            ticket = TicketView.model_validate((reply.result or {})["ticket"])
-        except (KeyError, ValidationError) as exc:
+            ticket = reply.result_as(TicketResult).ticket
+        except PayloadError as exc:
             log.error("issue reply without a usable ticket: %s", exc)
             self._to_notice(simple_notice("refused"), now)
             return []
@@ -340,11 +340,15 @@ class Flow:
 
     def _settle_late_issue(self, issue: IssueTicket, reply: Reply) -> list[Effect]:
         """An issue the kiosk gave up on was answered after all: void what nobody holds."""
-        ticket = (reply.result or {}).get("ticket") if reply.ok else None
-        if not isinstance(ticket, dict) or "ticket" not in ticket:
+        if not reply.ok:
             return []
-        log.warning("voiding %s: its issue reply came after the kiosk gave up", ticket["ticket"])
-        void = VoidTicket(id=self.new_id(), ticket=ticket["ticket"],
+        try:
+            ticket = reply.result_as(TicketResult).ticket
+        except PayloadError as exc:
+            log.error("a late issue reply without a usable ticket: %s", exc)
+            return []
+        log.warning("voiding %s: its issue reply came after the kiosk gave up", ticket.ticket)
+        void = VoidTicket(id=self.new_id(), ticket=ticket.ticket,
                           reason="the kiosk gave up waiting for the issue reply; nothing printed")
         return [Send("void", void, retry=True)]
 

@@ -41,6 +41,7 @@ from protocol.messages import (
     ServiceInfo,
     ServiceState,
     ServiceSummary,
+    TicketResult,
     TicketStatus,
     TicketView,
 )
@@ -135,7 +136,8 @@ def issue_reply(command_id: str, number: str = "A013", ahead: int = 5, wait: flo
                         service=number[0], status=TicketStatus.PENDING_PRINT, channel=channel,
                         issued_at=SAMPLE_NOW, ahead=ahead, estimated_wait_min=wait,
                         token="q7hc2klm9xwbf3ra")
-    return Reply(id=command_id, ok=True, result={"ticket": ticket.model_dump(mode="json")})
+    return Reply(id=command_id, ok=True,
+                 result=TicketResult(ticket=ticket).model_dump(mode="json"))
 
 
 def refusal(command_id: str, code: ErrorCode, message: str) -> Reply:

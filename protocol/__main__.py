@@ -59,12 +59,12 @@ async def send(link: Link, name: str, command: m.Command) -> m.Reply:
     await link.start()
     try:
         reply = await link.request(name, command)
-        ticket = (reply.result or {}).get("ticket") if reply.ok else None
-        if isinstance(ticket, dict) and ticket.get("status") == m.TicketStatus.PENDING_PRINT:
-            print(f"ticket {ticket['number']}: {ticket['ahead']} ahead, "
-                  f"about {ticket['estimated_wait_min']} min", file=sys.stderr)
+        ticket = reply.result_as(m.TicketResult).ticket if reply.ok and name == "issue" else None
+        if ticket is not None and ticket.status is m.TicketStatus.PENDING_PRINT:
+            print(f"ticket {ticket.number}: {ticket.ahead} ahead, "
+                  f"about {ticket.estimated_wait_min} min", file=sys.stderr)
             await link.request("printed", m.TicketPrinted(id=new_command_id(),
-                                                          ticket=ticket["ticket"]))
+                                                          ticket=ticket.ticket))
         return reply
     finally:
         await link.close()
@@ -123,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         reply = asyncio.run(send(link, *command_for(args)))
     except (LinkError, KeyboardInterrupt) as exc:
         print(f"no answer: {exc}", file=sys.stderr)
+        return 1
+    except m.PayloadError as exc:
+        print(f"unreadable reply: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(reply.model_dump(mode="json"), ensure_ascii=False))
     return 0 if reply.ok else 1

@@ -7,7 +7,7 @@ Payload schemas are pydantic's JSON schemas of ``messages.py``; the examples and
 codes' meanings are read from ``protocol/README.md`` (its ```json blocks, each after a
 ``<!-- model: NAME -->`` or ``<!-- model: Reply to COMMAND -->`` comment, and its table of
 error codes), so the human guide and the machine contract cannot drift apart. A reply's
-``result`` differs per command; its shapes are the models of ``RESULTS`` below.
+``result`` differs per command; its shapes are the models of ``messages.RESULTS``.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from protocol import messages as m
@@ -30,82 +30,6 @@ HERE = Path(__file__).resolve().parent
 README = HERE / "README.md"
 OUTPUT = HERE / "asyncapi.yaml"
 SCHEMAS = "#/components/schemas/{model}"
-
-
-# ---------------------------------------------------------------- results of replies
-class _Result(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class TicketResult(_Result):
-    """issue, printed, void, cancel, move, reprint: the ticket as it is now."""
-
-    ticket: m.TicketView
-
-
-class CounterResult(_Result):
-    """A counter action: the counter's new state."""
-
-    counter: m.CounterState
-
-
-class CallResult(_Result):
-    """call_next: the ticket called (null: none waiting, the one in hand was finished)."""
-
-    called: m.TicketView | None
-    counter: m.CounterState
-
-
-class TransferResult(_Result):
-    ticket: m.TicketView
-    counter: m.CounterState
-
-
-class HelpResult(_Result):
-    help: Literal["requested"]
-
-
-class EvaluateResult(_Result):
-    ticket: m.TicketId
-    rating: int
-
-
-class IntakeResult(_Result):
-    service: m.ServiceId
-    open: bool
-
-
-class NoticeResult(_Result):
-    notice: str
-
-
-class BookResult(_Result):
-    service: m.ServiceId
-    slot: str
-
-
-class EndDayResult(_Result):
-    ended: str
-
-
-class FollowUpResult(_Result):
-    kind: str
-    subject: str
-
-
-RESULTS: dict[str, type[BaseModel]] = {
-    "issue": TicketResult, "lookup": m.LookupResult, "printed": TicketResult,
-    "help": HelpResult, "void": TicketResult, "call_next": CallResult,
-    "recall": CounterResult, "no_show": CounterResult, "start": CounterResult,
-    "done": CounterResult, "transfer": TransferResult, "pause": CounterResult,
-    "resume": CounterResult, "sign_in": CounterResult, "sign_out": CounterResult,
-    "evaluate": EvaluateResult, "open_counter": CounterResult, "close_counter": CounterResult,
-    "set_counter_services": CounterResult, "set_intake": IntakeResult,
-    "set_notice": NoticeResult, "cancel": TicketResult, "move": TicketResult,
-    "reprint": TicketResult, "book": BookResult, "end_day": EndDayResult,
-    "follow_up": FollowUpResult,
-}
-assert set(RESULTS) == set(m.COMMANDS), "every command needs the shape of its result"
 
 
 # ---------------------------------------------------------------- the README's examples
@@ -151,10 +75,10 @@ def check_example(example: Example) -> m.Message:
     try:
         message = m.decode(model, example.text)
         if isinstance(message, m.Reply) and message.ok:
-            if example.command not in RESULTS:
+            if example.command not in m.RESULTS:
                 raise ValueError(f"a Reply example must name its command, not "
                                  f"{example.command!r}")
-            RESULTS[example.command].model_validate_json(json.dumps(message.result))
+            m.result_of(message, example.command)
     except ValueError as exc:
         raise ValueError(f"README line {example.line} ({example.model}): {exc}") from exc
     return message
@@ -162,7 +86,7 @@ def check_example(example: Example) -> m.Message:
 
 # ---------------------------------------------------------------- the document
 def _schemas(codes: dict[str, tuple[str, str]]) -> dict[str, Any]:
-    models: list[type[BaseModel]] = [*PAYLOADS.values(), *RESULTS.values()]
+    models: list[type[BaseModel]] = [*PAYLOADS.values(), *m.RESULTS.values()]
     _, found = models_json_schema([(model, "validation") for model in models],
                                   ref_template=SCHEMAS)
     schemas: dict[str, Any] = found["$defs"]
@@ -307,7 +231,7 @@ def _command(name: str, model: type[m.Command], found: list[Example], schemas: d
     cid, reply = f"cmd_{name}", f"reply_{name}"
     doc = (model.__doc__ or "").split("\n")[0]
     summary = f"{name} ({', '.join(roles)}){': ' + doc if doc else ''}"
-    result = RESULTS[name].__name__
+    result = m.RESULTS[name].__name__
     schemas[f"Reply_{name}"] = {"allOf": [_ref("components/schemas", "Reply"), {
         "properties": {"result": {"anyOf": [_ref("components/schemas", result),
                                             {"type": "null"}]}}}]}

@@ -43,6 +43,7 @@ IdHash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="HMAC-SHA25
 CommandId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
                                  description="unique per device; reuse it only to retry")]
 Version = Annotated[Literal[1], BeforeValidator(_exact_int)]
+R = TypeVar("R", bound=BaseModel)  # a reply's result model
 
 
 class Message(BaseModel):
@@ -348,6 +349,17 @@ class Reply(Message):
     error: ErrorInfo | None = None
     clock: float | None = None  # the controller's clock (epoch s) as it sent this reply
 
+    def result_as(self, model: type[R]) -> R:
+        """The result read as ``model`` (see ``RESULTS``); PayloadError names what is amiss."""
+        if not self.ok or self.result is None:
+            raise PayloadError(ErrorCode.MALFORMED,
+                               f"reply {self.id}: no result to read as {model.__name__}")
+        try:
+            return model.model_validate(self.result)
+        except ValidationError as exc:
+            raise PayloadError(ErrorCode.MALFORMED, f"reply {self.id}: not a {model.__name__}: "
+                                                    f"{_describe(exc.errors())}") from exc
+
 
 class TicketView(BaseModel):
     """A ticket as devices see it: nothing personal."""
@@ -530,6 +542,90 @@ class DeviceHealth(Message):
     reader: bool | None = None
     detail: str = ""
     at: datetime
+
+
+# ---------------------------------------------------------------- results of replies
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TicketResult(_Result):
+    """issue, printed, void, cancel, move, reprint: the ticket as it is now."""
+
+    ticket: TicketView
+
+
+class CounterResult(_Result):
+    """A counter action: the counter's new state."""
+
+    counter: CounterState
+
+
+class CallResult(_Result):
+    """call_next: the ticket called (null: none waiting, the one in hand was finished)."""
+
+    called: TicketView | None
+    counter: CounterState
+
+
+class TransferResult(_Result):
+    ticket: TicketView
+    counter: CounterState
+
+
+class HelpResult(_Result):
+    help: Literal["requested"]
+
+
+class EvaluateResult(_Result):
+    ticket: TicketId
+    rating: int
+
+
+class IntakeResult(_Result):
+    service: ServiceId
+    open: bool
+
+
+class NoticeResult(_Result):
+    notice: str
+
+
+class BookResult(_Result):
+    service: ServiceId
+    slot: str  # the booked slot as sent, ISO 8601 with its UTC offset
+
+
+class EndDayResult(_Result):
+    ended: str  # YYYY-MM-DD, the business day ended
+
+
+class FollowUpResult(_Result):
+    kind: str
+    subject: str
+
+
+RESULTS: dict[str, type[BaseModel]] = {
+    "issue": TicketResult, "lookup": LookupResult, "printed": TicketResult,
+    "help": HelpResult, "void": TicketResult, "call_next": CallResult,
+    "recall": CounterResult, "no_show": CounterResult, "start": CounterResult,
+    "done": CounterResult, "transfer": TransferResult, "pause": CounterResult,
+    "resume": CounterResult, "sign_in": CounterResult, "sign_out": CounterResult,
+    "evaluate": EvaluateResult, "open_counter": CounterResult, "close_counter": CounterResult,
+    "set_counter_services": CounterResult, "set_intake": IntakeResult,
+    "set_notice": NoticeResult, "cancel": TicketResult, "move": TicketResult,
+    "reprint": TicketResult, "book": BookResult, "end_day": EndDayResult,
+    "follow_up": FollowUpResult,
+}  # command name -> the model of its reply's result
+assert set(RESULTS) == set(COMMANDS), "every command needs the shape of its result"
+
+
+def result_of(reply: Reply, name: str) -> BaseModel:
+    """The result of a reply to command ``name``, read as its model in ``RESULTS``."""
+    model = RESULTS.get(name)
+    if model is None:
+        raise PayloadError(ErrorCode.UNKNOWN_COMMAND, f"no command {name!r}")
+    return reply.result_as(model)
 
 
 M = TypeVar("M", bound=Message)

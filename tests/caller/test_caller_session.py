@@ -52,6 +52,16 @@ def ok(order: Order, **result: Any) -> m.Reply:
     return m.Reply(id=order.command.id, ok=True, result=result)
 
 
+def called(ticket: str) -> dict[str, Any]:
+    """A call_next result: ``ticket`` called, the counter serving it."""
+    number = ticket.split("-")[1]
+    view = m.TicketView(ticket=ticket, number=number, service=number[0],
+                        status=m.TicketStatus.CALLED, channel=m.Channel.NORMAL, issued_at=AT,
+                        counter="3")
+    state = counter_state(ticket, at=AT + timedelta(2))
+    return m.CallResult(called=view, counter=state).model_dump(mode="json")
+
+
 def planned(outcome: Order | Outcome) -> Order:
     assert isinstance(outcome, Order), outcome
     return outcome
@@ -193,7 +203,7 @@ def test_done_arms_the_evaluator_for_the_ticket_it_ended() -> None:
 def test_next_while_serving_arms_for_the_ended_ticket_and_names_the_new_call() -> None:
     s = online(counter_state(T1))
     order = planned(s.order_for(ClerkAction.NEXT))
-    outcome = s.settle(order, ok(order, called={"number": "A002"}))
+    outcome = s.settle(order, ok(order, **called(T2)))
     assert outcome.arm == T1
     assert outcome.text == "A001 done, called A002"
 
@@ -203,7 +213,7 @@ def test_the_next_call_from_an_idle_counter_disarms() -> None:
     done = planned(s.order_for(ClerkAction.DONE))
     s.settle(done, ok(done, counter=counter_state(at=AT + timedelta(1)).model_dump(mode="json")))
     call = planned(s.order_for(ClerkAction.NEXT))
-    outcome = s.settle(call, ok(call, called={"number": "A002"}))
+    outcome = s.settle(call, ok(call, **called(T2)))
     assert outcome.disarm and outcome.arm is None
     assert s.armed_for is None
 

@@ -40,8 +40,8 @@ def test_readme_shows_every_payload_and_a_reply_of_each_kind_of_result() -> None
     found = asyncapi.examples(README)
     shown = {e.model for e in found}
     assert shown == set(asyncapi.PAYLOADS), sorted(set(asyncapi.PAYLOADS) ^ shown)
-    results = {asyncapi.RESULTS[e.command] for e in found if e.command}
-    assert results == set(asyncapi.RESULTS.values())
+    results = {m.RESULTS[e.command] for e in found if e.command}
+    assert results == set(m.RESULTS.values())
     errors = [e for e in found if e.model == "Reply" and not e.payload["ok"]]
     assert errors, "no example of an error reply"
 

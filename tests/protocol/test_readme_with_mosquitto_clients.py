@@ -91,7 +91,7 @@ class MosquittoDevice:
                 reply = m.decode(m.Reply, text)
                 assert reply.id == command_id
                 if reply.ok:  # the result has the shape the document gives it
-                    asyncapi.RESULTS[name].model_validate(reply.result)
+                    m.result_of(reply, name)
                 return reply
 
     async def close(self) -> None:

@@ -1,6 +1,7 @@
 """Every command, sent by a device that may send it to a real controller, answers with the
-result shape protocol/asyncapi.py documents for it (asyncapi.RESULTS), and the README's
-examples of each command are accepted by the controller's own decoding."""
+result model protocol/messages.py gives it (m.RESULTS, which protocol/asyncapi.yaml documents),
+exactly as that model writes it; a result that does not fit is refused naming the problem; and
+the README's examples of each command are accepted by the controller's own decoding."""
 
 from __future__ import annotations
 
@@ -36,7 +37,9 @@ async def test_every_command_answers_with_its_documented_result(controller: Cont
         reply = await controller.execute(name, command, device)
         assert reply.ok, (name, reply.error)
         assert reply.result is not None
-        asyncapi.RESULTS[name].model_validate(reply.result)
+        result = m.result_of(reply, name)
+        assert type(result) is m.RESULTS[name]
+        assert result.model_dump(mode="json") == reply.result  # the wire is the model, exactly
         seen.add(name)
         return reply.result
 
@@ -84,3 +87,35 @@ def test_the_readme_commands_are_what_the_controller_decodes() -> None:
         if issubclass(model, m.Command):
             m.check_shape(example.text.encode())
             assert m.command_id_of(example.text.encode()) == example.payload["id"]
+
+
+def _ticket() -> dict[str, Any]:
+    return {"ticket": "20261123-A001", "number": "A001", "service": "A", "status": "waiting",
+            "channel": "normal", "issued_at": "2026-11-23T09:00:00+08:00"}
+
+
+@pytest.mark.parametrize(("result", "named"), [
+    ({}, "ticket: Field required"),
+    ({"ticket": {**_ticket(), "status": "lost"}}, "ticket.status"),
+    ({"ticket": _ticket(), "extra": 1}, "extra: Extra inputs are not permitted"),
+    ({"ticket": {**_ticket(), "issued_at": "soon"}}, "ticket.issued_at"),
+])
+def test_a_result_that_does_not_fit_its_model_is_refused_naming_the_field(
+        result: dict[str, Any], named: str) -> None:
+    reply = m.Reply(id="command-0001", ok=True, result=result)
+    with pytest.raises(m.PayloadError, match="not a TicketResult") as refused:
+        m.result_of(reply, "issue")
+    assert named in str(refused.value)
+    assert refused.value.code is m.ErrorCode.MALFORMED
+
+
+def test_a_refusal_or_an_unknown_command_has_no_result_to_read() -> None:
+    refusal = m.Reply(id="command-0002", ok=False,
+                      error=m.ErrorInfo(code=m.ErrorCode.CLOSED, message="closed"))
+    with pytest.raises(m.PayloadError, match="no result to read as CallResult"):
+        refusal.result_as(m.CallResult)
+    ok = m.Reply(id="command-0003", ok=True, result={"help": "requested"})
+    assert m.result_of(ok, "help") == m.HelpResult(help="requested")
+    with pytest.raises(m.PayloadError, match="no command 'dance'") as unknown:
+        m.result_of(ok, "dance")
+    assert unknown.value.code is m.ErrorCode.UNKNOWN_COMMAND
