@@ -100,6 +100,19 @@ class Rating(IntEnum):
     VERY_SATISFIED = 5
 
 
+class AlertKind(StrEnum):
+    LONG_WAIT = "long_wait"
+    PAUSED_TOO_LONG = "paused_too_long"
+    DEVICE_OFFLINE = "device_offline"
+    PRINTER = "printer"
+    BAD_RATING = "bad_rating"
+    HELP_REQUESTED = "help_requested"
+    STORAGE = "storage"  # the journal cannot be written: nothing can be issued or called
+    SIGN_IN_LOCKED = "sign_in_locked"  # too many wrong PINs from a caller or for a clerk
+    NO_CLERK = "no_clerk"  # a window open without a clerk while residents wait for it
+    LONG_SERVICE = "long_service"  # a ticket at a window longer than its service's target
+
+
 # ---------------------------------------------------------------- commands
 class Command(Message):
     """A request; ``id`` is the command id that makes it idempotent. ``deadline`` (the
@@ -257,8 +270,7 @@ class EndDay(Command):
 class FollowUpAlert(Command):
     """The manager has dealt with an alert (e.g. called back a dissatisfied resident)."""
 
-    kind: Literal["long_wait", "paused_too_long", "device_offline", "printer", "bad_rating",
-                  "help_requested", "storage", "sign_in_locked", "long_service"]
+    kind: AlertKind
     subject: str = Field(min_length=1, max_length=80)
     note: str = Field("", max_length=300)
 
@@ -495,19 +507,6 @@ class HallSummary(Message):
     services: list[ServiceSummary]
     day: str | None = None  # YYYY-MM-DD, the business day ``rev`` counts in
     rev: int = Field(0, ge=0)  # the day's committed changes when built: never goes back
-
-
-class AlertKind(StrEnum):
-    LONG_WAIT = "long_wait"
-    PAUSED_TOO_LONG = "paused_too_long"
-    DEVICE_OFFLINE = "device_offline"
-    PRINTER = "printer"
-    BAD_RATING = "bad_rating"
-    HELP_REQUESTED = "help_requested"
-    STORAGE = "storage"  # the journal cannot be written: nothing can be issued or called
-    SIGN_IN_LOCKED = "sign_in_locked"  # too many wrong PINs from a caller or for a clerk
-    NO_CLERK = "no_clerk"  # a window open without a clerk while residents wait for it
-    LONG_SERVICE = "long_service"  # a ticket at a window longer than its service's target
 
 
 class Alert(Message):
