@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,15 +38,6 @@ def hall_toml(tmp_path: Path) -> Path:
     path = tmp_path / "hall.toml"
     shutil.copy(ROOT / "examples" / "hall.toml", path)
     return path
-
-
-@pytest.fixture
-def hall_broker(tmp_path: Path, hall_toml: Path) -> Iterator[MosquittoProcess]:
-    """Mosquitto on the generated files in broker/ next to the hall config, as installed."""
-    process = MosquittoProcess(load_hall_config(hall_toml), tmp_path / "broker")
-    process.start()
-    yield process
-    process.stop()
 
 
 def provision(*args: str) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -39,14 +38,6 @@ def hall_toml(tmp_path: Path) -> Path:
     (tmp_path / "state" / "hall-secret").write_text("the-old-secret-of-this-hall\n")
     (tmp_path / "state" / "hall-secret").chmod(0o640)
     return path
-
-
-@pytest.fixture
-def hall_broker(tmp_path: Path, hall_toml: Path) -> Iterator[MosquittoProcess]:
-    process = MosquittoProcess(load_hall_config(hall_toml), tmp_path / "broker")
-    process.start()
-    yield process
-    process.stop()
 
 
 def test_rotation_gives_a_new_secret_and_new_kiosk_passwords_only(
