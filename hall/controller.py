@@ -89,6 +89,7 @@ class Controller:
         self._presence_sent = time.monotonic()
         self._backup: asyncio.Task[None] | None = None
         self._checks: set[asyncio.Task[None]] = set()  # sign-ins being verified
+        self._checking: set[tuple[str, str]] = set()  # their (device, command id)
         self.projection: Projection
         self.journal: Journal
         self._queue: asyncio.Queue[Request | None] = asyncio.Queue()
@@ -190,7 +191,12 @@ class Controller:
             self._queue.put_nowait(request)
 
     async def _verify_sign_in(self, request: Request) -> None:
-        """Check a clerk's PIN or card off the writer, within the attempt limits."""
+        """Check a clerk's PIN or card off the writer, within the attempt limits; a retry of
+        a sign-in still being checked is dropped (the first one's reply answers it)."""
+        key = (request.device, m.command_id_of(request.raw))
+        if request.answer is None and key[1] and key in self._checking:
+            return
+        self._checking.add(key)
         try:
             checked = check(request, request.sender(self.config), self.link.topics)
             if isinstance(checked, m.Command) and not self._retried(request, checked):
@@ -205,6 +211,8 @@ class Controller:
         except Exception:
             log.exception("sign-in check from %s failed", request.device)
             self._answer(request, internal(request))
+        finally:
+            self._checking.discard(key)
 
     def _retried(self, request: Request, command: m.Command) -> bool:
         return self.replies.find(request.device, command.id) is not None

@@ -512,3 +512,27 @@ async def test_the_watchdog_is_fed_only_while_the_worker_lives(controller: Contr
     worker.cancel()
     await asyncio.gather(worker, return_exceptions=True)
     assert not controller.healthy()  # systemd restarts a controller whose worker is gone
+
+
+async def test_a_retried_sign_in_still_being_checked_is_answered_once(
+        controller: Controller, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A redelivery (same id) while the PIN is still being hashed is not "too many attempts":
+    the first check's reply, with the same correlation data, answers both."""
+    from hall.intake import Request
+    sent: list[m.Reply] = []
+    answered = asyncio.Event()
+
+    def capture(topic: str, message: m.Message | None, **kwargs: object) -> None:
+        if isinstance(message, m.Reply):
+            sent.append(message)
+            answered.set()
+
+    monkeypatch.setattr(controller.link, "publish", capture)
+    raw = m.encode(m.SignIn(id=new_command_id(), staff_no="C-3", pin="2468"))
+    for _ in range(2):
+        controller._submit(Request("caller-3", "sign_in", raw, correlation=b"c"))
+    await asyncio.wait_for(answered.wait(), 5)
+    await asyncio.gather(*controller._checks)
+    await controller.execute("set_notice", m.SetNotice(id=new_command_id(), text="x"))
+    assert [r.ok for r in sent] == [True], sent
+    assert controller.refusals.totals[m.ErrorCode.TOO_MANY_ATTEMPTS] == 0
