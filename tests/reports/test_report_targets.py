@@ -70,7 +70,7 @@ def test_the_csv_carries_the_targets_and_shares() -> None:
     header, first = text.splitlines()[:2]
     assert '"等候目标 Wait target (min)"' in header
     assert '"办理达标 Service within target (%)"' in header
-    assert first.endswith('"30.0","0.0","24.0","100.0"')  # A: own targets 30 and 24
+    assert first.endswith('"20.0","0.0","24.0","100.0"')  # A: own targets 20 and 24
 
 
 def test_without_targets_the_shares_are_empty() -> None:
