@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from support.broker import settings_file
 from support.hall import ROOT, start_controller
 
 from broker_config.process import MosquittoProcess
@@ -20,16 +21,6 @@ async def controller(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIte
     started = await start_controller(fresh_broker, tmp_path)
     yield started
     await started.stop()
-
-
-def settings_file(directory: Path, broker: MosquittoProcess, device: str) -> Path:
-    """A device's settings file with only the sections the terminal tool reads."""
-    broker_settings = broker.broker_settings(device)
-    path = directory / f"{device}.toml"
-    path.write_text(f'[device]\nid = "{device}"\nhall = "tianping"\n\n[broker]\n'
-                    f'port = {broker_settings.port}\nusername = "{device}"\n'
-                    f'password = "{broker_settings.password}"\n', encoding="utf-8")
-    return path
 
 
 async def tool(*args: str) -> asyncio.subprocess.Process:

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from support.broker import connect
+from support.broker import connect, settings_file
 from support.hall import ROOT, start_controller
 
 from broker_config.process import MosquittoProcess
@@ -25,16 +25,6 @@ async def controller(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIte
     started = await start_controller(fresh_broker, tmp_path)
     yield started
     await started.stop()
-
-
-def settings_file(directory: Path, broker: MosquittoProcess, device: str,
-                  password: str | None = None) -> Path:
-    settings = broker.broker_settings(device)
-    path = directory / f"{device}.toml"
-    path.write_text(f'[device]\nid = "{device}"\nhall = "tianping"\n\n[broker]\n'
-                    f'port = {settings.port}\nusername = "{device}"\n'
-                    f'password = "{password or settings.password}"\n', encoding="utf-8")
-    return path
 
 
 async def settled(broker: MosquittoProcess, topic: str, **fields: object) -> None:

@@ -156,3 +156,15 @@ def connect(settings: BrokerSettings, **kwargs: Any) -> SyncClient:
     reason = client.connect()
     assert not reason.is_failure, f"{settings.username} refused: {reason}"
     return client
+
+
+def settings_file(directory: Path, broker: MosquittoProcess, device: str,
+                  password: str | None = None) -> Path:
+    """A device's settings file with only [device] and [broker] (its own account's password,
+    or ``password``), as the terminal tool and the conformance check read it."""
+    settings = broker.broker_settings(device)
+    path = directory / f"{device}.toml"
+    path.write_text(f'[device]\nid = "{device}"\nhall = "tianping"\n\n[broker]\n'
+                    f'port = {settings.port}\nusername = "{device}"\n'
+                    f'password = "{password or settings.password}"\n', encoding="utf-8")
+    return path
