@@ -3,7 +3,7 @@ broker, and the city overview measures the lag from each publish to its own stat
 
 Most halls publish straight to the city broker with their bridge account, on their bridge's
 topic, as their bridge would; the first ``--bridged`` halls run the real path: a hall broker
-of their own, bridged to the city by broker_config.city. Each hall has its own connection.
+of their own, bridged to the city by city.broker. Each hall has its own connection.
 Lag is the overview's clock at receipt minus the summary's ``at`` (one machine, one clock).
 
     python -m bench.city [--halls 220] [--bridged 4] [--seconds 30] [--procs 2] --json
@@ -32,11 +32,11 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bench.machine import machine, percentile
-from broker_config.city import BridgeOptions, add_bridge, bridge_block, bridge_user
-from broker_config.city_process import CityBroker
 from broker_config.process import MosquittoProcess
-from hall.city import CityOverview, HallEntry
-from hall.config import load_hall_config
+from city.broker import BridgeOptions, add_bridge, bridge_block, bridge_user
+from city.broker_process import CityBroker
+from city.overview import CityOverview, HallEntry
+from hallconfig import load_hall_config
 from protocol import messages as m
 from protocol.topics import CityTopics, HallTopics, StateKind
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from broker_config.process import MosquittoProcess
 from demo.hallfiles import EXAMPLE_HALL, write_hall_config
-from hall.config import load_hall_config
+from hallconfig import load_hall_config
 
 ROOT = Path(__file__).resolve().parents[1]
 HALL = "tianping"

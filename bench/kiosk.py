@@ -30,7 +30,7 @@ from bench.machine import machine, percentile
 from broker_config.process import MosquittoProcess
 from demo.hallfiles import write_hall_config
 from demo.processes import ControllerProcess
-from hall.config import load_hall_config
+from hallconfig import load_hall_config
 from hardware.idcard import CardData, CardReader, SamReader, SamReaderSimulator, sample_card
 from hardware.printer import SimulatedPrinter
 from kiosk.events import Back, Phase, ServicePicked

@@ -23,7 +23,7 @@ from bench.machine import machine, percentile
 from broker_config.process import MosquittoProcess
 from demo.hallfiles import write_hall_config
 from demo.processes import ControllerProcess
-from hall.config import load_hall_config
+from hallconfig import load_hall_config
 from protocol import messages as m
 from protocol.link import Link, new_command_id
 

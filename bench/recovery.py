@@ -22,7 +22,7 @@ from bench.traffic import HALL, Traffic
 from broker_config.process import MosquittoProcess
 from demo.hallfiles import write_hall_config
 from demo.processes import ControllerProcess
-from hall.config import load_hall_config
+from hallconfig import load_hall_config
 from protocol import messages as m
 from protocol.link import Link, LinkError, new_command_id
 

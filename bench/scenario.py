@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hall.config import TimeZoneName, unique_ids
+from hallconfig import TimeZoneName, unique_ids
 from protocol.device import describe, load_toml_model
 
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="local time HH:MM")]

@@ -32,7 +32,7 @@ from display.feed import DisplayFeed
 from display.model import DisplayModel
 from display.settings import LOBBY_SIZE, Mode, ScreenSettings
 from display.window import prepare_kivy
-from hall.config import load_hall_config
+from hallconfig import load_hall_config
 from hardware.gpio import Action, Keypad, KeypadPins, ManualClock, mock_factory, press
 from protocol import messages as m
 from protocol.link import Link, new_command_id

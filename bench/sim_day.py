@@ -21,11 +21,11 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bench.scenario import Scenario, ServiceSpec
-from hall.config import HallConfig
 from hall.engine.engine import HallEngine
 from hall.engine.model import Ticket
 from hall.engine.policy import make_policy
 from hall.engine.whatif import Arrival, Break, Rehearsal
+from hallconfig import HallConfig
 from protocol.messages import Channel, TicketStatus
 
 DAY = date(2026, 11, 23)  # a Monday: the scenario's hours apply to every weekday anyway

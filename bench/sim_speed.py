@@ -30,12 +30,12 @@ from typing import Any
 
 from bench.scenario import Scenario, load_scenario
 from bench.sim_day import DAY, SECRET, Calls, Day, booked, hall_config, run_day
-from hall.config import HallConfig
 from hall.engine import PURE_PYTHON_ENV, projection
 from hall.engine.engine import HallEngine
 from hall.engine.policy import make_policy
 from hall.engine.projection import project
 from hall.engine.whatif import Rehearsal, seat_clerk, what_if
+from hallconfig import HallConfig
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 WAITING = 2000

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from broker_config.errors import AccountError
-from hall.config import HallConfig
+from hallconfig import HallConfig
 from protocol.messages import ALLOWED, Role
 from protocol.topics import CONTROLLER_ID, EventKind, HallTopics, StateKind
 

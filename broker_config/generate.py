@@ -29,7 +29,7 @@ from broker_config.credentials import (
     write_atomic,
 )
 from broker_config.errors import BrokerConfigError
-from hall.config import ConfigError, HallConfig, load_hall_config
+from hallconfig import ConfigError, HallConfig, load_hall_config
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from broker_config.errors import AccountError, BrokerStartError, MosquittoMissing
 from broker_config.generate import BrokerFiles, BrokerOptions, generate
-from hall.config import HallConfig
+from hallconfig import HallConfig
 from protocol.link import BrokerSettings
 from protocol.topics import CONTROLLER_ID
 

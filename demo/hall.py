@@ -20,16 +20,16 @@ from demo.hallfiles import EXAMPLE_HALL, write_hall_config
 from demo.nearby import NearbyCentres
 from demo.summary import Output, figures, nearby_text
 from demo.tally import DayTotals, Tally
-from hall.config import HallConfig, load_hall_config, load_secret
 from hall.controller import Controller
-from hall.web.accounts import Account, WebRole, hash_password, save_accounts
-from hall.web.app import WebServers, default_managers_path, start_web
+from hallconfig import HallConfig, load_hall_config, load_secret
 from hardware.idcard import sample_card
 from hardware.printer import SimulatedPrinter
 from kiosk.identity import resident_from_card
 from protocol import messages as m
 from protocol.link import Link
 from protocol.topics import EventKind, HallTopics, StateKind
+from web.accounts import Account, WebRole, hash_password, save_accounts
+from web.app import WebServers, default_managers_path, start_web
 
 BEFORE_OPENING = timedelta(minutes=5)  # the demo starts each day this long before opening
 LAST_CALL = time(23, 50)  # tickets still open then are not served (the day is ended), if

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from broker_config.city import BridgeOptions, add_bridge, bridge_block, bridge_user
-from broker_config.city_process import CityBroker
 from broker_config.process import MosquittoProcess
-from hall.config import HallConfig
+from city.broker import BridgeOptions, add_bridge, bridge_block, bridge_user
+from city.broker_process import CityBroker
+from hallconfig import HallConfig
 from protocol import messages as m
 from protocol.topics import CityTopics
 

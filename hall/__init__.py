@@ -1,1 +1,1 @@
-"""The hall controller: engine, journal, dispatcher and web app."""
+"""The hall controller, the single writer: engine, journal, command dispatcher, alerts."""

@@ -11,12 +11,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hall.clock import SystemClock
-from hall.config import ConfigError, HallConfig, load_hall_config, load_secret
 from hall.controller import Controller
 from hall.journal import JournalDamaged
-from hall.web.app import start_web
+from hallconfig import ConfigError, HallConfig, load_hall_config, load_secret
 from protocol.link import LinkError
 from protocol.service import supervised
+from web.app import start_web
 
 log = logging.getLogger(__name__)
 

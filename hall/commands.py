@@ -9,11 +9,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hall.config import Device
 from hall.engine.engine import HallEngine, Refused
 from hall.engine.model import Ticket
 from hall.engine.projection import Projection, project
 from hall.snapshots import counter_state, ticket_view
+from hallconfig import Device
 from protocol import messages as m
 
 

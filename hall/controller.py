@@ -24,7 +24,6 @@ from typing import Any
 from hall.alerts import AlertBoard
 from hall.clock import Clock
 from hall.commands import HANDLERS, Context
-from hall.config import Device, HallConfig
 from hall.engine.engine import HallEngine, Refused
 from hall.engine.events import Event, Kind
 from hall.engine.projection import Projection, project
@@ -41,6 +40,7 @@ from hall.snapshots import (
     service_state,
     summary,
 )
+from hallconfig import Device, HallConfig
 from protocol import messages as m
 from protocol.link import BrokerSettings, Inbound, Link
 from protocol.topics import CONTROLLER_ID, EventKind, StateKind

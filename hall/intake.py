@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from hall.config import Device, HallConfig
+from hallconfig import Device, HallConfig
 from protocol import messages as m
 from protocol.topics import HallTopics
 

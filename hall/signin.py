@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
-from hall.config import Clerk, check_pin, hash_pin, staff_card_hash
 from hall.engine.engine import Refused
+from hallconfig import Clerk, check_pin, hash_pin, staff_card_hash
 from protocol import messages as m
 
 FREE_FAILURES = 3

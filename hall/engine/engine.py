@@ -9,11 +9,11 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hall.config import HallConfig
 from hall.engine.events import NOT_CONFIRMED, NOT_SERVED, Event, Kind
 from hall.engine.fold import APPLY, skills
 from hall.engine.model import Appointment, Desk, ServiceQueue, Ticket
 from hall.engine.policy import Balance, Policy, make_policy
+from hallconfig import HallConfig
 from protocol.messages import Channel, CounterStatus, ErrorCode, TicketStatus
 
 Moment = datetime | float  # an aware datetime, or epoch seconds (virtual time)

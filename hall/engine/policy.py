@@ -17,7 +17,7 @@ from hall.engine.model import LANES, Desk, Ticket
 from protocol.messages import Channel
 
 if TYPE_CHECKING:
-    from hall.config import HallConfig
+    from hallconfig import HallConfig
 
 Skills = frozenset[str] | None  # a counter's services; None: a comprehensive window
 DEMAND_PRIOR = 10  # tickets per service assumed before any are issued, so early shares are even

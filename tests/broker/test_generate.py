@@ -14,7 +14,7 @@ import pytest
 from broker_config.credentials import check_password, hash_password, password_for, read_credentials
 from broker_config.errors import AccountError, BrokerConfigError, CredentialsError
 from broker_config.generate import BrokerOptions, generate, main
-from hall.config import HallConfig, load_hall_config
+from hallconfig import HallConfig, load_hall_config
 from protocol.messages import ALLOWED, Role
 
 REPO = Path(__file__).resolve().parents[2]

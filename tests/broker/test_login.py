@@ -8,7 +8,7 @@ import pytest
 from support.broker import NOT_AUTHORIZED, SyncClient
 
 from broker_config.process import MosquittoProcess
-from hall.config import load_hall_config
+from hallconfig import load_hall_config
 from protocol.link import BrokerSettings
 
 

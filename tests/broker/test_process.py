@@ -15,7 +15,7 @@ from support.broker import SyncClient, connect
 
 from broker_config.errors import AccountError, BrokerStartError, MosquittoMissing
 from broker_config.process import MosquittoProcess, free_port
-from hall.config import HallConfig, load_hall_config
+from hallconfig import HallConfig, load_hall_config
 from protocol.link import Link
 from protocol.messages import Presence, PresenceState, Role, decode
 from protocol.topics import CONTROLLER_ID, HallTopics, StateKind

@@ -14,8 +14,8 @@ from broker_config.process import MosquittoProcess
 from caller.app import CallerApp
 from caller.devices import StaffCardReader
 from caller.settings import CallerSettings
-from hall.config import staff_card_hash
 from hall.controller import Controller
+from hallconfig import staff_card_hash
 from hardware.idcard.errors import CardReadError
 from protocol.device import DeviceConfigError, load_device_settings
 

@@ -16,11 +16,11 @@ from aiohttp import web
 from support.broker import NOT_AUTHORIZED, SyncClient, connect
 from support.hall import SHANGHAI, hall_config, start_controller
 
-from broker_config.city import BridgeOptions, add_bridge, bridge_block
-from broker_config.city_process import CityBroker
 from broker_config.process import MosquittoProcess, free_port
-from hall.city import CityOverview, HallEntry, ranking
-from hall.city_page import routes
+from city.broker import BridgeOptions, add_bridge, bridge_block
+from city.broker_process import CityBroker
+from city.overview import CityOverview, HallEntry, ranking
+from city.page import routes
 from protocol import messages as m
 from protocol.link import new_command_id
 
@@ -163,7 +163,7 @@ def test_city_cli_prints_the_halls_shortest_wait_first(city: CityBroker) -> None
             publisher.publish(f"city/{hall}/state/summary",
                               m.encode(summary(hall, wait, issued=10)), retain=True)
         out = subprocess.run(
-            [sys.executable, "-m", "hall.city", "--broker", f"127.0.0.1:{city.port}",
+            [sys.executable, "-m", "city", "--broker", f"127.0.0.1:{city.port}",
              "--credentials", str(city.files.credentials_file), "--service", "A", "--once",
              "--json"], capture_output=True, text=True, cwd=ROOT, timeout=30, check=True)
     finally:

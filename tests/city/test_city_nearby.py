@@ -14,7 +14,9 @@ from support.broker import NOT_AUTHORIZED, SyncClient, connect
 from support.hall import SHANGHAI, hall_config, start_controller
 
 from broker_config.accounts import Access, Grant
-from broker_config.city import (
+from broker_config.errors import BrokerConfigError
+from broker_config.process import MosquittoProcess
+from city.broker import (
     BridgeOptions,
     add_bridge,
     bridge_block,
@@ -23,12 +25,10 @@ from broker_config.city import (
     main,
     read_nearby,
 )
-from broker_config.city_process import CityBroker
-from broker_config.errors import BrokerConfigError
-from broker_config.process import MosquittoProcess
+from city.broker_process import CityBroker
 from demo.nearby import NearbyCentres
 from demo.summary import fit, nearby_text
-from hall.config import ConfigError, load_hall_config
+from hallconfig import ConfigError, load_hall_config
 from protocol import messages as m
 from protocol.link import Inbound, Link
 from protocol.topics import HallTopics, StateKind, parse

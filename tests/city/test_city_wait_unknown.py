@@ -8,8 +8,8 @@ from datetime import datetime
 
 from support.hall import SHANGHAI
 
-from hall.city import HallEntry, ranking, table_text
-from hall.city_page import page_html
+from city.overview import HallEntry, ranking, table_text
+from city.page import page_html
 from protocol import messages as m
 
 AT = datetime(2026, 11, 23, 8, 35, tzinfo=SHANGHAI)

@@ -23,13 +23,13 @@ from hall.clock import VirtualClock
 from hall.controller import Controller
 from hall.engine.projection import project
 from hall.snapshots import hall_state, service_state, summary
-from hall.web.status import status_view
 from kiosk.events import Phase
 from kiosk.flow import Flow
 from kiosk.ticket import printout_for
 from kiosk.view import build_view
 from protocol import messages as m
 from protocol.link import new_command_id
+from web.status import status_view
 
 OPENING = datetime(2026, 11, 23, 8, 30, tzinfo=SHANGHAI)
 

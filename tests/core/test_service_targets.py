@@ -12,8 +12,8 @@ from support.hall import EXAMPLE_HALL, SECRET, clerk_of, hall_config, sign_in, w
 
 from hall.alerts import AlertBoard
 from hall.clock import VirtualClock
-from hall.config import ConfigError, HallConfig, load_hall_config
 from hall.engine.engine import HallEngine
+from hallconfig import ConfigError, HallConfig, load_hall_config
 from protocol import messages as m
 from protocol.link import new_command_id
 

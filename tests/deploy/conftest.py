@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from broker_config.process import MosquittoProcess
-from hall.config import load_hall_config
+from hallconfig import load_hall_config
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from broker_config.generate import BrokerOptions, generate
 from caller.settings import CallerSettings
 from display.settings import load_display_settings
-from hall.config import load_hall_config
+from hallconfig import load_hall_config
 from installer import configure
 from kiosk.settings import load_settings
 from protocol.device import load_device_settings
@@ -25,7 +25,7 @@ EXAMPLES = ROOT / "examples"
 
 
 def provisioned(device: str, extra: str = "") -> str:
-    """What ``python -m hall.provision add`` prints for a device."""
+    """What ``python -m broker_config.provision add`` prints for a device."""
     return (f'[device]\nid = "{device}"\nhall = "tianping"\n\n[broker]\nhost = "10.0.0.2"\n'
             f'port = 8883\nusername = "{device}"\npassword = "pw-of-{device}"\n{extra}')
 

@@ -21,8 +21,8 @@ from support.hall import EXAMPLE_HALL, SECRET, weekday_morning
 
 from broker_config.credentials import read_credentials
 from broker_config.process import MosquittoProcess
-from hall.config import load_hall_config, staff_card_hash
 from hall.controller import Controller
+from hallconfig import load_hall_config, staff_card_hash
 from protocol.device import DeviceSettings
 from protocol.link import Link, new_command_id
 from protocol.messages import IssueTicket, Role
@@ -41,7 +41,7 @@ def hall_toml(tmp_path: Path) -> Path:
 
 
 def provision(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hall.provision", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "broker_config.provision", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -172,7 +172,7 @@ def test_card_hash_prints_the_line_for_a_clerks_entry(tmp_path: Path) -> None:
     hall.write_text(EXAMPLE_HALL.read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "state").mkdir()
     (tmp_path / "state" / "hall-secret").write_bytes(b"a-hall-secret-of-enough-bytes")
-    done = subprocess.run([sys.executable, "-m", "hall.provision", "card-hash", "--config",
+    done = subprocess.run([sys.executable, "-m", "broker_config.provision", "card-hash", "--config",
                            str(hall), "0004123456"], capture_output=True, text=True, check=True)
     expected = staff_card_hash(b"a-hall-secret-of-enough-bytes", "0004123456")
     assert done.stdout == f'card_hash = "{expected}"\n'

@@ -16,7 +16,7 @@ from test_provision import reload_broker
 
 from broker_config.credentials import read_credentials
 from broker_config.process import MosquittoProcess
-from hall.config import load_hall_config, load_secret
+from hallconfig import load_hall_config, load_secret
 from kiosk.settings import load_secret as kiosk_secret
 from kiosk.settings import load_settings
 from protocol.device import DeviceSettings
@@ -46,7 +46,8 @@ def test_rotation_gives_a_new_secret_and_new_kiosk_passwords_only(
     old_secret = load_secret(config, hall_toml)
     before = read_credentials(hall_broker.files.credentials_file)
     out = tmp_path / "rotated"
-    done = subprocess.run([sys.executable, "-m", "hall.provision", "rotate-secret", "--config",
+    done = subprocess.run([sys.executable, "-m", "broker_config.provision", "rotate-secret",
+                           "--config",
                            str(hall_toml), "--out", str(out), "--host", "127.0.0.1",
                            "--no-reload"], cwd=ROOT, capture_output=True, text=True,
                           timeout=60, check=False)

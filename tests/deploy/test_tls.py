@@ -18,20 +18,20 @@ from playwright.async_api import async_playwright
 from support.hall import start_controller
 
 from broker_config.process import MosquittoProcess, free_port
-from hall.config import (
+from hall.controller import Controller
+from hallconfig import (
     ConfigError,
     HallConfig,
     StatusPageSettings,
     WebSettings,
     load_hall_config,
 )
-from hall.controller import Controller
-from hall.web.accounts import Account, WebRole, hash_password, save_accounts
-from hall.web.app import HSTS, WebServers, start_web
 from installer import configure
 from protocol import messages as m
 from protocol.link import new_command_id
 from protocol.topics import CONTROLLER_ID, HallTopics, StateKind
+from web.accounts import Account, WebRole, hash_password, save_accounts
+from web.app import HSTS, WebServers, start_web
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "hall.toml"

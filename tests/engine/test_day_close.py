@@ -9,9 +9,9 @@ import pytest
 from support.dayplay import SECRET, Day, edited, replayed, state_of
 from support.hall import hall_config, weekday_morning
 
-from hall.config import HallConfig
 from hall.engine.engine import HallEngine, Refused
 from hall.engine.events import NOT_CONFIRMED, NOT_SERVED, Event, Kind
+from hallconfig import HallConfig
 from protocol.messages import CounterStatus, ErrorCode, TicketStatus
 
 OPEN_STATUSES = {TicketStatus.PENDING_PRINT, TicketStatus.WAITING, TicketStatus.CALLED,

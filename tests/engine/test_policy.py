@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 from support.hall import SECRET, SHANGHAI, sign_in, with_clerks
 
-from hall.config import HallConfig
 from hall.engine.engine import HallEngine
 from hall.engine.policy import Default, Fifo, make_policy
+from hallconfig import HallConfig
 from protocol.messages import Channel, CounterStatus
 
 OPEN = datetime(2026, 11, 23, 8, 30, tzinfo=SHANGHAI)

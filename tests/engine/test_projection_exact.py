@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 import pytest
 from support.hall import SECRET, SHANGHAI, sign_in, with_clerks
 
-from hall.config import HallConfig
 from hall.engine.engine import HallEngine
 from hall.engine.model import LANES, Desk, Ticket
 from hall.engine.policy import Balance, make_policy
 from hall.engine.projection import MIN_REMAINING_S, expected_seconds, project
+from hallconfig import HallConfig
 from protocol.messages import CounterStatus, TicketStatus
 
 OPEN = datetime(2026, 11, 23, 8, 30, tzinfo=SHANGHAI)

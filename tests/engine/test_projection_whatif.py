@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 from support.hall import SECRET, SHANGHAI, hall_config, sign_in, two_service_engine
 
-from hall.config import Hours
 from hall.engine.engine import HallEngine, Refused
 from hall.engine.whatif import Forecast, Outlook, Rehearsal, last_call_text, what_if
+from hallconfig import Hours
 from protocol.messages import CounterStatus
 
 OPEN = datetime(2026, 11, 23, 8, 30, tzinfo=SHANGHAI)

@@ -20,12 +20,12 @@ from support.dayplay import (
 )
 from support.hall import hall_config, weekday_morning
 
-from hall.config import HallConfig
 from hall.engine.engine import Refused
 from hall.engine.events import Event, Kind
 from hall.engine.projection import project
 from hall.engine.whatif import what_if
 from hall.snapshots import ticket_view
+from hallconfig import HallConfig
 from protocol.messages import CounterStatus, ErrorCode, TicketStatus
 
 FOLD_LOG = "hall.engine.fold"

@@ -16,8 +16,8 @@ import pytest
 from support.hall import hall_config, start_controller
 
 from broker_config.process import MosquittoProcess
-from hall.config import HallConfig, hash_pin
 from hall.controller import Controller
+from hallconfig import HallConfig, hash_pin
 from protocol import asyncapi
 from protocol import messages as m
 

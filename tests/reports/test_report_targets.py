@@ -10,7 +10,7 @@ from support.hall import SECRET, SHANGHAI, hall_config, sign_in
 from hall.engine.engine import HallEngine
 from hall.engine.events import Event
 from hall.reports import Names, build_report, to_csv
-from hall.web.reports_page import names_of
+from web.reports_page import names_of
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
 DAY = MONDAY.date().isoformat()

@@ -20,7 +20,7 @@ from hall.reports import (
     replay,
     to_csv,
 )
-from hall.web.charts import Series, columns, hbars
+from web.charts import Series, columns, hbars
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
 DAY = MONDAY.date().isoformat()

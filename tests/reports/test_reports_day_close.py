@@ -9,9 +9,9 @@ import pytest
 from support.dayplay import Day, without_services
 from support.hall import SHANGHAI, hall_config, weekday_morning
 
-from hall.config import HallConfig
 from hall.engine.events import Event, Kind
 from hall.reports import Names, build_report, p90, replay
+from hallconfig import HallConfig
 from protocol.messages import CounterStatus
 
 MONDAY = weekday_morning().now()

@@ -22,7 +22,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from broker_config.process import MosquittoProcess
-from hall.config import load_hall_config
+from hallconfig import load_hall_config
 from protocol.link import BrokerSettings
 
 T = TypeVar("T")

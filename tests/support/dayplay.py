@@ -8,10 +8,10 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from hall.config import HallConfig
 from hall.engine.engine import HallEngine, Refused
 from hall.engine.events import Event
 from hall.engine.model import Ticket
+from hallconfig import HallConfig
 from protocol.messages import CounterStatus, TicketStatus
 
 SECRET = b"test-hall-secret-0123456789abcdef"

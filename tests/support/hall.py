@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from broker_config.process import MosquittoProcess
 from demo.hallfiles import write_hall_config
 from hall.clock import Clock, VirtualClock
-from hall.config import HallConfig, hash_pin, load_hall_config
 from hall.controller import Controller
 from hall.engine.engine import HallEngine
 from hall.engine.policy import make_policy
+from hallconfig import HallConfig, hash_pin, load_hall_config
 from protocol import messages as m
 from protocol.link import new_command_id
 from protocol.messages import Role

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hall.web.accounts import (
+from web.accounts import (
     Account,
     AccountBook,
     AccountsError,
@@ -20,7 +20,7 @@ from hall.web.accounts import (
     load_accounts,
     save_accounts,
 )
-from hall.web.sessions import (
+from web.sessions import (
     FORGET_S,
     IDLE_S,
     LOCK_S,
@@ -88,7 +88,7 @@ def test_book_rereads_a_changed_file(tmp_path: Path) -> None:
 
 
 def run_cli(path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hall.web.accounts", "--file", str(path), *args],
+    return subprocess.run([sys.executable, "-m", "web.accounts", "--file", str(path), *args],
                           input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=30)
 
 

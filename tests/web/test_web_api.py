@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 from webhall import JSON, MANAGER, SUPERVISOR, WebHall, client, command
 
-from hall.web.sessions import MAX_FAILURES
 from protocol import messages as m
 from protocol.link import new_command_id
+from web.sessions import MAX_FAILURES
 
 
 @pytest.fixture

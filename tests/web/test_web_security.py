@@ -21,10 +21,10 @@ from webhall import JSON, MANAGER, SUPERVISOR, WebHall, client, command, start_w
 
 from broker_config.process import MosquittoProcess
 from hall.reports import FORMULA_START
-from hall.web.guard import safe_next
-from hall.web.sessions import MAX_FAILURES
 from protocol import messages as m
 from protocol.link import new_command_id
+from web.guard import safe_next
+from web.sessions import MAX_FAILURES
 
 ROOT = Path(__file__).resolve().parents[2]
 STRANGER = "127.0.0.2"  # another loopback address: a second client machine
@@ -44,7 +44,7 @@ def failed_checks(caplog: pytest.LogCaptureFixture) -> int:
 # ---------------------------------------------------------------- guessing passwords
 async def test_sign_ins_sent_at_once_check_no_more_passwords_than_allowed(
         web_hall: WebHall, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="hall.web.auth")
+    caplog.set_level(logging.WARNING, logger="web.auth")
     async with client(web_hall.url) as session:
         guesses = [f"guess-{n:03d}" for n in range(99)] + [MANAGER[1]]  # the right one last
         statuses = await asyncio.gather(*(sign_in(session, web_hall, MANAGER[0], p)
@@ -74,7 +74,7 @@ async def test_a_changed_password_ends_the_old_sessions(web_hall: WebHall) -> No
         assert await sign_in(old, web_hall, *MANAGER) == 200
         assert await sign_in(other, web_hall, *SUPERVISOR) == 200
         changed = subprocess.run(
-            [sys.executable, "-m", "hall.web.accounts", "--file", str(web_hall.managers), "add",
+            [sys.executable, "-m", "web.accounts", "--file", str(web_hall.managers), "add",
              MANAGER[0], "--role", "manager", "--password-stdin"],
             input="a-new-password\n", capture_output=True, text=True, cwd=ROOT, timeout=60)
         assert changed.returncode == 0, changed.stderr

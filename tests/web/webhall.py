@@ -11,10 +11,10 @@ import aiohttp
 from support.hall import start_controller
 
 from broker_config.process import MosquittoProcess, free_port
-from hall.config import HallConfig, StatusPageSettings, WebSettings
 from hall.controller import Controller
-from hall.web.accounts import Account, WebRole, hash_password, save_accounts
-from hall.web.app import WebServers, start_web
+from hallconfig import HallConfig, StatusPageSettings, WebSettings
+from web.accounts import Account, WebRole, hash_password, save_accounts
+from web.app import WebServers, start_web
 
 JSON = {"Content-Type": "application/json"}
 MANAGER = ("wang", "manager-pass-1")

@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hall.web.pages import Raw, esc
+from web.pages import Raw, esc
 
 _ids = itertools.count(1)
 

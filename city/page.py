@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from hall.city import HallEntry, entry_json, ranking
+from city.overview import HallEntry, entry_json, ranking
 
 if TYPE_CHECKING:
-    from hall.city import CityOverview
+    from city.overview import CityOverview
 
 REFRESH_S = 10
 _STYLE = """

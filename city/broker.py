@@ -1,8 +1,8 @@
 """The upstream link of the halls (全市通办): the city broker's setup and each hall's bridge.
 
-    python -m broker_config.city city --halls tianping,xuhui --out /etc/lobby/city \\
+    python -m city.broker city --halls tianping,xuhui --out /etc/lobby/city \\
         [--nearby nearby.toml]
-    python -m broker_config.city bridge --hall hall.toml --conf /etc/lobby/broker/mosquitto.conf \\
+    python -m city.broker bridge --hall hall.toml --conf /etc/lobby/broker/mosquitto.conf \\
         --city-host city.example --city-port 8883 --city-credentials city/credentials.toml
 
 The city broker gets one account per hall, ``bridge-<hall>``, that may write exactly two
@@ -47,12 +47,12 @@ from broker_config.credentials import (
     write_atomic,
 )
 from broker_config.errors import BrokerConfigError, CredentialsError
-from hall.city import OVERVIEW_USER
-from hall.config import MAX_NEARBY, ConfigError, load_hall_config
+from city.overview import OVERVIEW_USER
+from hallconfig import MAX_NEARBY, ConfigError, load_hall_config
 from protocol.messages import Role
 from protocol.topics import CityTopics, HallTopics, StateKind, TopicError, check_id
 
-BRIDGE_BEGIN = "# ---- city bridge (全市通办): written by python -m broker_config.city bridge"
+BRIDGE_BEGIN = "# ---- city bridge (全市通办): written by python -m city.broker bridge"
 BRIDGE_END = "# ---- end of city bridge"
 CITY_NAME = "city"
 _BLOCK = re.compile(rf"\n*{re.escape(BRIDGE_BEGIN)}.*?{re.escape(BRIDGE_END)}\n?", re.S)
@@ -251,7 +251,7 @@ def add_bridge(conf: Path, block: str) -> None:
 
 # ---------------------------------------------------------------- command line
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m broker_config.city",
+    parser = argparse.ArgumentParser(prog="python -m city.broker",
                                      description="Set up the city broker and the halls' bridges.")
     verbs = parser.add_subparsers(dest="verb", required=True)
     city = verbs.add_parser("city", help="write the city broker's config and accounts")

@@ -1,4 +1,4 @@
-"""HTML pages from the templates in hall/web/templates, every value escaped unless marked Raw."""
+"""HTML pages from the templates in web/templates, every value escaped unless marked Raw."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class Raw(str):
 
 @lru_cache(maxsize=16)
 def _template(name: str) -> Template:
-    text = resources.files("hall.web").joinpath("templates", name).read_text("utf-8")
+    text = resources.files("web").joinpath("templates", name).read_text("utf-8")
     return Template(text)
 
 

@@ -1,14 +1,14 @@
 """Add, list and remove a hall's devices: the hall config, the broker's accounts and ACL, and
 the settings file a new device needs.
 
-    python -m hall.provision add --config /etc/lobby/hall.toml --role kiosk --id kiosk-3
-    python -m hall.provision add --config /etc/lobby/hall.toml --role caller --counter 5 \\
-        --id caller-5
-    python -m hall.provision add --config /etc/lobby/hall.toml --role display --id display-lobby-2
-    python -m hall.provision list --config /etc/lobby/hall.toml
-    python -m hall.provision remove --config /etc/lobby/hall.toml --id kiosk-3
-    python -m hall.provision sync --config /etc/lobby/hall.toml    # after editing it by hand
-    python -m hall.provision rotate-secret --config /etc/lobby/hall.toml --out DIR  # a kiosk lost
+    (with C = --config /etc/lobby/hall.toml)
+    python -m broker_config.provision add C --role kiosk --id kiosk-3
+    python -m broker_config.provision add C --role caller --counter 5 --id caller-5
+    python -m broker_config.provision add C --role display --id display-lobby-2
+    python -m broker_config.provision list C
+    python -m broker_config.provision remove C --id kiosk-3
+    python -m broker_config.provision sync C    # after editing it by hand
+    python -m broker_config.provision rotate-secret C --out DIR  # a kiosk lost
 
 The hall config is edited as text (a ``[[devices]]`` block is appended or cut out), so its
 comments and layout stay; the whole file is validated afterwards and put back if it fails.
@@ -47,7 +47,7 @@ from broker_config.generate import (
     BrokerOptions,
     generate,
 )
-from hall.config import (
+from hallconfig import (
     ConfigError,
     Device,
     HallConfig,
@@ -216,7 +216,7 @@ def settings_toml(config: HallConfig, device: Device, credential: Credential,
     q = json.dumps
     lines = [
         f"# Settings for {device.id} ({device.role}) of hall {config.hall.id}, written by "
-        "python -m hall.provision.",
+        "python -m broker_config.provision.",
         *_install_hint(device),
         "", "[device]", f"id = {q(device.id)}", f"hall = {q(config.hall.id)}",
         "", "[broker]", f"host = {q(address.host)}", f"port = {address.port}",
@@ -354,7 +354,7 @@ def listing(config: HallConfig) -> str:
 
 # ------------------------------------------------------------------ command line
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m hall.provision",
+    parser = argparse.ArgumentParser(prog="python -m broker_config.provision",
                                      description="Add, list or remove a hall's devices; "
                                                  "hash a clerk's staff card; rotate the "
                                                  "hall secret.")

@@ -18,9 +18,9 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from hall.web.accounts import ITERATIONS, AccountBook, check_password, hash_password
-from hall.web.errors import ApiError
-from hall.web.sessions import Lockout, Session, Sessions
+from web.accounts import ITERATIONS, AccountBook, check_password, hash_password
+from web.errors import ApiError
+from web.sessions import Lockout, Session, Sessions
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ import pwd
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from broker_config.city import CityFiles, CityOptions, bridge_user, generate_city
 from broker_config.errors import AccountError
 from broker_config.process import LOOPBACK, ChildBroker, find_mosquitto, free_port
-from hall.city import OVERVIEW_USER
+from city.broker import CityFiles, CityOptions, bridge_user, generate_city
+from city.overview import OVERVIEW_USER
 from protocol.link import BrokerSettings
 
 log = logging.getLogger(__name__)

@@ -9,10 +9,10 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from hall.reports import Names, RangeError, Report, Table, build_report, parse_range, to_csv
-from hall.web.auth import Auth
-from hall.web.charts import Series, columns, hbars
-from hall.web.errors import ApiError
-from hall.web.pages import Raw, esc, page
+from web.auth import Auth
+from web.charts import Series, columns, hbars
+from web.errors import ApiError
+from web.pages import Raw, esc, page
 
 if TYPE_CHECKING:
     from hall.controller import Controller

@@ -3,30 +3,25 @@
 Each hall's broker bridges its retained ``lobby/<hall>/state/summary`` to the city broker as
 ``city/<hall>/state/summary`` and keeps ``city/<hall>/bridge`` at "1" while its bridge is up
 ("0" is the bridge's last will). ``CityOverview`` subscribes to both and keeps the latest of
-each hall; ``python -m hall.city`` prints them, or serves a page and a JSON list. (A hall's
+each hall; ``python -m city`` prints them, or serves a page and a JSON list. (A hall's
 kiosks get their neighbours' summaries through the hall's own bridge instead, under
-``lobby/<hall>/state/summary/<neighbour>``: see broker_config.city.)
+``lobby/<hall>/state/summary/<neighbour>``: see city.broker.)
 
-    python -m hall.city --broker HOST:PORT --credentials city/credentials.toml [--service A]
+    python -m city --broker HOST:PORT --credentials city/credentials.toml [--service A]
                         [--once] [--json] [--web 127.0.0.1:8090] [--near h1,h2]
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import contextlib
-import json
 import logging
 import math
 import socket
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -206,61 +201,3 @@ def table_text(entries: list[HallEntry], service: str | None) -> str:
         lines.append(f"{e.hall:<24} {shown:>28} {s.counters_open:>5} "
                      f"{sum(x.waiting for x in s.services):>8} {s.issued_today:>7} {bridge:>7}")
     return "\n".join(lines)
-
-
-def _settings(args: argparse.Namespace) -> BrokerSettings:
-    host, _, port = args.broker.rpartition(":")
-    password = args.password
-    if args.credentials is not None:
-        from broker_config.credentials import password_for
-        password = password_for(args.credentials, args.username)
-    return BrokerSettings(host=host or "127.0.0.1", port=int(port), username=args.username,
-                          password=password, tls_ca=args.tls_ca)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line entry; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m hall.city", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--broker", required=True, help="the city broker, HOST:PORT")
-    parser.add_argument("--username", default=OVERVIEW_USER)
-    parser.add_argument("--password", help="(or --credentials)")
-    parser.add_argument("--credentials", type=Path, help="the city's credentials.toml")
-    parser.add_argument("--tls-ca", help="CA file, to reach the broker over TLS")
-    parser.add_argument("--service", help="rank by this service's estimated wait")
-    parser.add_argument("--once", action="store_true", help="print once and exit")
-    parser.add_argument("--json", action="store_true", help="print JSON, not a table")
-    parser.add_argument("--web", help="serve the overview page on HOST:PORT")
-    args = parser.parse_args(argv)
-    try:
-        overview = CityOverview(_settings(args))
-        overview.start()
-    except (ValueError, OSError, ConnectionError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        if args.web:
-            from hall.city_page import serve  # the page module imports this one
-
-            host, _, port = args.web.rpartition(":")
-            asyncio.run(serve(overview, host or "127.0.0.1", int(port)))
-            return 0
-        while True:
-            overview.settle()
-            entries = overview.halls()
-            if args.json:
-                print(json.dumps([entry_json(e) for e in ranking(entries, args.service)],
-                                 ensure_ascii=False), flush=True)
-            else:
-                print(table_text(entries, args.service), flush=True)
-            if args.once:
-                return 0
-            time.sleep(5.0)
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        overview.stop()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

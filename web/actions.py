@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from hall.web.auth import Auth, json_body
-from hall.web.errors import ApiError
 from protocol import messages as m
 from protocol.link import new_command_id
+from web.auth import Auth, json_body
+from web.errors import ApiError
 
 if TYPE_CHECKING:
     from hall.controller import Controller

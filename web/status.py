@@ -15,9 +15,9 @@ from aiohttp import web
 
 from hall.engine.model import Ticket
 from hall.snapshots import ticket_view
-from hall.web.live import Hub, event_stream
-from hall.web.pages import not_found_page, page
 from protocol.messages import TicketStatus
+from web.live import Hub, event_stream
+from web.pages import not_found_page, page
 
 if TYPE_CHECKING:
     from hall.controller import Controller

@@ -14,9 +14,9 @@ import qrcode.image.svg
 from aiohttp import web
 
 from hall.snapshots import ticket_view
-from hall.web.auth import Auth
-from hall.web.pages import Raw, esc, not_found_page, page
 from protocol.messages import Channel
+from web.auth import Auth
+from web.pages import Raw, esc, not_found_page, page
 
 if TYPE_CHECKING:
     from hall.controller import Controller

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hall.web.accounts import WebRole
+from web.accounts import WebRole
 
 IDLE_S = 4 * 3600.0
 MAX_AGE_S = 12 * 3600.0

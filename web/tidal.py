@@ -13,7 +13,7 @@ from aiohttp import web
 from hall.controller import Controller
 from hall.engine.engine import HallEngine
 from hall.engine.whatif import Outlook, last_call_text, what_if
-from hall.web.auth import Auth
+from web.auth import Auth
 
 VARIANTS = (1, 2, -1)
 

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from hall.config import StatusPageSettings, TlsFiles, WebSettings
-from hall.web import actions, reports_page, status, ticket_print, tidal
-from hall.web.accounts import DEFAULT_FILE, ENV_FILE, AccountBook
-from hall.web.auth import Auth
-from hall.web.guard import Origin, safe_next, secured, served_origins
-from hall.web.live import Hub, event_stream, live_snapshot
-from hall.web.pages import page
+from hallconfig import StatusPageSettings, TlsFiles, WebSettings
+from web import actions, reports_page, status, ticket_print, tidal
+from web.accounts import DEFAULT_FILE, ENV_FILE, AccountBook
+from web.auth import Auth
+from web.guard import Origin, safe_next, secured, served_origins
+from web.live import Hub, event_stream, live_snapshot
+from web.pages import page
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler
@@ -47,7 +47,7 @@ def build_manager_app(controller: Controller, hub: Hub, managers: Path | None = 
     those its writes may come from."""
     book = AccountBook(managers or default_managers_path(controller))
     if not len(book):
-        log.warning("no manager accounts in %s: add one with python -m hall.web.accounts "
+        log.warning("no manager accounts in %s: add one with python -m web.accounts "
                     "--file %s add NAME --role manager", book.path, book.path)
     if not origins:
         log.warning("the manager's web app accepts no writes: list the addresses the tablet "

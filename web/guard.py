@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from hall.web.errors import ApiError
-from hall.web.pages import SECURITY_HEADERS, not_found_page
+from web.errors import ApiError
+from web.pages import SECURITY_HEADERS, not_found_page
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler

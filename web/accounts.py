@@ -1,8 +1,8 @@
 """Manager accounts of the hall's web app, kept in ``managers.toml`` with PBKDF2 hashes.
 
-    python -m hall.web.accounts add NAME --role manager|supervisor [--file managers.toml]
-    python -m hall.web.accounts remove NAME
-    python -m hall.web.accounts list
+    python -m web.accounts add NAME --role manager|supervisor [--file managers.toml]
+    python -m web.accounts remove NAME
+    python -m web.accounts list
 
 ``add`` asks for the password twice (or reads one line with ``--password-stdin``). The
 running web app notices a changed file at the next sign-in: no restart needed.
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from hall.config import check_pin, hash_pin
-from hall.web.errors import AccountsError
+from hallconfig import check_pin, hash_pin
+from web.errors import AccountsError
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def load_accounts(path: Path) -> dict[str, Account]:
 
 def save_accounts(path: Path, accounts: dict[str, Account]) -> None:
     """Write the accounts atomically, readable by the owner only."""
-    lines = ["# Hall manager accounts: written by python -m hall.web.accounts. Secret.", ""]
+    lines = ["# Hall manager accounts: written by python -m web.accounts. Secret.", ""]
     for account in sorted(accounts.values(), key=lambda a: a.name):
         lines += [f"[managers.{json.dumps(account.name)}]", f'role = "{account.role.value}"',
                   f'password_hash = "{account.password_hash}"', ""]
@@ -183,7 +183,7 @@ def _list(path: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry; returns the exit status (2 with the problem named on bad input)."""
-    parser = argparse.ArgumentParser(prog="python -m hall.web.accounts",
+    parser = argparse.ArgumentParser(prog="python -m web.accounts",
                                      description="Manage the hall web app's sign-in accounts.")
     parser.add_argument("--file", type=Path, default=None,
                         help=f"accounts file (default ${ENV_FILE} or ./{DEFAULT_FILE})")
