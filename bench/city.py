@@ -28,9 +28,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-
 from bench.machine import machine, percentile
 from broker_config.process import MosquittoProcess
 from city.broker import BridgeOptions, add_bridge, bridge_block, bridge_user
@@ -38,6 +35,7 @@ from city.broker_process import CityBroker
 from city.overview import CityOverview, HallEntry
 from hallconfig import load_hall_config
 from protocol import messages as m
+from protocol.link import BrokerSettings, SyncClient
 from protocol.topics import CityTopics, HallTopics, StateKind
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,24 +69,20 @@ def summary_payload(hall: str, tick: int) -> bytes:
             for (sid, name), w in zip(SERVICES, waiting, strict=True)]))
 
 
-def _connect(spec: Publisher, ready: threading.Semaphore) -> mqtt.Client:
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
-                         client_id=f"sim-{spec.hall}")
-    client.username_pw_set(spec.username, spec.password)
-    client.on_connect = lambda *_: ready.release()
-    client.connect(spec.host, spec.port, keepalive=60)
-    client.loop_start()
+def _connect(spec: Publisher) -> SyncClient:
+    client = SyncClient(BrokerSettings(host=spec.host, port=spec.port, username=spec.username,
+                                       password=spec.password),
+                        client_id=f"sim-{spec.hall}", keepalive=60, timeout=30)
+    reason = client.connect()
+    if reason.is_failure:
+        raise RuntimeError(f"the broker refused simulated hall {spec.hall}: {reason}")
     return client
 
 
 def publish_halls(specs: list[Publisher], start_at: float, seconds: float,
                   results: Any) -> None:
     """One worker process: connect its halls, then publish each once a second, spread out."""
-    ready = threading.Semaphore(0)
-    clients = [_connect(spec, ready) for spec in specs]
-    for _ in clients:
-        if not ready.acquire(timeout=30):
-            raise TimeoutError("a simulated hall could not connect to its broker")
+    clients = [_connect(spec) for spec in specs]
     due = [(start_at + i / len(specs), i, 0) for i in range(len(specs))]
     heapq.heapify(due)
     published = 0
@@ -98,14 +92,12 @@ def publish_halls(specs: list[Publisher], start_at: float, seconds: float,
         if at >= end:
             continue
         time.sleep(max(0.0, at - time.time()))  # pacing the load, not waiting on a result
-        clients[i].publish(specs[i].topic, summary_payload(specs[i].hall, tick), qos=1,
-                           retain=True)
+        clients[i].send(specs[i].topic, summary_payload(specs[i].hall, tick), retain=True)
         published += 1
         heapq.heappush(due, (at + 1.0, i, tick + 1))
     time.sleep(1.0)  # let the last QoS 1 messages leave before the sockets close
     for client in clients:
-        client.disconnect()
-        client.loop_stop()
+        client.close()
     results.put(published)
 
 

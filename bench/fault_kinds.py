@@ -4,6 +4,7 @@ window it lasted (monotonic start and end) and notes on what it saw."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -13,15 +14,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-
 from bench.fault_traffic import Traffic, device_link, send
 from bench.hallrig import HALL, Rig, fill
 from protocol import messages as m
-from protocol.link import Link, LinkError, new_command_id
+from protocol.link import Ack, Link, LinkError, Received, SyncClient, new_command_id
 from protocol.topics import CONTROLLER_ID, HallTopics
 
 RESTART_S = 2.0  # systemd's RestartSec for the broker and the controller units
@@ -149,60 +145,48 @@ def _code(reply: m.Reply | None) -> str:
 async def takeover(env: Env) -> Window:
     """A display keeps connecting with the controller's client id (taking over its session)."""
     seen: Counter[str] = Counter()
-    settings = env.rig.broker.broker_settings("display-lobby", lan=True)
-    attacker = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=CONTROLLER_ID,
-                           protocol=mqtt.MQTTv5)
-    attacker.username_pw_set(settings.username, settings.password)
-    attacker.reconnect_delay_set(1, 1)  # as eager as the controller's own link
 
-    def connected(client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+    def connected(reason: Ack) -> None:
         seen["connects" if not reason.is_failure else "refused"] += 1
-        client.subscribe(TOPICS.presence(CONTROLLER_ID), qos=1)
 
-    def message(_c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+    def message(msg: Received) -> None:
         if b"offline" in msg.payload:
             seen["controller_offline_seen"] += 1
 
-    attacker.on_connect = connected
-    attacker.on_message = message
-    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-    props.SessionExpiryInterval = 3600
+    attacker = SyncClient(  # as eager to reconnect as the controller's own link
+        env.rig.broker.broker_settings("display-lobby", lan=True), client_id=CONTROLLER_ID,
+        session_expiry=3600, keepalive=15, reconnect_s=(1, 1), timeout=env.stop_s,
+        follow=[TOPICS.presence(CONTROLLER_ID)], on_message=message, on_connack=connected)
     start = time.monotonic()
-    attacker.connect_async(settings.host, settings.port, 15, clean_start=False, properties=props)
-    attacker.loop_start()
-    await asyncio.sleep(env.stop_s)
-    attacker.disconnect()
-    attacker.loop_stop()
+    with contextlib.suppress(LinkError):  # not even let in: the window says so
+        await asyncio.to_thread(attacker.connect, retry=True)
+    await asyncio.sleep(max(0.0, start + env.stop_s - time.monotonic()))
+    attacker.close()
     return Window(start, time.monotonic(), dict(seen))
 
 
 async def pin_flood(env: Env) -> Window:
     """caller-13 sends sign_in with wrong PINs at ``flood_rate`` a second."""
     replies: Counter[str] = Counter()
-    settings = env.rig.broker.broker_settings("caller-13", lan=True)
-    flooder = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="caller-13",
-                          protocol=mqtt.MQTTv5)
-    flooder.username_pw_set(settings.username, settings.password)
-    flooder.on_connect = lambda c, *_: c.subscribe(TOPICS.reply("caller-13"), qos=1)
-    flooder.on_message = lambda _c, _u, msg: replies.update([_reply_code(bytes(msg.payload))])
-    flooder.connect(settings.host, settings.port, 15)
-    flooder.loop_start()
+    flooder = SyncClient(
+        env.rig.broker.broker_settings("caller-13", lan=True), client_id="caller-13",
+        keepalive=15, follow=[TOPICS.reply("caller-13")],
+        on_message=lambda msg: replies.update([_reply_code(msg.payload)]))
+    reason = await asyncio.to_thread(flooder.connect)
+    if reason.is_failure:
+        raise LinkError(f"the broker refused caller-13: {reason}")
     count = int(env.stop_s * env.flood_rate)
     start = time.monotonic()
     for n in range(count):
         pin = f"{n % 10000:04d}" if n % 10000 != 1234 else "0000"
         cid = new_command_id()
         body = {"v": 1, "id": cid, "staff_no": "S013", "pin": pin}
-        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        props.ResponseTopic = TOPICS.reply("caller-13")
-        props.CorrelationData = cid.encode()
-        flooder.publish(TOPICS.command("caller-13", "sign_in"), json.dumps(body), qos=1,
-                        properties=props)
+        flooder.send(TOPICS.command("caller-13", "sign_in"), json.dumps(body),
+                     response_topic=TOPICS.reply("caller-13"), correlation=cid.encode())
         await asyncio.sleep(max(0.0, start + (n + 1) / env.flood_rate - time.monotonic()))
     end = time.monotonic()
     await asyncio.sleep(0.5)
-    flooder.disconnect()
-    flooder.loop_stop()
+    flooder.close()
     return Window(start, end, {"sent": count, "replies": dict(replies)})
 
 

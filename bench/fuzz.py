@@ -29,18 +29,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-
 from bench.hallrig import HALL, Rig, make_rig
 from bench.hostile import DEVICES, WEIGHTS, Case, cases, valid_body
 from bench.journal_view import read_journal
 from bench.machine import machine
 from broker_config.process import MosquittoProcess
 from protocol import messages as m
-from protocol.link import Link, LinkError, new_command_id
+from protocol.link import Ack, Link, LinkError, Received, SyncClient, new_command_id
 from protocol.topics import HallTopics
 
 WINDOW = 64  # payloads the controller may owe an answer at once
@@ -63,7 +58,7 @@ class Sent:
 
 @dataclass
 class Tracker:
-    """Every payload sent and what came back, fed by paho's threads."""
+    """Every payload sent and what came back, fed by the clients' network threads."""
 
     cond: threading.Condition = field(default_factory=threading.Condition)
     sent: list[Sent] = field(default_factory=list)
@@ -144,48 +139,37 @@ class FuzzClient:
     """One device's raw MQTT 5 connection: publishes anything, reads its reply topic."""
 
     def __init__(self, broker: MosquittoProcess, device: str, tracker: Tracker) -> None:
-        settings = broker.broker_settings(device, lan=True)  # devices are on the LAN
         self.device = device
         self.tracker = tracker
-        self.connected = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=device,
-                                  protocol=mqtt.MQTTv5)
-        self.client.username_pw_set(settings.username, settings.password)
-        self.client.max_queued_messages_set(0)
-        self.client.reconnect_delay_set(1, 1)
-        self.client.on_connect = self._on_connect
-        self.client.on_publish = lambda _c, _u, mid, rc, _p: tracker.acked(device, mid, rc.value)
-        self.client.on_message = self._on_message
-        self.client.connect(settings.host, settings.port, keepalive=30)
-        self.client.loop_start()
-        if not self.connected.wait(10):
-            raise RuntimeError(f"{device} could not connect")
+        self.client = SyncClient(broker.broker_settings(device, lan=True),  # devices: the LAN
+                                 client_id=device, timeout=10, keepalive=30,
+                                 reconnect_s=(1, 1), follow=[TOPICS.reply(device)],
+                                 on_message=self._on_message, on_ack=self._on_ack)
+        reason = self.client.connect()
+        if reason.is_failure:
+            raise RuntimeError(f"{device} could not connect: {reason}")
 
-    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if not reason.is_failure:
-            client.subscribe(TOPICS.reply(self.device), qos=1)
-            self.connected.set()
+    def _on_ack(self, mid: int, ack: Ack) -> None:
+        self.tracker.acked(self.device, mid, ack.value)
 
-    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        props = getattr(msg, "properties", None)
-        self.tracker.replied(self.device, getattr(props, "CorrelationData", None),
-                             bytes(msg.payload))
+    def _on_message(self, msg: Received) -> None:
+        self.tracker.replied(self.device, msg.correlation, msg.payload)
 
     def send(self, case: Case, index: int) -> None:
-        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        response_topic = None
         if case.properties != "no_response_topic":
             other = "kiosk-2" if self.device != "kiosk-2" else "kiosk-1"
-            props.ResponseTopic = TOPICS.reply(
+            response_topic = TOPICS.reply(
                 other if case.properties == "foreign_response" else self.device)
+        correlation = None
         if case.properties != "no_correlation":
-            props.CorrelationData = f"fz-{index}".encode()
-        topic = TOPICS.command(case.topic_device, case.command)
-        info = self.client.publish(topic, case.payload, qos=1, properties=props)
-        self.tracker.published(self.device, info.mid, Sent(case))
+            correlation = f"fz-{index}".encode()
+        mid = self.client.send(TOPICS.command(case.topic_device, case.command), case.payload,
+                               response_topic=response_topic, correlation=correlation)
+        self.tracker.published(self.device, mid, Sent(case))
 
     def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.client.close()
 
 
 def fuzz(rig: Rig, count: int, seed: int, stall_s: float, quiet_s: float,

@@ -21,14 +21,10 @@ from collections import deque
 from pathlib import Path
 from types import TracebackType
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.reasoncodes import ReasonCode
-
 from broker_config.errors import AccountError, BrokerStartError, MosquittoMissing
 from broker_config.generate import BrokerFiles, BrokerOptions, generate
 from hallconfig import HallConfig
-from protocol.link import BrokerSettings
+from protocol.link import Ack, BrokerSettings, NotConnected, SyncClient
 from protocol.topics import CONTROLLER_ID
 
 log = logging.getLogger(__name__)
@@ -67,24 +63,18 @@ def _check_port_free(host: str, port: int) -> None:
             raise
 
 
-def login_answer(port: int, user: str, password: str, deadline: float) -> ReasonCode | None:
+def login_answer(port: int, user: str, password: str, deadline: float) -> Ack | None:
     """The broker's answer to one MQTT 5 login on loopback; None while nothing answers."""
-    probe = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
-                        client_id=f"probe-{uuid.uuid4().hex[:12]}")
-    probe.username_pw_set(user, password)
-    answers: list[ReasonCode] = []
-    probe.on_connect = lambda _c, _u, _f, reason, _p: answers.append(reason)
+    probe = SyncClient(BrokerSettings(host=LOOPBACK, port=port, username=user,
+                                      password=password, keepalive=10),
+                       client_id=f"probe-{uuid.uuid4().hex[:12]}",
+                       timeout=max(_POLL_S, deadline - time.monotonic()))
     try:
-        probe.connect(LOOPBACK, port, keepalive=10)
-    except OSError:
+        answer = probe.connect()
+    except NotConnected:
         return None
-    try:
-        while not answers and time.monotonic() < deadline:
-            if probe.loop(_POLL_S) != mqtt.MQTT_ERR_SUCCESS:
-                return None
-    finally:
-        probe.disconnect()
-    return answers[0] if answers else None
+    probe.close()
+    return answer
 
 
 class ChildBroker:

@@ -13,10 +13,8 @@ kiosks get their neighbours' summaries through the hall's own bridge instead, un
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import socket
 import threading
 import time
 import uuid
@@ -24,11 +22,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-
 from protocol import messages as m
-from protocol.link import BrokerSettings
+from protocol.link import BrokerSettings, LinkError, Received, SyncClient
 from protocol.topics import CityTopics
 
 log = logging.getLogger(__name__)
@@ -91,34 +86,29 @@ class CityOverview:
         self._halls: dict[str, HallEntry] = {}
         self._lock = threading.Lock()
         self._arrived = threading.Condition()
-        self._connected = threading.Event()
         self.rejected = 0  # messages that were not a valid summary
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
-                                   client_id=client_id or f"overview-{uuid.uuid4().hex[:8]}")
-        if broker.username:
-            self._client.username_pw_set(broker.username, broker.password)
-        if broker.tls_ca:
-            self._client.tls_set(ca_certs=broker.tls_ca)
-        self._client.reconnect_delay_set(min_delay=1, max_delay=5)
-        self._client.on_socket_open = _nodelay
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = lambda *_: self._connected.clear()
-        self._client.on_message = self._on_message
+        self._client = SyncClient(
+            broker, client_id=client_id or f"overview-{uuid.uuid4().hex[:8]}",
+            follow=[CityTopics.all_summaries, CityTopics.all_bridges],
+            on_message=self._on_message)
 
     def start(self, wait: float = 10.0) -> None:
         """Connect (and keep reconnecting); wait up to ``wait`` s for the first connection."""
-        self._client.connect_async(self.broker.host, self.broker.port, self.broker.keepalive)
-        self._client.loop_start()
-        if wait and not self._connected.wait(wait):
-            raise ConnectionError(f"no city broker at {self.broker.host}:{self.broker.port}")
+        self._client.timeout = wait
+        try:
+            reason = self._client.connect(retry=True)
+        except LinkError as exc:
+            raise ConnectionError(
+                f"no city broker at {self.broker.host}:{self.broker.port}") from exc
+        if reason.is_failure:
+            raise ConnectionError(f"the city broker refused the overview: {reason}")
 
     def stop(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._client.close()
 
     @property
     def connected(self) -> bool:
-        return self._connected.is_set()
+        return self._client.connected
 
     def settle(self, quiet: float = 0.3, limit: float = 3.0) -> None:
         """Wait until nothing came for ``quiet`` s (the retained burst is in), at most ``limit``."""
@@ -145,14 +135,7 @@ class CityOverview:
         with self._lock:
             return self._halls.get(hall)
 
-    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if reason.is_failure:
-            log.warning("city broker refused the overview: %s", reason)
-            return
-        client.subscribe([(CityTopics.all_summaries, 1), (CityTopics.all_bridges, 1)])
-        self._connected.set()
-
-    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+    def _on_message(self, msg: Received) -> None:
         received = time.time()
         parsed = CityTopics.parse(msg.topic)
         if parsed is None or not msg.payload:
@@ -164,7 +147,7 @@ class CityOverview:
                 entry = replace(entry, bridge_up=msg.payload.strip() == b"1")
             else:
                 try:
-                    summary = m.decode(m.HallSummary, bytes(msg.payload))
+                    summary = m.decode(m.HallSummary, msg.payload)
                 except m.PayloadError as exc:
                     self.rejected += 1
                     log.warning("bad summary from %s: %s", hall, exc)
@@ -179,11 +162,6 @@ class CityOverview:
             self._arrived.notify_all()
         if self.on_update is not None:
             self.on_update(entry)
-
-
-def _nodelay(_c: mqtt.Client, _u: Any, sock: Any) -> None:
-    with contextlib.suppress(OSError):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 # ---------------------------------------------------------------- text and page

@@ -12,14 +12,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-
 from broker_config.process import MosquittoProcess
 from city.broker import BridgeOptions, add_bridge, bridge_block, bridge_user
 from city.broker_process import CityBroker
 from hallconfig import HallConfig
 from protocol import messages as m
+from protocol.link import NotConnected, SyncClient
 from protocol.topics import CityTopics
 
 log = logging.getLogger(__name__)
@@ -63,13 +61,12 @@ class NearbyCentres:
             while True:
                 for neighbour, client in clients.items():
                     self._drift(neighbour)
-                    client.publish(CityTopics.summary(neighbour), m.encode(self.summary(neighbour)),
-                                   qos=1, retain=True)
+                    client.send(CityTopics.summary(neighbour), m.encode(self.summary(neighbour)),
+                                retain=True)
                 await asyncio.sleep(PERIOD_S)
         finally:
             for client in clients.values():
-                client.disconnect()
-                client.loop_stop()
+                client.close()
 
     def summary(self, neighbour: str) -> m.HallSummary:
         """What the neighbour's controller would publish now: its queues, nothing personal."""
@@ -88,12 +85,11 @@ class NearbyCentres:
         for service, now in queues.items():
             queues[service] = min(MOST_WAITING, max(0, now + self.rng.choice((-1, 0, 1))))
 
-    def _connect(self, neighbour: str) -> mqtt.Client:
-        settings = self.city.settings(bridge_user(neighbour))
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"demo-{neighbour}",
-                             protocol=mqtt.MQTTv5)
-        client.username_pw_set(settings.username, settings.password)
-        client.connect(settings.host, settings.port)
-        client.loop_start()
+    def _connect(self, neighbour: str) -> SyncClient:
+        client = SyncClient(self.city.settings(bridge_user(neighbour)),
+                            client_id=f"demo-{neighbour}", keepalive=60)
+        reason = client.connect()
+        if reason.is_failure:
+            raise NotConnected(f"the city broker refused {neighbour}: {reason}")
         log.info("simulating nearby centre %s on the city broker", neighbour)
         return client

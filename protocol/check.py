@@ -23,24 +23,25 @@ failure, 2 for a settings file that cannot be used.
 from __future__ import annotations
 
 import argparse
-import queue
 import sys
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from protocol import messages as m
 from protocol.__main__ import ROLES, read_settings
 from protocol.device import DeviceConfigError, DeviceSettings
-from protocol.link import LinkError, expiry_for, model_for
+from protocol.link import (
+    Ack,
+    LinkError,
+    NotConnected,
+    Received,
+    SyncClient,
+    expiry_for,
+    model_for,
+)
 from protocol.topics import CONTROLLER_ID, EventKind, HallTopics, StateKind, TopicError, parse
 
 NOT_AUTHORIZED = 0x87
@@ -72,76 +73,55 @@ class Report:
 
 
 class Probe:
-    """A blocking MQTT 5 connection as the device: every broker answer goes on one queue."""
+    """A blocking MQTT 5 connection as the device, with its last will."""
 
     def __init__(self, settings: DeviceSettings, role: m.Role, timeout: float) -> None:
         self.topics = HallTopics(settings.device.hall)
         self.device, self.role, self.timeout = settings.device.id, role, timeout
-        self.events: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
-        self.held: list[tuple[str, Any, Any]] = []
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.device,
-                                  protocol=mqtt.MQTTv5)
-        broker = settings.broker
-        if broker.username:
-            password = broker.password
-            if password is None and broker.password_file is not None:
-                with open(broker.password_file, encoding="utf-8") as source:
-                    password = source.read().strip()
-            self.client.username_pw_set(broker.username, password)
-        if broker.tls_ca:
-            self.client.tls_set(ca_certs=broker.tls_ca)
-        self.client.will_set(self.topics.presence(self.device), self.presence("offline"),
-                             qos=1, retain=True)
-        self.client.on_connect = lambda _c, _u, _f, code, _p: self._put("connack", None, code)
-        self.client.on_subscribe = lambda _c, _u, mid, codes, _p: self._put("suback", mid, codes)
-        self.client.on_publish = lambda _c, _u, mid, code, _p: self._put("puback", mid, code)
-        self.client.on_message = lambda _c, _u, msg: self._put("message", msg.topic, msg)
-        self.host, self.port = broker.host, broker.port
-
-    def _put(self, kind: str, key: Any, value: Any) -> None:
-        self.events.put((kind, key, value))
+        self.host, self.port = settings.broker.host, settings.broker.port
+        self.client = SyncClient(settings.broker, client_id=self.device, timeout=timeout,
+                                 keepalive=30, will=(self.topics.presence(self.device),
+                                                     self.presence("offline")))
 
     def presence(self, state: str) -> bytes:
         return m.encode(m.Presence(state=m.PresenceState(state), role=self.role))
 
-    def wait(self, match: Callable[[str, Any, Any], bool], timeout: float | None = None) -> Any:
-        """The value of the first event that matches (others are kept), or None."""
-        for i, event in enumerate(self.held):
-            if match(*event):
-                return self.held.pop(i)[2]
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                event = self.events.get(timeout=left)
-            except queue.Empty:
-                break
-            if match(*event):
-                return event[2]
-            self.held.append(event)
-        return None
+    def wait(self, match: Callable[[Received], bool],
+             timeout: float | None = None) -> Received | None:
+        """The first message not yet taken that matches (taking it), or None."""
+        return self.client.wait_for(match, self.timeout if timeout is None else timeout,
+                                    take=True)
 
-    def connect(self) -> Any:
-        self.client.connect(self.host, self.port, keepalive=30)
-        self.client.loop_start()
-        return self.wait(lambda kind, _k, _v: kind == "connack")
+    def connect(self) -> Ack | None:
+        """The CONNACK (None: no answer in time); LinkError when nothing listens."""
+        try:
+            return self.client.connect()
+        except NotConnected as exc:
+            if isinstance(exc.__cause__, OSError):
+                raise
+            return None
 
     def subscribe(self, topic: str) -> int | None:
         """The SUBACK reason code for one filter (None: no SUBACK in time)."""
-        _, mid = self.client.subscribe(topic, qos=1)
-        codes = self.wait(lambda kind, key, _v: kind == "suback" and key == mid)
-        return None if codes is None else int(codes[0].value)
+        try:
+            return self.client.subscribe(topic).value
+        except TimeoutError:
+            return None
 
-    def publish(self, topic: str, payload: bytes, retain: bool = False,
-                properties: Properties | None = None) -> int | None:
+    def publish(self, topic: str, payload: bytes, retain: bool = False, *,
+                response_topic: str | None = None, correlation: bytes | None = None,
+                expiry: int | None = None) -> int | None:
         """The PUBACK reason code (None: no PUBACK in time)."""
-        info = self.client.publish(topic, payload, qos=1, retain=retain, properties=properties)
-        code = self.wait(lambda kind, key, _v: kind == "puback" and key == info.mid)
-        return None if code is None else int(code.value)
+        try:
+            return self.client.publish(topic, payload, retain=retain,
+                                       response_topic=response_topic, correlation=correlation,
+                                       expiry=expiry).value
+        except TimeoutError:
+            return None
 
     def close(self) -> None:
         self.publish(self.topics.presence(self.device), self.presence("stopped"), retain=True)
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.client.close()
 
 
 def check_grants(probe: Probe, report: Report) -> set[str]:
@@ -156,7 +136,7 @@ def check_grants(probe: Probe, report: Report) -> set[str]:
             granted.add(topic)
     if probe.role is not m.Role.UPSTREAM:
         controller = topics.presence(CONTROLLER_ID)
-        msg = probe.wait(lambda kind, topic, _m: kind == "message" and topic == controller)
+        msg = probe.wait(lambda msg: msg.topic == controller)
         report.check(msg is not None and b'"online"' in msg.payload,
                      f"the controller is online ({controller})",
                      "nothing arrived" if msg is None else msg.payload.decode(errors="replace"))
@@ -179,21 +159,20 @@ def _probe_command(probe: Probe, report: Report, name: str, replies: bool) -> bo
     False when its reply did not come (the next probes then wait for none)."""
     correlation = f"check-{uuid.uuid4().hex}".encode()
     reply_topic = probe.topics.reply(probe.device)
-    props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-    props.ResponseTopic = reply_topic
-    props.CorrelationData = correlation
-    props.MessageExpiryInterval = expiry_for(probe.timeout)
-    code = probe.publish(probe.topics.command(probe.device, name), b"", properties=props)
+    code = probe.publish(probe.topics.command(probe.device, name), b"",
+                         response_topic=reply_topic, correlation=correlation,
+                         expiry=expiry_for(probe.timeout))
     if not report.check(code in (0, 0x10), f"may send {name}", f"PUBACK reason code {code}"):
         return replies
     if not replies:
         return False
-    msg = probe.wait(lambda kind, topic, msg: kind == "message" and topic == reply_topic
-                     and getattr(msg.properties, "CorrelationData", None) == correlation)
-    if not report.check(msg is not None, f"the controller answers {name}",
-                        f"no reply within {probe.timeout} s: is the controller running? "
-                        f"(the other commands' replies were not awaited)"):
+    msg = probe.wait(lambda msg: msg.topic == reply_topic and msg.correlation == correlation)
+    if msg is None:
+        report.check(False, f"the controller answers {name}",
+                     f"no reply within {probe.timeout} s: is the controller running? "
+                     f"(the other commands' replies were not awaited)")
         return False
+    report.check(True, f"the controller answers {name}")
     try:
         reply = m.decode(m.Reply, msg.payload)
     except m.PayloadError as exc:
@@ -214,7 +193,7 @@ def follow_burst(probe: Probe, report: Report, granted: set[str]) -> dict[str, m
         return state
     deadline = time.monotonic() + probe.timeout
     while not wanted <= set(state) and time.monotonic() < deadline:
-        msg = probe.wait(lambda kind, topic, _m: kind == "message" and "/state/" in topic,
+        msg = probe.wait(lambda msg: "/state/" in msg.topic,
                          deadline - time.monotonic())
         if msg is None:
             break
@@ -228,7 +207,7 @@ def follow_burst(probe: Probe, report: Report, granted: set[str]) -> dict[str, m
     return state
 
 
-def _take(msg: Any, state: dict[str, m.Message], report: Report) -> None:
+def _take(msg: Received, state: dict[str, m.Message], report: Report) -> None:
     try:
         topic = parse(msg.topic)
         model = model_for(topic)
@@ -280,7 +259,6 @@ def run(settings: DeviceSettings, role: m.Role, timeout: float) -> Report:
     where = f"{probe.host}:{probe.port} as {settings.device.id} ({role})"
     if not report.check(code is not None and not code.is_failure, f"connect to {where}",
                         str(code or f"no answer within {timeout} s")):
-        probe.client.loop_stop()
         return report
     try:
         granted = check_grants(probe, report)

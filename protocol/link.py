@@ -3,6 +3,9 @@ timeout, follows retained state and events, and keeps its presence up to date.
 
 paho runs its network loop on its own thread; everything it receives is handed to the
 asyncio loop that created the link, so handlers never run on paho's thread.
+
+This is the project's only paho user: tools, benchmarks and tests that need a blocking
+client, raw payloads or the broker's reason codes use ``SyncClient`` below.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ import math
 import os
 import socket
 import ssl
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -31,6 +35,7 @@ from protocol import messages as m
 from protocol.topics import HallTopics, Topic, TopicError, parse
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class LinkError(Exception):
@@ -132,20 +137,7 @@ class Link:
     def _make_client(self) -> mqtt.Client:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.device,
                              protocol=mqtt.MQTTv5)
-        if self.broker.username:
-            password, source = self.broker.password, self.broker.password_file
-            credentials = os.environ.get("CREDENTIALS_DIRECTORY")
-            if (password is None and source is None and credentials
-                    and Path(credentials, "broker-password").is_file()):
-                source = str(Path(credentials, "broker-password"))
-            if password is None and source is not None:
-                try:
-                    password = Path(source).read_text(encoding="utf-8").strip()
-                except OSError as exc:
-                    raise LinkError(f"broker password file {source}: {exc.strerror}") from exc
-            client.username_pw_set(self.broker.username, password)
-        if self.broker.tls_ca:
-            client.tls_set(ca_certs=self.broker.tls_ca, cert_reqs=ssl.CERT_REQUIRED)
+        _sign_in(client, self.broker)
         client.will_set(self.topics.presence(self.device),
                         m.encode(m.Presence(state=m.PresenceState.OFFLINE, role=self.role)),
                         qos=1, retain=True)
@@ -361,3 +353,279 @@ def _set_nodelay(_c: mqtt.Client, _u: Any, sock: socket.socket) -> None:
     """Nagle's algorithm costs ~87 ms a round trip on loopback (field notes)."""
     with contextlib.suppress(OSError):  # not a TCP socket (e.g. a websocket wrapper)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _sign_in(client: mqtt.Client, broker: BrokerSettings) -> None:
+    """Give ``client`` the account and TLS of ``broker``: the password is the one given, or
+    read from its file, or from the systemd credential broker-password."""
+    if broker.username:
+        password, source = broker.password, broker.password_file
+        credentials = os.environ.get("CREDENTIALS_DIRECTORY")
+        if (password is None and source is None and credentials
+                and Path(credentials, "broker-password").is_file()):
+            source = str(Path(credentials, "broker-password"))
+        if password is None and source is not None:
+            try:
+                password = Path(source).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise LinkError(f"broker password file {source}: {exc.strerror}") from exc
+        client.username_pw_set(broker.username, password)
+    if broker.tls_ca:
+        client.tls_set(ca_certs=broker.tls_ca, cert_reqs=ssl.CERT_REQUIRED)
+
+
+def matches(topic_filter: str, topic: str) -> bool:
+    """Whether ``topic_filter`` (with ``+`` and ``#``) takes in ``topic``, by MQTT's rules."""
+    return bool(mqtt.topic_matches_sub(topic_filter, topic))
+
+
+# ---------------------------------------------------------------- a blocking client
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """The broker's answer to a CONNECT, SUBSCRIBE or PUBLISH: an MQTT 5 reason code."""
+
+    value: int
+    name: str = ""
+
+    @property
+    def is_failure(self) -> bool:
+        return self.value >= 0x80
+
+    def __str__(self) -> str:
+        return self.name or f"reason code {self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A message as a SyncClient got it: raw payload and MQTT 5 properties."""
+
+    topic: str
+    payload: bytes
+    retain: bool = False
+    response_topic: str | None = None
+    correlation: bytes | None = None
+    expiry: int | None = None  # seconds left of its message expiry, if it has one
+    user_properties: tuple[tuple[str, str], ...] = ()
+
+
+class SyncClient:
+    """A blocking MQTT 5 client for tools, benchmarks and tests (TCP_NODELAY, QoS 1).
+
+    ``connect``, ``subscribe`` and ``publish`` wait for the broker's answer (CONNACK, SUBACK,
+    PUBACK) on a condition with ``timeout``, never on a sleep; ``send`` publishes without
+    waiting (its PUBACK goes to ``on_ack``). Payloads are raw bytes, sent as given, malformed
+    on purpose if need be. Messages are kept in ``messages``, or handed to ``on_message`` on
+    paho's thread when one is given; ``follow`` is subscribed again on every connection.
+
+    To show that something did NOT arrive, send a marker afterwards on a topic the client
+    reads and look at what came before it (``received_before``): the broker keeps a client's
+    order, so the answer is final once the marker is in.
+    """
+
+    def __init__(self, settings: BrokerSettings, *, client_id: str | None = None,
+                 session_expiry: int = 0, timeout: float = 3.0, follow: Iterable[str] = (),
+                 will: tuple[str, bytes] | None = None, keepalive: int | None = None,
+                 reconnect_s: tuple[int, int] = (1, 5),
+                 on_message: Callable[[Received], None] | None = None,
+                 on_ack: Callable[[int, Ack], None] | None = None,
+                 on_connack: Callable[[Ack], None] | None = None) -> None:
+        self.settings = settings
+        self.timeout = timeout
+        self.session_expiry = session_expiry  # seconds the broker keeps the session; 0: none
+        self.follow = list(follow)
+        self.keepalive = keepalive or settings.keepalive
+        self.messages: list[Received] = []
+        self.disconnects = 0  # connections lost or refused since connect()
+        self.on_message, self.on_ack, self.on_connack = on_message, on_ack, on_connack
+        self._cond = threading.Condition()
+        self._connack: Ack | None = None
+        self._followed = not self.follow
+        self._follow_mid: int | None = None
+        self._subacks: dict[int, Ack] = {}
+        self._pubacks: dict[int, Ack] = {}
+        self._unawaited: set[int] = set()  # mids sent without waiting, PUBACK not yet in
+        self._closing = False
+        name = client_id or f"{settings.username or 'anonymous'}-{uuid.uuid4().hex[:8]}"
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=name,
+                                  protocol=mqtt.MQTTv5)
+        _sign_in(self.client, settings)
+        if will is not None:
+            self.client.will_set(will[0], will[1], qos=1, retain=True)
+        self.client.reconnect_delay_set(*reconnect_s)
+        self.client.on_socket_open = _set_nodelay  # type: ignore[assignment]
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_publish = self._on_publish
+        self.client.on_message = self._on_message
+        self.client.on_disconnect = self._on_disconnect
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.client.is_connected())
+
+    def connect(self, *, retry: bool = False) -> Ack:
+        """Connect; the CONNACK's reason code, once ``follow`` is subscribed. A refused
+        login is closed again. NotConnected when no broker answers within ``timeout``
+        (``retry``: keep trying until then, as for a broker still starting)."""
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = self.session_expiry
+        host, port = self.settings.host, self.settings.port
+        try:
+            if retry:
+                self.client.connect_async(host, port, self.keepalive,
+                                          clean_start=self.session_expiry == 0, properties=props)
+            else:
+                self.client.connect(host, port, self.keepalive,
+                                    clean_start=self.session_expiry == 0, properties=props)
+        except OSError as exc:
+            raise NotConnected(f"no broker at {host}:{port}: {exc}") from exc
+        self.client.loop_start()
+        try:
+            reason = self._wait(lambda: self._connack, "CONNACK")
+            if not reason.is_failure:
+                self._wait(lambda: self._followed or None, "SUBACK for " + ", ".join(self.follow))
+        except TimeoutError as exc:
+            self.close()
+            raise NotConnected(f"no broker answered at {host}:{port}: {exc}") from exc
+        if reason.is_failure:
+            self.close()
+        return reason
+
+    def subscribe(self, topic_filter: str) -> Ack:
+        """Subscribe at QoS 1; the SUBACK's reason code (granted QoS, or a refusal)."""
+        _, mid = self.client.subscribe(topic_filter, 1)
+        if mid is None:
+            raise NotConnected(f"subscribe {topic_filter} was not sent")
+        return self._wait(lambda: self._subacks.pop(mid, None), f"SUBACK for {topic_filter}")
+
+    def publish(self, topic: str, payload: bytes | str = b"", *, retain: bool = False,
+                response_topic: str | None = None, correlation: bytes | None = None,
+                expiry: int | None = None,
+                user_properties: Iterable[tuple[str, str]] = ()) -> Ack:
+        """Publish at QoS 1; the PUBACK's reason code (135: not authorized)."""
+        info = self.client.publish(topic, payload, qos=1, retain=retain, properties=_publish_props(
+            response_topic, correlation, expiry, user_properties))
+        return self._wait(lambda: self._pubacks.pop(info.mid, None), f"PUBACK for {topic}")
+
+    def send(self, topic: str, payload: bytes | str = b"", *, retain: bool = False,
+             response_topic: str | None = None, correlation: bytes | None = None,
+             expiry: int | None = None, user_properties: Iterable[tuple[str, str]] = ()) -> int:
+        """Publish at QoS 1 without waiting; the message id its PUBACK will carry."""
+        mid = self.client.publish(topic, payload, qos=1, retain=retain, properties=_publish_props(
+            response_topic, correlation, expiry, user_properties)).mid
+        with self._cond:
+            if self._pubacks.pop(mid, None) is None:
+                self._unawaited.add(mid)
+        return mid
+
+    def wait_for(self, match: Callable[[Received], bool], timeout: float | None = None, *,
+                 take: bool = False) -> Received | None:
+        """The first message kept that matches, waiting up to ``timeout`` (None: not in
+        time); ``take`` removes it from ``messages``."""
+        def find() -> Received | None:
+            return next((msg for msg in self.messages if match(msg)), None)
+        with self._cond:
+            found = self._cond.wait_for(find, self.timeout if timeout is None else timeout)
+            if found is not None and take:
+                self.messages.remove(found)
+        return found
+
+    def wait_message(self, topic: str, payload: bytes | None = None) -> Received:
+        """The first message received on ``topic`` (with ``payload``, if given)."""
+        found = self.wait_for(
+            lambda msg: msg.topic == topic and (payload is None or msg.payload == payload))
+        if found is None:
+            raise TimeoutError(f"{self.settings.username}: no message on {topic} "
+                               f"within {self.timeout} s")
+        return found
+
+    def received_before(self, marker_topic: str, marker: bytes) -> list[Received]:
+        """Every message that arrived before the marker ``marker`` on ``marker_topic``."""
+        found = self.wait_message(marker_topic, marker)
+        with self._cond:
+            return self.messages[: self.messages.index(found)]
+
+    def wait_disconnect(self) -> int:
+        """Wait until the connection has been lost at least once; the count of losses."""
+        return self._wait(lambda: self.disconnects or None, "disconnect")
+
+    def close(self) -> None:
+        self._closing = True
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _wait(self, ready: Callable[[], T | None], what: str) -> T:
+        with self._cond:
+            result = self._cond.wait_for(ready, self.timeout)
+        if result is None:
+            raise TimeoutError(f"{self.settings.username}: no {what} within {self.timeout} s")
+        return result
+
+    # ------------------------------------------------------------ paho's thread
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        ack = Ack(int(reason.value), str(reason))
+        if ack.is_failure:
+            client.disconnect()  # no automatic retry of a refused login
+        elif self.follow:
+            self._follow_mid = client.subscribe([(f, 1) for f in self.follow])[1]
+        with self._cond:
+            self._connack = ack
+            self._cond.notify_all()
+        if self.on_connack is not None:
+            self.on_connack(ack)
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, _r: Any, _p: Any) -> None:
+        if self._closing:
+            return
+        with self._cond:
+            self.disconnects += 1
+            self._cond.notify_all()
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, mid: int, reasons: list[Any],
+                      _p: Any) -> None:
+        with self._cond:
+            if mid == self._follow_mid:
+                self._followed = True
+            else:
+                self._subacks[mid] = Ack(int(reasons[0].value), str(reasons[0]))
+            self._cond.notify_all()
+
+    def _on_publish(self, _c: mqtt.Client, _u: Any, mid: int, reason: Any, _p: Any) -> None:
+        ack = Ack(int(reason.value), str(reason))
+        with self._cond:
+            if mid in self._unawaited:
+                self._unawaited.discard(mid)
+            else:
+                self._pubacks[mid] = ack
+            self._cond.notify_all()
+        if self.on_ack is not None:
+            self.on_ack(mid, ack)
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        props = getattr(msg, "properties", None)
+        received = Received(
+            msg.topic, bytes(msg.payload), bool(msg.retain),
+            getattr(props, "ResponseTopic", None), getattr(props, "CorrelationData", None),
+            getattr(props, "MessageExpiryInterval", None),
+            tuple(getattr(props, "UserProperty", ())))
+        if self.on_message is not None:
+            self.on_message(received)
+            return
+        with self._cond:
+            self.messages.append(received)
+            self._cond.notify_all()
+
+
+def _publish_props(response_topic: str | None, correlation: bytes | None, expiry: int | None,
+                   user_properties: Iterable[tuple[str, str]]) -> Properties | None:
+    """A PUBLISH's MQTT 5 properties, or None when it has none."""
+    props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+    if response_topic is not None:
+        props.ResponseTopic = response_topic
+    if correlation is not None:
+        props.CorrelationData = correlation
+    if expiry is not None:
+        props.MessageExpiryInterval = expiry
+    if pairs := list(user_properties):
+        props.UserProperty = pairs
+    return None if props.isEmpty() else props  # type: ignore[no-untyped-call]

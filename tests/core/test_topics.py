@@ -3,11 +3,10 @@ centres' summaries the city bridge brings in, and nothing else is taken for one.
 
 from __future__ import annotations
 
-import paho.mqtt.client as mqtt
 import pytest
 
 from protocol import messages as m
-from protocol.link import model_for
+from protocol.link import matches, model_for
 from protocol.topics import CityTopics, EventKind, HallTopics, StateKind, Topic, TopicError, parse
 
 T = HallTopics("tianping")
@@ -36,15 +35,15 @@ def test_a_nearby_centres_summary_sits_under_the_halls_own_state() -> None:
     assert topic == "lobby/tianping/state/summary/xujiahui"
     assert parse(topic) == Topic("tianping", "state", "summary", "xujiahui")
     assert parse(topic).nearby == "xujiahui"
-    assert mqtt.topic_matches_sub(T.all_state, topic)  # kiosks and displays already read it
-    assert mqtt.topic_matches_sub(T.all_nearby, topic)
+    assert matches(T.all_state, topic)  # kiosks and displays already read it
+    assert matches(T.all_nearby, topic)
 
 
 def test_only_nearby_topics_name_a_nearby_centre() -> None:
     others = [t for t in built() if not t.startswith(f"{T.base}/state/summary/")]
     assert all(parse(t).nearby == "" for t in others)
-    assert not mqtt.topic_matches_sub(T.all_nearby, T.state(StateKind.SUMMARY))
-    assert not mqtt.topic_matches_sub(T.state(StateKind.SUMMARY), T.nearby("xujiahui"))
+    assert not matches(T.all_nearby, T.state(StateKind.SUMMARY))
+    assert not matches(T.state(StateKind.SUMMARY), T.nearby("xujiahui"))
 
 
 def test_the_link_decodes_a_nearby_topic_as_a_hall_summary() -> None:

@@ -290,23 +290,14 @@ async def test_only_the_printing_kiosk_confirms_its_print(fresh_broker: Mosquitt
 # ---------------------------------------------------------------- 5. no session theft
 async def test_no_account_on_the_lan_can_take_the_controllers_client_id(
         fresh_broker: MosquittoProcess, controller: Controller) -> None:
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
     settings = fresh_broker.broker_settings("display-lobby", lan=True)
-    impostor = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=CONTROLLER_ID,
-                           protocol=mqtt.MQTTv5)
-    impostor.username_pw_set(settings.username, settings.password)
-    if settings.tls_ca:
-        impostor.tls_set(ca_certs=settings.tls_ca)
     kiosk = await device(fresh_broker, "kiosk-1", m.Role.KIOSK)
     try:
         for _ in range(3):
-            impostor.connect(settings.host, fresh_broker.lan_port, keepalive=10)
-            impostor.loop_start()
+            impostor = await asyncio.to_thread(
+                connect, settings, client_id=CONTROLLER_ID, keepalive=10)
             assert (await issue(kiosk)).ok
-            impostor.disconnect()
-            impostor.loop_stop()
+            impostor.close()
         assert controller.link.connected
     finally:
         await kiosk.close()
