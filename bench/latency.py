@@ -26,6 +26,7 @@ from demo.processes import ControllerProcess
 from hallconfig import load_hall_config
 from protocol import messages as m
 from protocol.link import Link, new_command_id
+from protocol.topics import EventKind, HallTopics
 
 HALL = "tianping"
 COUNTERS = 50
@@ -48,7 +49,7 @@ async def run(workdir: Path, presses: int, issues: int, seed: int = 1) -> dict[s
             links[device] = Link(broker.broker_settings(device), HALL, device, role)
             await links[device].start()
         display = Link(broker.broker_settings("display-lobby"), HALL, "display-lobby",
-                       m.Role.DISPLAY, follow=[f"lobby/{HALL}/event/call"])
+                       m.Role.DISPLAY, follow=[HallTopics(HALL).event(EventKind.CALL)])
         await display.start()
         await _fill(links["manager"], WAITING)
         issue_ms = await _issue_roundtrips(links["kiosk-1"], issues, rng)

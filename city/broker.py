@@ -50,7 +50,7 @@ from broker_config.errors import BrokerConfigError, CredentialsError
 from city.overview import OVERVIEW_USER
 from hallconfig import MAX_NEARBY, ConfigError, load_hall_config
 from protocol.messages import Role
-from protocol.topics import CityTopics, HallTopics, StateKind, TopicError, check_id
+from protocol.topics import CityTopics, HallTopics, TopicError, check_id
 
 BRIDGE_BEGIN = "# ---- city bridge (全市通办): written by python -m city.broker bridge"
 BRIDGE_END = "# ---- end of city bridge"
@@ -94,7 +94,7 @@ def city_accounts(halls: Iterable[str],
             if neighbour not in halls:
                 raise BrokerConfigError(f"nearby map: {hall}'s nearby centre {neighbour!r} "
                                         "is not one of the city's halls")
-    accounts = [Account(OVERVIEW_USER, Role.UPSTREAM, (Grant(Access.READ, f"{CITY_NAME}/#"),))]
+    accounts = [Account(OVERVIEW_USER, Role.UPSTREAM, (Grant(Access.READ, CityTopics.everything),))]
     for hall in halls:
         reads = (Grant(Access.READ, CityTopics.summary(n)) for n in nearby.get(hall, ()))
         accounts.append(Account(bridge_user(hall), Role.UPSTREAM, (
@@ -208,9 +208,7 @@ def bridge_block(hall: str, options: BridgeOptions, nearby: Sequence[str] = ()) 
     for word in (options.city_host, options.password):
         if not word or any(c.isspace() for c in word):
             raise BrokerConfigError(f"{word!r} cannot stand in mosquitto.conf")
-    topics = HallTopics(hall)
-    local = topics.base + "/"
-    pattern = topics.state(StateKind.SUMMARY)[len(local):]
+    pattern, local, remote = CityTopics.summary_out(hall)
     base, cap = options.restart_s
     lines = [
         BRIDGE_BEGIN,
@@ -221,8 +219,8 @@ def bridge_block(hall: str, options: BridgeOptions, nearby: Sequence[str] = ()) 
         f"remote_clientid {bridge_user(hall)}",
         f"remote_username {bridge_user(hall)}",
         f"remote_password {options.password}",
-        f"topic {pattern} out 1 {local} {CityTopics.summary(hall)[:-len(pattern)]}",
-        *_nearby_lines(topics, check_nearby(hall, nearby)),
+        f"topic {pattern} out 1 {local} {remote}",
+        *_nearby_lines(HallTopics(hall), check_nearby(hall, nearby)),
         "notifications true",
         f"notification_topic {CityTopics.bridge(hall)}",
         "cleansession false",

@@ -184,6 +184,7 @@ class CityTopics:
     """The city broker's topics (kept beside the hall's own in protocol.topics' style)."""
 
     root = CITY_ROOT
+    everything = f"{CITY_ROOT}/#"
     all_summaries = f"{CITY_ROOT}/+/state/summary"
     all_bridges = f"{CITY_ROOT}/+/bridge"
 
@@ -194,6 +195,16 @@ class CityTopics:
     @staticmethod
     def bridge(hall: str) -> str:
         return f"{CITY_ROOT}/{hall}/bridge"
+
+    @staticmethod
+    def summary_out(hall: str) -> tuple[str, str, str]:
+        """How a hall's bridge sends its summary up, as Mosquitto's ``topic PATTERN out QOS
+        LOCAL REMOTE`` reads it: (pattern, local prefix, remote prefix); each prefix joined
+        to the pattern is the whole topic on its side."""
+        topics = HallTopics(hall)
+        local = f"{topics.base}/"
+        pattern = topics.state(StateKind.SUMMARY)[len(local):]
+        return pattern, local, f"{CITY_ROOT}/{hall}/"
 
     @staticmethod
     def parse(topic: str) -> tuple[str, str] | None:

@@ -74,3 +74,20 @@ def test_city_topics_parse_back() -> None:
     assert CityTopics.parse(CityTopics.summary("xujiahui")) == ("xujiahui", "summary")
     assert CityTopics.parse(CityTopics.bridge("xujiahui")) == ("xujiahui", "bridge")
     assert CityTopics.parse(T.nearby("xujiahui")) is None
+
+
+@pytest.mark.parametrize("hall", ["tianping", "x", "hunan_lu-2", "h" * 40])
+def test_the_bridge_remap_joins_into_the_summary_topic_on_each_side(hall: str) -> None:
+    pattern, local, remote = CityTopics.summary_out(hall)
+    assert local + pattern == HallTopics(hall).state(StateKind.SUMMARY)
+    assert remote + pattern == CityTopics.summary(hall)
+    assert parse(local + pattern) == Topic(hall, "state", "summary")
+    assert CityTopics.parse(remote + pattern) == (hall, "summary")
+    assert " " not in pattern + local + remote  # one word each in mosquitto.conf
+
+
+def test_the_city_wide_filter_takes_in_every_city_topic() -> None:
+    for topic in (CityTopics.summary("xujiahui"), CityTopics.bridge("xujiahui")):
+        assert matches(CityTopics.everything, topic)
+    assert matches(CityTopics.all_summaries, CityTopics.summary("xujiahui"))
+    assert not matches(CityTopics.everything, T.state(StateKind.SUMMARY))
