@@ -1,7 +1,9 @@
 """The journal, read-only, for processes other than the writer (the web service, reports,
 benchmarks). SQLite's WAL lets a reader see every commit without ever blocking the writer;
 the connection is opened ``mode=ro``, so a reader cannot change the journal even if it tries.
-Queries run in a thread, off the caller's event loop.
+
+One connection, one query at a time (a lock): the async methods run in a thread, off the
+caller's event loop; the plain ones are for a caller already in a worker thread.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,7 @@ class JournalReader:
 
     def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self._db = db
-        self._lock = asyncio.Lock()  # one query at a time on the one connection
+        self._lock = threading.Lock()
         self.path = path
 
     @classmethod
@@ -56,13 +59,32 @@ class JournalReader:
 
     async def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Rows of a read-only query, fetched in a thread."""
-        async with self._lock:
-            return await asyncio.to_thread(self._fetch, sql, params)
+        return await asyncio.to_thread(self.fetch, sql, params)
 
-    def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        return self._db.execute(sql, params).fetchall()
+    def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only query (in the calling thread)."""
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
 
-    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-        """Rows one at a time, for a caller already off the event loop (a worker thread):
-        memory stays flat however many rows there are."""
-        yield from self._db.execute(sql, params)
+    def each_event(self, day: date, apply: Callable[[Event], None]) -> None:
+        """Hand the day's events to ``apply`` one at a time, in commit order, straight from
+        the cursor: memory holds one event, however long the day (in the calling thread)."""
+        with self._lock:
+            for at, kind, data in self._db.execute(
+                    "SELECT at, kind, data FROM events WHERE day = ? ORDER BY seq",
+                    (day.isoformat(),)):
+                apply(Event(Kind(kind), at, json.loads(data)))
+
+    def last_event(self, day: date) -> tuple[int, float] | None:
+        """The sequence number and time of the day's last event (None for a day without):
+        what tells a summary of the day still holds (in the calling thread)."""
+        rows = self.fetch("SELECT seq, at FROM events WHERE day = ? ORDER BY seq DESC LIMIT 1",
+                          (day.isoformat(),))
+        return (int(rows[0][0]), float(rows[0][1])) if rows else None
+
+    def writing_day(self) -> date | None:
+        """The business day the writer is on: the day of its latest event but a booking (a
+        booking is journaled under its slot's day); None for an empty journal."""
+        rows = self.fetch("SELECT day FROM events WHERE kind != ? ORDER BY seq DESC LIMIT 1",
+                          (Kind.APPOINTMENT_BOOKED.value,))
+        return date.fromisoformat(rows[0][0]) if rows else None

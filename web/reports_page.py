@@ -1,28 +1,53 @@
-"""The reports page (tables and charts for today or a range of days) and its CSV export."""
+"""The reports page (tables and charts for today or a range of days) and its CSV export,
+from the hall's history (hall/history.py: merged day summaries, computed in worker threads);
+the tickets CSV streams a day at a time."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from hall.reports import Names, RangeError, Report, Table, build_report, parse_range, to_csv
+from hall.history import History
+from hall.reports import Names, RangeError, Report, Table, parse_range, to_csv
+from hallconfig import HallConfig
 from web.auth import Auth
 from web.charts import Series, columns, hbars
 from web.errors import ApiError
 from web.pages import Raw, esc, page
 
-if TYPE_CHECKING:
-    from hall.controller import Controller
-
 PAGE_TABLES = ("services", "counters", "clerks", "hours")
 CSV_TABLES = (*PAGE_TABLES, "tickets")
 
 
-def names_of(controller: Controller) -> Names:
-    cfg = controller.config
+class Today(Protocol):
+    """What the reports read of the hall's engine: its business day and time zone."""
+
+    @property
+    def day(self) -> date: ...
+
+    @property
+    def tz(self) -> ZoneInfo: ...
+
+
+class ReportsView(Protocol):
+    """What the reports read of the web service's view of the hall (web/hallview.py)."""
+
+    @property
+    def config(self) -> HallConfig: ...
+
+    @property
+    def engine(self) -> Today: ...
+
+    @property
+    def history(self) -> History: ...
+
+
+def names_of(view: ReportsView) -> Names:
+    cfg = view.config
     return Names(services={s.id: s.name for s in cfg.services},
                  counters={c.id: c.name for c in cfg.counters},
                  clerks={c.staff_no: c.name for c in cfg.clerks},
@@ -30,14 +55,18 @@ def names_of(controller: Controller) -> Names:
                           for s in cfg.services})
 
 
-async def load_report(controller: Controller, first: str | None, last: str | None) -> Report:
-    """The report for a requested range, or ApiError 400 naming the bad date."""
+def range_of(view: ReportsView, query: dict[str, str]) -> tuple[date, date]:
+    """The requested days (``from``, ``to``), or ApiError 400 naming the bad date."""
     try:
-        start, end = parse_range(first, last, controller.engine.day)
+        return parse_range(query.get("from"), query.get("to"), view.engine.day)
     except RangeError as exc:
         raise ApiError(400, "bad_range", str(exc)) from None
-    events = await controller.journal.events_between(start, end)
-    return build_report(start, end, events, names_of(controller), controller.engine.tz)
+
+
+async def load_report(view: ReportsView, query: dict[str, str]) -> Report:
+    """The report for a requested range, or ApiError 400 naming the bad date."""
+    start, end = range_of(view, query)
+    return await view.history.report(start, end, names_of(view), view.engine.tz)
 
 
 def _cell(value: object) -> str:
@@ -88,14 +117,13 @@ def _shortcuts(today: date) -> str:
                    f"{esc(label)}</a>" for label, a, b in spans)
 
 
-def routes(controller: Controller, auth: Auth) -> list[web.RouteDef]:
+def routes(view: ReportsView, auth: Auth) -> list[web.RouteDef]:
     """The reports page and the CSV downloads."""
 
     async def reports(request: web.Request) -> web.Response:
         session = auth.page_session(request)
-        q = request.query
         try:
-            report = await load_report(controller, q.get("from"), q.get("to"))
+            report = await load_report(view, dict(request.query))
         except ApiError as exc:
             return page("message.html", 400, title="400", message_zh="日期有误",
                         message_en=exc.message)
@@ -104,27 +132,35 @@ def routes(controller: Controller, auth: Auth) -> list[web.RouteDef]:
         served, issued = sum(r["served"] for r in rows), sum(r["issued"] for r in rows)
         not_served = sum(r["not_served"] for r in rows)
         return page(
-            "reports.html", hall=controller.config.hall.name, user=session.name,
+            "reports.html", hall=view.config.hall.name, user=session.name,
             role=session.role.value, first=report.first.isoformat(),
-            last=report.last.isoformat(), shortcuts=Raw(_shortcuts(controller.engine.day)),
+            last=report.last.isoformat(), shortcuts=Raw(_shortcuts(view.engine.day)),
             issued=issued, served=served, not_served=not_served,
             tickets_csv=f"/reports/tickets.csv?{query}",
-            charts=Raw(charts_html(report, controller.config.rules.wait_target_min)),
+            charts=Raw(charts_html(report, view.config.rules.wait_target_min)),
             tables=Raw("".join(table_html(report.tables[n], query) for n in PAGE_TABLES)))
 
-    async def csv_export(request: web.Request) -> web.Response:
+    async def csv_export(request: web.Request) -> web.StreamResponse:
         auth.need(request)
         name = request.match_info["table"]
         if name not in CSV_TABLES:
             raise ApiError(404, "unknown_table", f"no table {name!r}; tables: "
                            f"{', '.join(CSV_TABLES)}")
-        report = await load_report(controller, request.query.get("from"),
-                                   request.query.get("to"))
-        filename = f"{controller.config.hall.id}-{name}-{report.first}-{report.last}.csv"
-        return web.Response(
-            body=("\ufeff" + to_csv(report.tables[name])).encode("utf-8"),  # BOM: Excel reads UTF-8
-            content_type="text/csv", charset="utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                     "Cache-Control": "no-store"})
+        first, last = range_of(view, dict(request.query))
+        response = web.StreamResponse(headers={
+            "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="{view.config.hall.id}-{name}-'
+                                   f'{first}-{last}.csv"'})
+        if name == "tickets":
+            await response.prepare(request)
+            await response.write("\ufeff".encode())  # BOM: Excel reads UTF-8
+            async for text in view.history.ticket_csv(first, last, view.engine.tz):
+                await response.write(text.encode("utf-8"))
+        else:
+            report = await view.history.report(first, last, names_of(view), view.engine.tz)
+            await response.prepare(request)
+            await response.write(("\ufeff" + to_csv(report.tables[name])).encode("utf-8"))
+        await response.write_eof()
+        return response
 
     return [web.get("/reports", reports), web.get("/reports/{table}.csv", csv_export)]

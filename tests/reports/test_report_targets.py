@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from support.hall import SECRET, SHANGHAI, hall_config, sign_in
+from support.history_days import summed_up
 
 from hall.engine.engine import HallEngine
 from hall.engine.events import Event
-from hall.reports import Names, build_report, to_csv
+from hall.reports import Names, to_csv
 from web.reports_page import names_of
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
@@ -19,7 +20,7 @@ ALL = next(c.id for c in CONFIG.counters if "*" in c.services)  # a comprehensiv
 
 
 class Controllerish:
-    """What names_of reads from a controller: its config."""
+    """What names_of reads from the web service's view of the hall: its config."""
 
     config = CONFIG
 
@@ -40,7 +41,7 @@ def journal(visits: list[tuple[str, float, float, float | None, float]]) -> list
 
 
 def rows(events: list[tuple[str, Event]], names: Names) -> dict[str, dict[str, object]]:
-    report = build_report(date(2026, 11, 23), date(2026, 11, 23), events, names, SHANGHAI)
+    report = summed_up(date(2026, 11, 23), date(2026, 11, 23), events, names, SHANGHAI)
     return {r["service"]: r for r in report.tables["services"].rows}
 
 
@@ -64,7 +65,7 @@ def test_shares_within_each_services_own_targets() -> None:
 
 def test_the_csv_carries_the_targets_and_shares() -> None:
     names = names_of(Controllerish())  # type: ignore[arg-type]
-    report = build_report(date(2026, 11, 23), date(2026, 11, 23),
+    report = summed_up(date(2026, 11, 23), date(2026, 11, 23),
                           journal([("A", 0, 31, 31, 50)]), names, SHANGHAI)
     text = to_csv(report.tables["services"])
     header, first = text.splitlines()[:2]

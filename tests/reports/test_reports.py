@@ -8,18 +8,13 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from support.hall import SECRET, SHANGHAI, hall_config, sign_in
+from support.history_days import summed_up, tickets_csv
+from support.report_reference import replay
 
 from hall.engine.engine import HallEngine
 from hall.engine.events import Event
-from hall.reports import (
-    Names,
-    RangeError,
-    build_report,
-    p90,
-    parse_range,
-    replay,
-    to_csv,
-)
+from hall.report_days import Dist, Group, Span, bucket_of
+from hall.reports import Names, RangeError, parse_range, to_csv
 from web.charts import Series, columns, hbars
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
@@ -58,7 +53,7 @@ def names() -> Names:
 
 
 def report(hall: Morning):  # type: ignore[no-untyped-def]
-    return build_report(MONDAY.date(), MONDAY.date(), hall.events, names(), SHANGHAI)
+    return summed_up(MONDAY.date(), MONDAY.date(), hall.events, names(), SHANGHAI)
 
 
 def row(table, key: str, value: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -148,11 +143,23 @@ def test_hours_are_local_and_days_kept_apart() -> None:
     assert row(hours, "hour", "09:00")["wait_max_min"] == 80.0
 
 
+def p90(values: list[float]) -> float | None:
+    """The p90 of a service's waits, each wait a day of its own, each ``values`` minutes."""
+    span = Span()
+    for value in values:
+        key = ("service", "A")
+        span.add({key: Group(wait=Dist.of([value * 60]))},
+                 {(*key, "wait", bucket_of(value * 60)): [value * 60]})
+    found = span.p90("service", "A", "wait")
+    return None if found is None else found / 60
+
+
 def test_p90_is_nearest_rank() -> None:
     assert p90([]) is None
     assert p90([5.0]) == 5.0
     assert p90([float(n) for n in range(1, 11)]) == 9.0
     assert p90([float(n) for n in range(1, 12)]) == 10.0
+    assert p90([float(n) for n in range(11, 0, -1)]) == 10.0
 
 
 def test_csv_has_bilingual_headers_and_empty_cells_for_no_value() -> None:
@@ -163,7 +170,7 @@ def test_csv_has_bilingual_headers_and_empty_cells_for_no_value() -> None:
     assert list(rows[0])[:3] == ["业务 Service", "名称 Name", "取号 Issued"]
     g = next(r for r in rows if r["业务 Service"] == "G")
     assert (g["取号 Issued"], g["平均等候 Mean wait (min)"]) == ("1", "")
-    tickets = list(csv.DictReader(io.StringIO(to_csv(report(hall).tables["tickets"]))))
+    tickets = list(csv.DictReader(io.StringIO(tickets_csv(hall.events, SHANGHAI))))
     assert tickets == [{"day": DAY, "number": "G001", "service": "G", "final_service": "G",
                         "channel": "normal", "status": "waiting", "issued": "09:00:00",
                         "called": "", "finished": "", "counter": "", "clerk": "",

@@ -1,0 +1,164 @@
+"""The hall's history for the manager's reports, read by a process other than the writer.
+
+A report merges the summaries of its days (hall/report_days.py). A day the writer has moved
+on from is summed up once and kept in the reader's own cache, a SQLite file beside nothing of
+the journal's (the reader cannot write the journal), keyed by the day, the summary's format
+version and the hall's time zone, with the journal's last event of that day: should the day
+change after all (a late close, a journal restored from a backup), its summary is made
+again. The writer's current day, and any later one, are summed up live on every report.
+Making a missing summary reads that one day's events, so memory is bounded by a day, not the
+range; the ticket-by-ticket CSV streams a day at a time. All of it runs in worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import threading
+from array import array
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from hall.journal_reader import JournalReader
+from hall.report_days import SUMMARY_VERSION, Bucket, Span, Summary, decode, encode, summarize
+from hall.reports import TICKET_COLUMNS, Names, Report, csv_text, report_of, ticket_rows
+from hall.visits import DayFold
+
+log = logging.getLogger(__name__)
+
+CACHE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS days (
+    day      TEXT NOT NULL,
+    version  INTEGER NOT NULL,
+    tz       TEXT NOT NULL,
+    last_seq INTEGER NOT NULL,  -- the journal's last event of the day when it was summed up
+    last_at  REAL NOT NULL,
+    summary  TEXT NOT NULL,
+    PRIMARY KEY (day, version, tz)
+);
+CREATE TABLE IF NOT EXISTS durations (  -- a day's values of one bucket, float64 each
+    kind TEXT NOT NULL, who TEXT NOT NULL, metric TEXT NOT NULL, bucket INTEGER NOT NULL,
+    version INTEGER NOT NULL, tz TEXT NOT NULL, day TEXT NOT NULL, vals BLOB NOT NULL,
+    PRIMARY KEY (kind, who, metric, bucket, version, tz, day)
+) WITHOUT ROWID;
+"""
+NO_EVENT = (0, 0.0)  # the fingerprint of a day without events
+
+
+def days(first: date, last: date) -> Iterator[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+class History:
+    """Reports and the tickets CSV over any range, from the journal and the summary cache."""
+
+    def __init__(self, reader: JournalReader, cache_path: Path) -> None:
+        self.reader = reader
+        self.cache_path = cache_path
+        self._cache = _open_cache(cache_path)
+        self._lock = threading.Lock()  # one report at a time on the cache
+
+    def close(self) -> None:
+        self._cache.close()
+
+    async def report(self, first: date, last: date, names: Names, tz: ZoneInfo) -> Report:
+        """Every summary table of the days ``first`` to ``last``."""
+        return await asyncio.to_thread(self._report, first, last, names, tz)
+
+    async def ticket_csv(self, first: date, last: date, tz: ZoneInfo) -> AsyncIterator[str]:
+        """The tickets table as CSV text: its header, then each day's rows."""
+        yield csv_text(TICKET_COLUMNS, ())
+        for day in days(first, last):
+            yield await asyncio.to_thread(self._ticket_day, day, tz)
+
+    def _ticket_day(self, day: date, tz: ZoneInfo) -> str:
+        fold = DayFold(day.isoformat())
+        self.reader.each_event(day, fold.apply)
+        return csv_text(TICKET_COLUMNS, ticket_rows(fold.visits.values(), tz), header=False)
+
+    def _report(self, first: date, last: date, names: Names, tz: ZoneInfo) -> Report:
+        with self._lock:
+            writing = self.reader.writing_day()
+            kept_to = min(last, writing - timedelta(days=1)) if writing else first - timedelta(1)
+            span = Span(lambda where: self._kept_values(where, first, kept_to, tz))
+            for day in days(first, kept_to):
+                span.add(self._kept_summary(day, tz))
+            for day in days(max(first, kept_to + timedelta(days=1)), last):
+                span.add(*self._summed(day, tz))
+            return report_of(first, last, span, names)
+
+    def _summed(self, day: date, tz: ZoneInfo) -> tuple[Summary, dict[Bucket, list[float]]]:
+        fold = DayFold(day.isoformat())
+        self.reader.each_event(day, fold.apply)
+        return summarize(fold.visits.values(), tz)
+
+    def _kept_summary(self, day: date, tz: ZoneInfo) -> Summary:
+        """The day's summary from the cache, made (and kept) first if missing or outdated."""
+        mark = self.reader.last_event(day) or NO_EVENT
+        row = self._cache.execute(
+            "SELECT summary FROM days WHERE day = ? AND version = ? AND tz = ? AND "
+            "last_seq = ? AND last_at = ?", (day.isoformat(), SUMMARY_VERSION, tz.key, *mark)
+        ).fetchone()
+        if row is not None:
+            return decode(row[0])
+        summary, values = self._summed(day, tz)
+        self._keep(day, tz, mark, summary, values)
+        return summary
+
+    def _keep(self, day: date, tz: ZoneInfo, mark: tuple[int, float], summary: Summary,
+              values: dict[Bucket, list[float]]) -> None:
+        key = (SUMMARY_VERSION, tz.key, day.isoformat())
+        with self._cache:
+            self._cache.execute("DELETE FROM days WHERE version = ? AND tz = ? AND day = ?", key)
+            self._cache.execute(
+                "DELETE FROM durations WHERE version = ? AND tz = ? AND day = ?", key)
+            self._cache.execute("INSERT INTO days VALUES (?, ?, ?, ?, ?, ?)",
+                                (key[2], key[0], key[1], *mark, encode(summary)))
+            self._cache.executemany(
+                "INSERT INTO durations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(*where, *key, array("d", found).tobytes()) for where, found in values.items()])
+
+    def _kept_values(self, where: Bucket, first: date, last: date, tz: ZoneInfo) -> list[float]:
+        """A bucket's values over the cached days ``first`` to ``last``."""
+        values = array("d")
+        for (blob,) in self._cache.execute(
+                "SELECT vals FROM durations WHERE kind = ? AND who = ? AND metric = ? AND "
+                "bucket = ? AND version = ? AND tz = ? AND day BETWEEN ? AND ?",
+                (*where, SUMMARY_VERSION, tz.key, first.isoformat(), last.isoformat())):
+            values.frombytes(blob)
+        return values.tolist()
+
+
+def _open_cache(path: Path) -> sqlite3.Connection:
+    """The summary cache, made if missing; a damaged one is started afresh (it holds nothing
+    the journal does not), and summaries of other format versions are dropped."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _connect(path)
+    except sqlite3.DatabaseError as exc:
+        log.warning("report cache %s unusable (%s): starting it afresh", path, exc)
+        for stale in (path, path.with_name(path.name + "-wal"),
+                      path.with_name(path.name + "-shm")):
+            stale.unlink(missing_ok=True)
+        return _connect(path)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # a cache: a lost write is made again
+        db.executescript(CACHE_SCHEMA)
+        with db:
+            db.execute("DELETE FROM days WHERE version != ?", (SUMMARY_VERSION,))
+            db.execute("DELETE FROM durations WHERE version != ?", (SUMMARY_VERSION,))
+    except BaseException:
+        db.close()
+        raise
+    return db

@@ -1,0 +1,192 @@
+"""One business day's tickets as the journal tells them: its events folded into visits, each
+with its legs at counters. Nothing personal is kept.
+
+Waiting is from issue to the first call, or to the day's close for a ticket still waiting
+then (not served: the longest waits of a day that ran out of time count too); service time is
+from the start (or the call, when no start was pressed) to the end of each leg at a counter,
+so a transferred ticket counts a leg at each counter that handled it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hall.engine.events import NOT_CONFIRMED, NOT_SERVED, Event, Kind
+
+OPEN = ("pending_print", "waiting", "called", "serving")
+
+
+@dataclass(slots=True)
+class Leg:
+    """One stay of a ticket at a counter: called, perhaps started, then ended somehow."""
+
+    counter: str
+    clerk: str | None
+    service: str
+    called_at: float
+    started_at: float | None = None
+    ended_at: float | None = None
+    outcome: str | None = None  # done, no_show, transferred, cancelled, not_served
+
+    @property
+    def service_s(self) -> float | None:
+        """Time at the counter, for a leg that was actually handled (done or passed on)."""
+        if self.ended_at is None or self.outcome not in ("done", "transferred"):
+            return None
+        return max(0.0, self.ended_at - (self.started_at or self.called_at))
+
+
+@dataclass(slots=True)
+class Visit:
+    """One ticket's day as the journal tells it; nothing personal."""
+
+    day: str
+    ticket: str
+    number: str
+    service: str  # at issue
+    channel: str
+    issued_at: float
+    status: str
+    final_service: str
+    called_at: float | None = None  # first call
+    finished_at: float | None = None
+    rating: int | None = None
+    rated_clerk: str | None = None
+    legs: list[Leg] = field(default_factory=list)
+
+    @property
+    def wait_s(self) -> float | None:
+        """Issue to first call; to the close for one never called before the day closed."""
+        end = self.called_at
+        if end is None and self.status == NOT_SERVED:
+            end = self.finished_at
+        return None if end is None else max(0.0, end - self.issued_at)
+
+    @property
+    def counted(self) -> bool:
+        """A ticket that reached the resident (a voided one never did)."""
+        return self.status != "void"
+
+
+class DayFold:
+    """The fold of one day's events into visits, event by event (memory: one day's tickets)."""
+
+    def __init__(self, day: str) -> None:
+        self.day = day
+        self.visits: dict[str, Visit] = {}
+        self.clerk_at: dict[str, str | None] = {}
+
+    def apply(self, event: Event) -> None:
+        handler = _FOLD.get(event.kind)
+        if handler is not None:
+            handler(self, event.at, event.data)
+
+    def visit(self, data: dict[str, Any]) -> Visit | None:
+        return self.visits.get(str(data.get("ticket", "")))
+
+    def close_leg(self, visit: Visit, at: float, outcome: str) -> None:
+        if visit.legs and visit.legs[-1].ended_at is None:
+            visit.legs[-1].ended_at, visit.legs[-1].outcome = at, outcome
+
+
+def _issued(d: DayFold, at: float, data: dict[str, Any]) -> None:
+    ticket = str(data["ticket"])
+    d.visits[ticket] = Visit(
+        d.day, ticket, ticket.split("-", 1)[-1], data["service"], data["channel"], at,
+        "pending_print" if data.get("pending") else "waiting", data["service"])
+
+
+def _status(status: str, outcome: str | None = None) -> Callable[[DayFold, float, dict[str, Any]],
+                                                                   None]:
+    def fold(d: DayFold, at: float, data: dict[str, Any]) -> None:
+        visit = d.visit(data)
+        if visit is None:
+            return
+        visit.status = status
+        if outcome is not None:
+            d.close_leg(visit, at, outcome)
+            visit.finished_at = at
+    return fold
+
+
+def _called(d: DayFold, at: float, data: dict[str, Any]) -> None:
+    visit = d.visit(data)
+    if visit is None:
+        return
+    counter = str(data["counter"])
+    visit.status = "called"
+    visit.called_at = visit.called_at if visit.called_at is not None else at
+    visit.legs.append(Leg(counter, d.clerk_at.get(counter), visit.final_service, at))
+
+
+def _started(d: DayFold, at: float, data: dict[str, Any]) -> None:
+    visit = d.visit(data)
+    if visit is not None:
+        visit.status = "serving"
+        if visit.legs:
+            visit.legs[-1].started_at = at
+
+
+def _transferred(d: DayFold, at: float, data: dict[str, Any]) -> None:
+    visit = d.visit(data)
+    if visit is not None:
+        d.close_leg(visit, at, "transferred")
+        visit.status, visit.final_service = "waiting", str(data["service"])
+
+
+def _signed_in(d: DayFold, at: float, data: dict[str, Any]) -> None:
+    for counter, clerk in list(d.clerk_at.items()):
+        if clerk == data["staff_no"]:
+            d.clerk_at[counter] = None
+    d.clerk_at[str(data["counter"])] = str(data["staff_no"])
+
+
+def _signed_out(d: DayFold, at: float, data: dict[str, Any]) -> None:
+    d.clerk_at[str(data["counter"])] = None
+
+
+def _rated(d: DayFold, at: float, data: dict[str, Any]) -> None:
+    visit = d.visit(data)
+    if visit is not None:
+        visit.rating, visit.rated_clerk = int(data["rating"]), data.get("clerk")
+
+
+def _end(visit: Visit, d: DayFold, at: float, reason: str) -> None:
+    """A ticket still open when the day closed: void if never printed, else not served."""
+    if visit.status in OPEN:
+        status = "void" if reason == NOT_CONFIRMED or visit.status == "pending_print" \
+            else NOT_SERVED
+        visit.status, visit.finished_at = status, at
+        d.close_leg(visit, at, NOT_SERVED)
+
+
+def _closed(d: DayFold, at: float, data: dict[str, Any]) -> None:
+    visit = d.visit(data)
+    if visit is not None:
+        _end(visit, d, at, str(data.get("reason", NOT_SERVED)))
+
+
+def _day_ended(d: DayFold, at: float, data: dict[str, Any]) -> None:
+    """Journals written before tickets were closed one by one left them to this event."""
+    for visit in d.visits.values():
+        _end(visit, d, at, NOT_SERVED)
+
+
+_FOLD: dict[Kind, Callable[[DayFold, float, dict[str, Any]], None]] = {
+    Kind.TICKET_ISSUED: _issued,
+    Kind.TICKET_PRINTED: _status("waiting"),
+    Kind.TICKET_VOIDED: _status("void", "cancelled"),
+    Kind.TICKET_CALLED: _called,
+    Kind.SERVICE_STARTED: _started,
+    Kind.TICKET_DONE: _status("done", "done"),
+    Kind.TICKET_NO_SHOW: _status("no_show", "no_show"),
+    Kind.TICKET_TRANSFERRED: _transferred,
+    Kind.TICKET_CANCELLED: _status("cancelled", "cancelled"),
+    Kind.TICKET_CLOSED: _closed,
+    Kind.CLERK_SIGNED_IN: _signed_in,
+    Kind.CLERK_SIGNED_OUT: _signed_out,
+    Kind.RATED: _rated,
+    Kind.DAY_ENDED: _day_ended,
+}
