@@ -16,11 +16,11 @@ from aiohttp import web
 from hall.engine.model import Ticket
 from hall.snapshots import ticket_view
 from protocol.messages import TicketStatus
-from web.live import Hub, event_stream
+from web.live import Hub, StreamLimits, event_stream
 from web.pages import not_found_page, page
 
 if TYPE_CHECKING:
-    from hall.controller import Controller
+    from web.hallview import HallView
 
 TOKEN = re.compile(r"^[0-9a-f]{30}$")
 
@@ -36,24 +36,24 @@ _STATUS_TEXT: dict[TicketStatus, tuple[str, str]] = {
 }
 
 
-def find_ticket(controller: Controller, token: str) -> Ticket | None:
+def find_ticket(view: HallView, token: str) -> Ticket | None:
     """Today's ticket behind a status token, or None (bad shape, unknown, another day)."""
     if not TOKEN.match(token):
         return None
-    return controller.engine.tokens.get(token)
+    return view.engine.tokens.get(token)
 
 
-def status_view(controller: Controller, ticket: Ticket) -> dict[str, Any]:
+def status_view(view: HallView, ticket: Ticket) -> dict[str, Any]:
     """What the status page shows, texts in Chinese and English."""
-    engine = controller.engine
-    view = ticket_view(engine, ticket, controller.projection)
+    engine = view.engine
+    seen = ticket_view(engine, ticket, view.projection)
     service = engine.services[ticket.service]
     counter = next((c for c in engine.config.counters if c.id == ticket.counter), None)
     zh, en = _STATUS_TEXT[ticket.status]
     waiting = ticket.status in (TicketStatus.WAITING, TicketStatus.PENDING_PRINT)
     at_counter = ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING)
-    ahead = view.ahead if waiting else None
-    minutes = round(view.estimated_wait_min) if waiting and view.estimated_wait_min is not None \
+    ahead = seen.ahead if waiting else None
+    minutes = round(seen.estimated_wait_min) if waiting and seen.estimated_wait_min is not None \
         else None
     return {
         "number": ticket.number, "status": ticket.status.value,
@@ -75,27 +75,26 @@ def status_view(controller: Controller, ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def routes(controller: Controller, hub: Hub) -> list[web.RouteDef]:
-    """The status page and its event stream."""
+def routes(view: HallView, hub: Hub, limits: StreamLimits) -> list[web.RouteDef]:
+    """The status page and its event stream (within ``limits``)."""
 
     async def status_page(request: web.Request) -> web.Response:
-        ticket = find_ticket(controller, request.match_info["token"])
+        ticket = find_ticket(view, request.match_info["token"])
         if ticket is None:
             return not_found_page("找不到这张号票（只能查询当天的号）",
                                   "Ticket not found (only today's tickets can be looked up)")
-        view = status_view(controller, ticket)
-        return page("status.html", **view,
+        return page("status.html", **status_view(view, ticket),
                     stream=f"/t/{request.match_info['token']}/events")
 
     async def status_events(request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]
-        if find_ticket(controller, token) is None:
+        if find_ticket(view, token) is None:
             return not_found_page()
 
         def render() -> dict[str, Any] | None:
-            ticket = find_ticket(controller, token)  # None once the day rolled over
-            return None if ticket is None else status_view(controller, ticket)
+            ticket = find_ticket(view, token)  # None once the day rolled over
+            return None if ticket is None else status_view(view, ticket)
 
-        return await event_stream(request, hub, render)
+        return await event_stream(request, hub, limits, render)
 
     return [web.get("/t/{token}", status_page), web.get("/t/{token}/events", status_events)]

@@ -1,44 +1,107 @@
 """The manager's what-if: the rest of today with one or two more windows open, or one fewer,
-side by side — the advice to open a tidal window (潮汐窗口)."""
+side by side — the advice to open a tidal window (潮汐窗口).
+
+The rehearsal runs in a worker process of its own (one, started at the first what-if and
+stopped with the web apps), from a pickled snapshot of the engine taken on the loop at one
+moment: seconds of simulation never hold this process's interpreter, so the pages and the
+event streams keep answering meanwhile. One what-if at a time: a request while one runs is
+answered 429 (the tablet says so), never queued behind it.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import copy
+import logging
+import multiprocessing
+import os
+import pickle
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from hall.controller import Controller
-from hall.engine.engine import HallEngine
-from hall.engine.whatif import Outlook, last_call_text, what_if
+from hall.engine.whatif import last_call_text, what_if
 from web.auth import Auth
+from web.errors import ApiError
+
+if TYPE_CHECKING:
+    from hall.engine.engine import HallEngine
+    from web.hallview import HallView
+
+log = logging.getLogger(__name__)
 
 VARIANTS = (1, 2, -1)
 
 
-def routes(controller: Controller, auth: Auth) -> list[web.RouteDef]:
-    """``GET /api/whatif``: one outlook per variant, "now" first."""
-    one_at_a_time = asyncio.Lock()
-
-    async def whatif_json(request: web.Request) -> web.Response:
-        auth.need(request)
-        async with one_at_a_time:
-            # Copied on the loop, so the rehearsal sees one consistent moment of the hall;
-            # rehearsed in a thread, so the single writer keeps answering meanwhile.
-            engine = copy.deepcopy(controller.engine)
-            now = controller.clock.now()
-            outlooks = await asyncio.get_running_loop().run_in_executor(
-                None, what_if, engine, now.timestamp(), VARIANTS)
-        return web.json_response({"at": now.isoformat(),
-                                  "outlooks": [_row(engine, o) for o in outlooks]})
-
-    return [web.get("/api/whatif", whatif_json)]
+def outlook_rows(engine: HallEngine, now: float) -> list[dict[str, Any]]:
+    """The what-if of ``engine`` at ``now`` (epoch seconds) as the tablet shows it: one row
+    per variant, "now" first. ``engine`` is rehearsed on copies; it is not changed."""
+    rows = []
+    for outlook in what_if(engine, now, VARIANTS):
+        row = asdict(outlook)
+        row["last_call"] = last_call_text(engine, outlook)  # with its date when not today
+        row["changed"] = list(row["changed"])
+        rows.append(row)
+    return rows
 
 
-def _row(engine: HallEngine, outlook: Outlook) -> dict[str, Any]:
-    row = asdict(outlook)
-    row["last_call"] = last_call_text(engine, outlook)  # with its date when not today
-    row["changed"] = list(row["changed"])
-    return row
+def _rehearse(snapshot: bytes, now: float) -> tuple[list[dict[str, Any]], int, float]:
+    """In the worker: the rows of a pickled engine, the worker's pid and the seconds taken."""
+    start = time.perf_counter()
+    rows = outlook_rows(pickle.loads(snapshot), now)
+    return rows, os.getpid(), time.perf_counter() - start
+
+
+class WhatIf:
+    """``GET /api/whatif`` of one view, and the worker process that rehearses it."""
+
+    def __init__(self, view: HallView, auth: Auth) -> None:
+        self.view = view
+        self.auth = auth
+        self._pool: ProcessPoolExecutor | None = None
+        self._running: Future[tuple[list[dict[str, Any]], int, float]] | None = None
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.get("/api/whatif", self.whatif_json)]
+
+    async def whatif_json(self, request: web.Request) -> web.Response:
+        self.auth.need(request)
+        if self._running is not None and not self._running.done():
+            raise ApiError(429, "busy", "a what-if is already being estimated; try again in "
+                                        "a few seconds")
+        now = self.view.clock.now()
+        snapshot = pickle.dumps(self.view.engine, pickle.HIGHEST_PROTOCOL)  # one moment
+        self._running = self._worker().submit(_rehearse, snapshot, now.timestamp())
+        try:
+            rows, pid, seconds = await asyncio.wrap_future(self._running)
+        except BrokenProcessPool as exc:
+            self.close()
+            log.error("the what-if worker stopped: %s", exc)
+            raise ApiError(503, "worker_stopped", "the what-if worker stopped; try again") \
+                from exc
+        log.info("what-if rehearsed in worker %d in %.1f s (%d bytes of engine)", pid, seconds,
+                 len(snapshot))
+        return web.json_response({"at": now.isoformat(), "outlooks": rows})
+
+    def _worker(self) -> ProcessPoolExecutor:
+        if self._pool is None:  # spawned: nothing of this process (sockets, loop) is shared
+            self._pool = ProcessPoolExecutor(max_workers=1,
+                                             mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker at once (a what-if still running is abandoned)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        workers = list(pool._processes.values())  # the executor can only wait for a task
+        for worker in workers:
+            worker.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+    async def cleanup(self, _app: web.Application) -> None:
+        """For ``app.on_cleanup``: the worker stops with the app."""
+        self.close()

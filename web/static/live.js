@@ -1,4 +1,4 @@
-/* The manager's live hall: renders the controller's snapshot pushed over server-sent events,
+/* The manager's live hall: renders a snapshot, then its changes, pushed over server-sent events,
    and sends the manager's actions as JSON commands. No framework: the DOM, built with
    textContent only (never innerHTML), so nothing from the hall is ever parsed as markup. */
 "use strict";
@@ -150,7 +150,7 @@ function deviceChip(d) {
     `${d.id} `, bi(label), extra);
 }
 
-function render() {
+function render(changedTickets) {
   const hall = state.hall;
   document.getElementById("notice-text").textContent = hall.notice || "（无 none）";
   document.getElementById("day").textContent = hall.date + (hall.ended ? " · 已结束 ended" : "");
@@ -163,7 +163,7 @@ function render() {
   document.getElementById("counter-summary").textContent = `${open}/${state.counters.length} 开放 open`;
   draw("services", [state.services, hall.wait_target_min], document.getElementById("services"),
     ([ss]) => ss.map(serviceTile));
-  drawTickets();
+  drawTickets(changedTickets);
   draw("devices", state.devices, document.getElementById("devices"), (ds) =>
     [...ds].sort((a, b) => Number(b.state === "offline" || !b.ok) - Number(a.state === "offline" || !a.ok)).map(deviceChip));
   const online = state.devices.filter((d) => d.state === "online").length;
@@ -171,14 +171,32 @@ function render() {
   if (openCounter) { fillCounterDialog(); }
 }
 
-function drawTickets() {
+/* The ticket list: one row per open ticket, rebuilt only for the tickets that changed
+   (``changed``: their ids; null: all), then put in order (waiting first) under the filter. */
+const rows = new Map();
+const TICKET_ORDER = { waiting: 0, pending_print: 1, called: 2, serving: 3 };
+
+function drawTickets(changed) {
+  if (changed === null) { rows.clear(); }
+  for (const id of changed === null ? state.tickets.keys() : changed) {
+    const t = state.tickets.get(id);
+    if (t) { rows.set(id, ticketRow(t)); } else { rows.delete(id); }
+  }
   const filter = document.getElementById("ticket-filter").value.trim().toUpperCase();
-  const order = { waiting: 0, pending_print: 1, called: 2, serving: 3 };
-  const shown = state.tickets.filter((t) => !filter || t.number.includes(filter))
-    .sort((a, b) => order[a.status] - order[b.status]);
-  draw("tickets", shown, document.getElementById("tickets"), (ts) =>
-    ts.length ? ts.map(ticketRow) : [el("tr", {}, el("td", { colspan: "6" }, bi(["没有号", "No tickets"])))]);
-  document.getElementById("ticket-count").textContent = String(state.tickets.length);
+  const shown = [...state.tickets.values()].filter((t) => !filter || t.number.includes(filter))
+    .sort((a, b) => TICKET_ORDER[a.status] - TICKET_ORDER[b.status]);
+  const body = document.getElementById("tickets");
+  if (!shown.length) {
+    body.replaceChildren(el("tr", {}, el("td", { colspan: "6" }, bi(["没有号", "No tickets"]))));
+  } else {
+    let cursor = body.firstChild;
+    for (const t of shown) {
+      const row = rows.get(t.ticket);
+      if (row === cursor) { cursor = cursor.nextSibling; } else { body.insertBefore(row, cursor); }
+    }
+    while (cursor) { const next = cursor.nextSibling; cursor.remove(); cursor = next; }
+  }
+  document.getElementById("ticket-count").textContent = String(state.tickets.size);
 }
 
 function tick() {
@@ -191,14 +209,54 @@ function tick() {
   }
 }
 
-function apply(snapshot) {
-  state = snapshot;
-  skew = snapshot.hall.now_ts - Date.now() / 1000;
-  render();
+// ---------------------------------------------------------------- live connection
+/* The stream sends a snapshot, then deltas numbered one past the last: the counters,
+   services and tickets that changed (by id), the tickets gone, new estimated waits, and the
+   hall header, alerts and devices when they changed. A gap in the numbers: reconnect, which
+   brings a new snapshot. */
+let seq = null;
+let source = null;
+
+function byId(list, key, changed) {
+  const index = new Map(changed.map((row) => [row[key], row]));
+  return list.map((row) => index.get(row[key]) || row);
+}
+
+function applySnapshot(message) {
+  state = { hall: message.hall, counters: message.counters, services: message.services,
+    tickets: new Map(message.tickets.map((t) => [t.ticket, t])), alerts: message.alerts,
+    devices: message.devices };
+  return null;
+}
+
+function applyDelta(message) {
+  const changed = [];
+  if (message.hall) { state.hall = message.hall; }
+  if (message.counters) { state.counters = byId(state.counters, "counter", message.counters); }
+  if (message.services) { state.services = byId(state.services, "service", message.services); }
+  for (const t of message.tickets || []) { state.tickets.set(t.ticket, t); changed.push(t.ticket); }
+  for (const id of message.gone || []) { state.tickets.delete(id); changed.push(id); }
+  for (const [id, wait] of Object.entries(message.waits || {})) {
+    const t = state.tickets.get(id);
+    if (t) { state.tickets.set(id, { ...t, estimated_wait_min: wait }); changed.push(id); }
+  }
+  if (message.alerts) { state.alerts = message.alerts; }
+  if (message.devices) { state.devices = message.devices; }
+  return changed;
+}
+
+function receive(message) {
+  if (message.type !== "snapshot" && (state === null || message.seq !== seq + 1)) {
+    connect();  // a gap: start again from a snapshot
+    return;
+  }
+  const changed = message.type === "snapshot" ? applySnapshot(message) : applyDelta(message);
+  seq = message.seq;
+  skew = message.now_ts - Date.now() / 1000;
+  render(changed);
   tick();
 }
 
-// ---------------------------------------------------------------- live connection
 function setConnected(up) {
   const conn = document.getElementById("conn");
   conn.classList.toggle("up", up);
@@ -206,15 +264,18 @@ function setConnected(up) {
 }
 
 function connect() {
-  const source = new EventSource("/api/live/events");
-  source.onmessage = (event) => { apply(JSON.parse(event.data)); setConnected(true); };
-  source.addEventListener("gone", () => { source.close(); location.href = "/login"; });
-  source.onerror = async () => {
+  if (source) { source.close(); }
+  seq = null;
+  state = null;
+  const current = source = new EventSource("/api/live/events");
+  current.onmessage = (event) => { receive(JSON.parse(event.data)); setConnected(true); };
+  current.addEventListener("gone", () => { current.close(); location.href = "/login"; });
+  current.onerror = async () => {
     setConnected(false);
-    if (source.readyState !== EventSource.CLOSED) { return; }
+    if (current.readyState !== EventSource.CLOSED) { return; }
     const me = await fetch("/api/me", { credentials: "same-origin" }).catch(() => null);
     if (me && me.status === 401) { location.href = "/login?next=/live"; return; }
-    setTimeout(connect, 3000);
+    setTimeout(() => { if (source === current) { connect(); } }, 3000);
   };
 }
 
@@ -314,7 +375,7 @@ function onClick(event) {
       () => toast(`${d.intake}: ${d.open === "true" ? "恢复取号 intake resumed" : "停止取号 intake stopped"}`));
   } else if (d.move) {
     movingTicket = d.move;
-    const ticket = state.tickets.find((t) => t.ticket === d.move);
+    const ticket = state.tickets.get(d.move);
     document.getElementById("move-title").textContent = `改业务 Move ${ticket ? ticket.number : ""}`;
     document.getElementById("move-service").replaceChildren(...state.services.map((s) =>
       el("option", { value: s.service }, `${s.service} ${s.name} ${s.name_en}`)));
@@ -410,8 +471,8 @@ async function estimateWhatIf() {
   note.textContent = "正在估算… Estimating…";
   try {
     const response = await fetch("/api/whatif", { credentials: "same-origin" });
-    if (!response.ok) { throw new Error(`HTTP ${response.status}`); }
-    const body = await response.json();
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) { throw new Error((body.error && body.error.message) || `HTTP ${response.status}`); }
     const rows = document.getElementById("whatif-rows");
     rows.replaceChildren(...body.outlooks.map((o) => el("tr", {},
       el("th", { scope: "row" }, bi(WHATIF_LABEL[o.label] || [o.label, o.label]),
@@ -433,7 +494,7 @@ async function estimateWhatIf() {
 document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("whatif-go").addEventListener("click", estimateWhatIf);
   document.addEventListener("click", onClick);
-  document.getElementById("ticket-filter").addEventListener("input", () => { if (state) { drawTickets(); } });
+  document.getElementById("ticket-filter").addEventListener("input", () => { if (state) { drawTickets([]); } });
   wireDialogs();
   setInterval(tick, 1000);
   connect();

@@ -1,0 +1,91 @@
+"""The what-if runs in a worker process, from a snapshot of the engine: the same answer as
+in-process, never in the web process, one at a time, and the worker stops with the apps."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import multiprocessing
+import os
+from datetime import datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+from webhall import MANAGER, WebHall, client, command, start_web_hall
+
+from broker_config.process import MosquittoProcess
+from protocol import messages as m
+from protocol.link import new_command_id
+from web.tidal import outlook_rows
+
+
+async def signed_in(hall: WebHall) -> aiohttp.ClientSession:
+    session = client(hall.url)
+    login = await session.post(f"{hall.url}/api/login",
+                               json={"name": MANAGER[0], "password": MANAGER[1]})
+    assert login.status == 200
+    return session
+
+
+async def busy_hall(hall: WebHall, manager: aiohttp.ClientSession, tickets: int) -> None:
+    """Tickets issued from the tablet, three of them called; the web apps caught up."""
+    for n in range(tickets):
+        status, body = await command(manager, hall, "issue", {"service": "ABCDEFG"[n % 7]})
+        assert status == 200, body
+    for caller in ("caller-1", "caller-2", "caller-3"):
+        reply = await hall.controller.execute("call_next", m.CallNext(id=new_command_id()),
+                                              caller)
+        assert reply.ok
+    await hall.settle()
+
+
+async def test_the_worker_answers_as_the_engine_would_in_process(web_hall: WebHall) -> None:
+    async with await signed_in(web_hall) as manager:
+        await busy_hall(web_hall, manager, 40)
+        response = await manager.get(f"{web_hall.url}/api/whatif")
+        assert response.status == 200
+        body = await response.json()
+    at = datetime.fromisoformat(body["at"])
+    assert at == web_hall.view.clock.now()
+    expected = outlook_rows(copy.deepcopy(web_hall.view.engine), at.timestamp())
+    assert body["outlooks"] == expected
+    assert [o["label"] for o in expected] == ["now", "+1", "+2", "-1"]
+    assert len({o["mean_wait_min"] for o in expected}) > 1  # the variants differ
+
+
+async def test_the_what_if_runs_in_another_process_that_stops_with_the_apps(
+        fresh_broker: MosquittoProcess, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    hall = await start_web_hall(fresh_broker, tmp_path)
+    try:
+        caplog.set_level(logging.INFO, logger="web.tidal")
+        async with await signed_in(hall) as manager:
+            await busy_hall(hall, manager, 10)
+            for _ in range(2):
+                assert (await manager.get(f"{hall.url}/api/whatif")).status == 200
+        pids = [r.args[0] for r in caplog.records
+                if r.name == "web.tidal" and r.msg.startswith("what-if rehearsed in worker")]
+        assert len(pids) == 2 and pids[0] == pids[1]  # one worker, kept
+        worker = pids[0]
+        assert isinstance(worker, int) and worker != os.getpid()
+        assert worker in [p.pid for p in multiprocessing.active_children()]
+    finally:
+        await hall.stop()
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker, 0)  # stopped and reaped
+
+
+async def test_one_what_if_at_a_time(web_hall: WebHall) -> None:
+    async with await signed_in(web_hall) as manager:
+        await busy_hall(web_hall, manager, 40)
+        url = f"{web_hall.url}/api/whatif"
+        first, second = await asyncio.gather(manager.get(url), manager.get(url))
+        answers = sorted([(first.status, await first.json()), (second.status,
+                                                               await second.json())],
+                         key=lambda a: a[0])
+        (ok, _), (busy, refusal) = answers
+        assert (ok, busy) == (200, 429)
+        assert refusal["error"]["code"] == "busy"
+        assert "already being estimated" in refusal["error"]["message"]
+        assert (await manager.get(url)).status == 200  # and free again once it is done
