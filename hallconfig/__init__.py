@@ -161,6 +161,9 @@ class WebSettings(TlsFiles):
     origins: list[Annotated[str, Field(pattern=ORIGIN)]] = Field(
         [], description="addresses the tablet opens the app at, e.g. http://lobby-hall.local:8090"
                         " (writes from any other origin are refused)")
+    max_streams: int = Field(50, ge=1, description="live tablet pages open at once, in all "
+                                                   "(more get 429)")
+    max_streams_per_address: int = Field(10, ge=1, description="of those, from one address")
 
 
 class StatusPageSettings(TlsFiles):
@@ -168,6 +171,11 @@ class StatusPageSettings(TlsFiles):
 
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
+    max_streams: int = Field(2000, ge=1, description="status pages following their ticket "
+                                                     "at once, in all (more get 429)")
+    max_streams_per_address: int = Field(
+        20, ge=1, description="of those, from one client address (raise it if the guest "
+                              "Wi-Fi reaches the hall through NAT)")
 
 
 class City(Strict):
