@@ -20,7 +20,7 @@ from display.widgets import Panel
 
 DESIGN_SIZE = (1920, 1080)
 
-LOGO = Path(__file__).resolve().parent.parent / "images" / "logo.png"
+LOGO = Path(__file__).resolve().parent.parent / "images" / "art" / "logo.png"
 
 Builder.load_string("""
 #:import ACCENT display.theme.ACCENT

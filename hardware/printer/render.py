@@ -23,7 +23,7 @@ CJK_FONT_PATHS: tuple[str, ...] = (
     "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
 )
-LOGO_PATH = Path(__file__).resolve().parents[2] / "images" / "logo.png"
+LOGO_PATH = Path(__file__).resolve().parents[2] / "images" / "art" / "logo.png"
 WHITE, BLACK = 255, 0
 _CJK = re.compile(r"[\u3400-\u9fff]")
 

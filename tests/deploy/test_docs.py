@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = [ROOT / "docs" / "operators-guide.md", ROOT / "images" / "README.md"]
+DOCS = [ROOT / "docs" / "operators-guide.md", ROOT / "images" / "README.md",
+        ROOT / "images" / "art" / "README.md"]
 LINK_RE = re.compile(r"\]\(([^)\s]+)\)")
 
 

@@ -1,4 +1,4 @@
-"""The artwork: every PNG is its SVG source rendered by images/render.sh, at its size, so a
+"""The artwork: every PNG is its SVG source rendered by images/art/render.sh, at its size, so a
 changed SVG without a fresh PNG (or the reverse) is caught."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 ROOT = Path(__file__).resolve().parents[2]
-IMAGES = ROOT / "images"
+IMAGES = ROOT / "images" / "art"
 ARTWORK = [
-    ("images/logo.svg", (512, 512)),
-    *((f"images/services/{c}.svg", (128, 128)) for c in "ABCDEFG"),
-    ("images/display-background.svg", (1920, 1080)),
+    ("images/art/logo.svg", (512, 512)),
+    *((f"images/art/services/{c}.svg", (128, 128)) for c in "ABCDEFG"),
+    ("images/art/display-background.svg", (1920, 1080)),
     ("docs/wiring.svg", (1600, 1040)),
 ]
 
@@ -36,7 +36,8 @@ def test_png_is_the_rendered_svg(tmp_path: Path, svg: str, size: tuple[int, int]
     subprocess.run([rsvg_convert(), "-w", str(size[0]), "-h", str(size[1]), str(source),
                     "-o", str(fresh)], check=True, timeout=60)
     difference = ImageChops.difference(committed, Image.open(fresh).convert("RGBA"))
-    assert max(ImageStat.Stat(difference).mean) < 0.5, f"run images/render.sh after editing {svg}"
+    assert max(ImageStat.Stat(difference).mean) < 0.5, \
+        f"run images/art/render.sh after editing {svg}"
 
 
 @pytest.mark.parametrize("letter", "ABCDEFG")
@@ -54,8 +55,8 @@ def test_service_icons_are_line_art_on_transparent(letter: str) -> None:
 def test_render_script_renders_every_artwork() -> None:
     script = (IMAGES / "render.sh").read_text(encoding="utf-8")
     for svg, _ in ARTWORK:
-        name = svg.removeprefix("images/")
+        name = svg.removeprefix("images/art/")
         if name.startswith("services/"):
             assert "services/*.svg" in script
         else:
-            assert (name if not name.startswith("docs/") else f"../{name}") in script
+            assert (name if not name.startswith("docs/") else f"../../{name}") in script

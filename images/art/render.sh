@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Render every PNG of images/ (and docs/wiring.png) from its SVG source with rsvg-convert
+# Render every PNG of images/art/ (and docs/wiring.png) from its SVG source with rsvg-convert
 # (Debian: librsvg2-bin). Edit the SVG, run this, commit both. The screenshots are not
 # drawn here: they come from the running apps (see README.md).
 set -euo pipefail
@@ -17,4 +17,4 @@ for svg in services/*.svg; do
   render "$svg" "${svg%.svg}.png" 128 128
 done
 render display-background.svg display-background.png 1920 1080
-render ../docs/wiring.svg ../docs/wiring.png 1600
+render ../../docs/wiring.svg ../../docs/wiring.png 1600
