@@ -63,6 +63,7 @@ class History:
         self.cache_path = cache_path
         self._cache = _open_cache(cache_path)
         self._lock = threading.Lock()  # one report at a time on the cache
+        self._writing: tuple[DayFold, int] | None = None  # the writer's day, folded so far
 
     def close(self) -> None:
         self._cache.close()
@@ -78,9 +79,8 @@ class History:
             yield await asyncio.to_thread(self._ticket_day, day, tz)
 
     def _ticket_day(self, day: date, tz: ZoneInfo) -> str:
-        fold = DayFold(day.isoformat())
-        self.reader.each_event(day, fold.apply)
-        return csv_text(TICKET_COLUMNS, ticket_rows(fold.visits.values(), tz), header=False)
+        return csv_text(TICKET_COLUMNS, ticket_rows(self._fold(day).visits.values(), tz),
+                        header=False)
 
     def _report(self, first: date, last: date, names: Names, tz: ZoneInfo) -> Report:
         with self._lock:
@@ -90,13 +90,23 @@ class History:
             for day in days(first, kept_to):
                 span.add(self._kept_summary(day, tz))
             for day in days(max(first, kept_to + timedelta(days=1)), last):
-                span.add(*self._summed(day, tz))
+                fold = self._writing_fold(day) if day == writing else self._fold(day)
+                span.add(*summarize(fold.visits.values(), tz))
             return report_of(first, last, span, names)
 
-    def _summed(self, day: date, tz: ZoneInfo) -> tuple[Summary, dict[Bucket, list[float]]]:
+    def _writing_fold(self, day: date) -> DayFold:
+        """The writer's day, folded on from where the last report left it."""
+        fold, seq = self._writing or (DayFold(day.isoformat()), 0)
+        last = self.reader.last_event(day) or NO_EVENT
+        if fold.day != day.isoformat() or last[0] < seq:  # a new day, or another journal
+            fold, seq = DayFold(day.isoformat()), 0
+        self._writing = (fold, self.reader.each_event(day, fold.apply, after=seq))
+        return fold
+
+    def _fold(self, day: date) -> DayFold:
         fold = DayFold(day.isoformat())
         self.reader.each_event(day, fold.apply)
-        return summarize(fold.visits.values(), tz)
+        return fold
 
     def _kept_summary(self, day: date, tz: ZoneInfo) -> Summary:
         """The day's summary from the cache, made (and kept) first if missing or outdated."""
@@ -107,7 +117,7 @@ class History:
         ).fetchone()
         if row is not None:
             return decode(row[0])
-        summary, values = self._summed(day, tz)
+        summary, values = summarize(self._fold(day).visits.values(), tz)
         self._keep(day, tz, mark, summary, values)
         return summary
 

@@ -66,14 +66,17 @@ class JournalReader:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
-    def each_event(self, day: date, apply: Callable[[Event], None]) -> None:
-        """Hand the day's events to ``apply`` one at a time, in commit order, straight from
-        the cursor: memory holds one event, however long the day (in the calling thread)."""
+    def each_event(self, day: date, apply: Callable[[Event], None], after: int = 0) -> int:
+        """Hand the day's events committed after ``after`` to ``apply`` one at a time, in
+        commit order, straight from the cursor (memory holds one event, however long the day);
+        returns the last one's sequence number (``after`` if none). In the calling thread."""
         with self._lock:
-            for at, kind, data in self._db.execute(
-                    "SELECT at, kind, data FROM events WHERE day = ? ORDER BY seq",
-                    (day.isoformat(),)):
+            for seq, at, kind, data in self._db.execute(
+                    "SELECT seq, at, kind, data FROM events WHERE day = ? AND seq > ? "
+                    "ORDER BY seq", (day.isoformat(), after)):
                 apply(Event(Kind(kind), at, json.loads(data)))
+                after = seq
+        return after
 
     def last_event(self, day: date) -> tuple[int, float] | None:
         """The sequence number and time of the day's last event (None for a day without):

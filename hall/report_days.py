@@ -5,9 +5,10 @@ it), so a year's report reads a few hundred summaries instead of replaying every
 Each group (a service, a counter, a clerk, an hour of the day) keeps counts, ratings, and two
 distributions of durations in seconds: waits and service times. A distribution keeps its
 count, its exact sum (the merged mean is ``statistics.fmean`` of every value, to the last
-bit), its maximum, and how many values fall in each ``BUCKET_S``-wide bucket. The values
-themselves are kept by bucket beside the summary; the one bucket that holds a percentile or
-a target is read back, so the merged p90 and the shares within a target are exact too.
+bit) and its maximum; the waits, and a service's service times, also how many values fall in
+each ``BUCKET_S``-wide bucket, their values being kept by bucket beside the summary: the one
+bucket that holds a percentile or a target is read back, so the merged p90 and the shares
+within a target are exact too.
 """
 
 from __future__ import annotations
@@ -54,9 +55,11 @@ class Dist:
     hist: dict[int, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, values: Sequence[float]) -> Dist:
+    def of(cls, values: Sequence[float], ranked: bool = True) -> Dist:
+        """The distribution of ``values``; one not ``ranked`` (only its mean and maximum are
+        asked for) keeps no buckets."""
         dist = cls(len(values), top=max(values, default=None),
-                   hist=dict(Counter(bucket_of(v) for v in values)))
+                   hist=dict(Counter(bucket_of(v) for v in values)) if ranked else {})
         for value in values:
             num, den = value.as_integer_ratio()
             dist.total = _exact_add(dist.total, num, den.bit_length() - 1)
@@ -95,8 +98,10 @@ class Group:
     service: Dist = field(default_factory=Dist)
 
     def merge(self, other: Group) -> None:
-        self.counts.update(other.counts)
-        self.ratings.update(other.ratings)
+        for name, n in other.counts.items():
+            self.counts[name] += n
+        for rating, n in other.ratings.items():
+            self.ratings[rating] += n
         self.wait.merge(other.wait)
         self.service.merge(other.service)
 
@@ -175,11 +180,12 @@ def summarize(visits: Iterable[Visit], tz: ZoneInfo) -> tuple[Summary, dict[Buck
                for key in {*tally.counts, *tally.ratings, *(k for k, _ in tally.samples)}}
     values: dict[Bucket, list[float]] = defaultdict(list)
     for (key, metric), samples in tally.samples.items():
+        ranked = metric == "wait" or key[0] == "service"  # p90s and shares within targets
         if metric == "wait":
-            summary[key].wait = Dist.of(samples)
+            summary[key].wait = Dist.of(samples, ranked)
         else:
-            summary[key].service = Dist.of(samples)
-        for value in samples:
+            summary[key].service = Dist.of(samples, ranked)
+        for value in samples if ranked else ():
             values[(*key, metric, bucket_of(value))].append(value)
     return summary, values
 

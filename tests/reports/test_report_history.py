@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date, timedelta
@@ -17,7 +18,7 @@ from support import report_reference as old
 from support.dayplay import without_services
 from support.hall import SHANGHAI, hall_config
 from support.history_days import History as Days
-from support.history_days import names, write_history
+from support.history_days import names, play, write_history
 
 from hall.engine.events import Event, Kind
 from hall.history import History
@@ -138,3 +139,33 @@ async def test_a_day_changed_after_it_was_kept_is_summed_up_again(
     assert_same(after, replayed(reader, MONDAY, copy.last, names(CONFIG)))
     history.close()
     reader.close()
+
+
+async def test_the_writers_day_is_read_on_from_where_the_last_report_left_it(
+        tmp_path: Path) -> None:
+    """The open day is folded on with each report's new events; a journal that holds fewer
+    of them than were folded (put back from a backup) is folded again from the start."""
+    path = tmp_path / "journal.sqlite3"
+    await write_history(path, CONFIG, MONDAY, 1)
+    tuesday = MONDAY + timedelta(1)
+    events = play(CONFIG, tuesday, 7, close=True)
+    assert events is not None
+    reader = JournalReader.open(path)
+    history = History(reader, tmp_path / "cache.sqlite3")
+    journal = await Journal.open(path, durable=False)
+    try:
+        for part in (events[:300], events[300:900], events[900:]):
+            await journal.commit(tuesday, part[-1].at, part)
+            report = await history.report(MONDAY, tuesday, names(CONFIG), SHANGHAI)
+            assert_same(report, replayed(reader, MONDAY, tuesday, names(CONFIG)))
+        restored = sqlite3.connect(path)
+        with restored:
+            restored.execute("DELETE FROM events WHERE day = ? AND seq > (SELECT MIN(seq) + "
+                             "500 FROM events WHERE day = ?)", (tuesday.isoformat(),) * 2)
+        restored.close()
+        report = await history.report(MONDAY, tuesday, names(CONFIG), SHANGHAI)
+        assert_same(report, replayed(reader, MONDAY, tuesday, names(CONFIG)))
+    finally:
+        await journal.close()
+        history.close()
+        reader.close()

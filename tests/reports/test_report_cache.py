@@ -1,0 +1,103 @@
+"""The reader's summary cache: read instead of the journal once a day is kept, dropped and
+made again when the summary format's version changes, started afresh when damaged, and the
+journal is never written."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from support.hall import SHANGHAI, hall_config
+from support.history_days import History as Days
+from support.history_days import names, write_history
+
+import hall.history
+from hall.history import History
+from hall.journal_reader import JournalReader
+from hall.report_days import SUMMARY_VERSION, decode, encode
+
+CONFIG = hall_config()
+MONDAY = date(2026, 11, 23)
+WEDNESDAY = MONDAY + timedelta(2)
+
+
+@pytest.fixture(scope="module")
+def days(tmp_path_factory: pytest.TempPathFactory) -> Days:
+    """Monday to Wednesday closed, Thursday the writer's open day."""
+    path = tmp_path_factory.mktemp("cache") / "journal.sqlite3"
+    return asyncio.run(write_history(path, CONFIG, MONDAY, 4))
+
+
+@pytest.fixture
+async def reader(days: Days) -> AsyncIterator[JournalReader]:
+    reader = JournalReader.open(days.journal)
+    yield reader
+    reader.close()
+
+
+async def issued(reader: JournalReader, cache: Path) -> dict[str, int]:
+    history = History(reader, cache)
+    try:
+        report = await history.report(MONDAY, WEDNESDAY, names(CONFIG), SHANGHAI)
+    finally:
+        history.close()
+    return {r["service"]: r["issued"] for r in report.tables["services"].rows}
+
+
+def tamper(cache: Path) -> int:
+    """Add 1000 tickets to service A in every kept summary; returns the summaries changed."""
+    db = sqlite3.connect(cache)
+    with db:
+        rows = db.execute("SELECT day, version, summary FROM days").fetchall()
+        for day, version, text in rows:
+            summary = decode(text)
+            summary[("service", "A")].counts["issued"] += 1000
+            db.execute("UPDATE days SET summary = ? WHERE day = ? AND version = ?",
+                       (encode(summary), day, version))
+    db.close()
+    return len(rows)
+
+
+def versions(cache: Path) -> set[int]:
+    db = sqlite3.connect(cache)
+    try:
+        return {v for (v,) in db.execute(
+            "SELECT version FROM days UNION SELECT version FROM durations")}
+    finally:
+        db.close()
+
+
+async def test_kept_days_are_read_from_the_cache_until_the_version_changes(
+        reader: JournalReader, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "reports.sqlite3"
+    truth = await issued(reader, cache)
+    assert tamper(cache) == 3  # Monday to Wednesday are kept; Thursday is summed up live
+    assert await issued(reader, cache) == {**truth, "A": truth["A"] + 3000}
+    monkeypatch.setattr(hall.history, "SUMMARY_VERSION", SUMMARY_VERSION + 1)
+    assert await issued(reader, cache) == truth  # summed up again from the journal
+    assert versions(cache) == {SUMMARY_VERSION + 1}  # the old version's rows are gone
+
+
+async def test_a_damaged_cache_starts_afresh(reader: JournalReader, tmp_path: Path) -> None:
+    cache = tmp_path / "reports.sqlite3"
+    truth = await issued(reader, cache)
+    cache.write_bytes(b"not a database at all" * 100)
+    assert await issued(reader, cache) == truth
+    assert versions(cache) == {SUMMARY_VERSION}
+
+
+async def test_reports_never_write_the_journal(days: Days, reader: JournalReader,
+                                               tmp_path: Path) -> None:
+    before = hashlib.sha256(days.journal.read_bytes()).hexdigest()
+    await issued(reader, tmp_path / "reports.sqlite3")
+    history = History(reader, tmp_path / "reports.sqlite3")
+    assert [text async for text in history.ticket_csv(MONDAY, days.last, SHANGHAI)]
+    history.close()
+    assert hashlib.sha256(days.journal.read_bytes()).hexdigest() == before
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        reader.fetch("DELETE FROM events")
