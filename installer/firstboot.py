@@ -2,6 +2,8 @@
 
     python3 -m installer.firstboot [--boot /boot/firmware] [--etc /etc/lobby]
                                    [--install /opt/lobby/install] [--ssh /root/.ssh]
+    python3 -m installer.firstboot --grow-root     # the root partition and file system to
+                                                   # the end of the card (the unit, first)
 
 Run by lobby-firstboot.service (images/build puts it in every image) while
 ``ETC/firstboot-pending`` exists. The image says its role and hall in ``ETC/image.toml``. On
@@ -157,6 +159,23 @@ def first_boot(boot: Path, etc: Path, install: Path, ssh: Path) -> int:
     return 0
 
 
+def grow_root() -> None:
+    """Grow the root partition to the end of its disk, then its ext4 (growpart, resize2fs):
+    an image is only as large as what it holds."""
+    source = subprocess.run(["findmnt", "-n", "-o", "SOURCE", "/"], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    name = Path(source).resolve().name
+    number = (Path("/sys/class/block") / name / "partition").read_text().strip()
+    disk = subprocess.run(["lsblk", "-n", "-o", "PKNAME", source], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    grown = subprocess.run(["growpart", f"/dev/{disk}", number], capture_output=True, text=True,
+                           check=False)
+    if grown.returncode not in (0, 1):  # 1: NOCHANGE, already grown
+        raise FirstBootError(f"growpart /dev/{disk} {number}: {grown.stdout}{grown.stderr}")
+    subprocess.run(["resize2fs", source], check=True)
+    log.info("root %s grown to the end of /dev/%s", source, disk)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="install this device's settings from the "
                                      "boot partition, then delete them")
@@ -164,11 +183,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--etc", type=Path, default=Path("/etc/lobby"))
     parser.add_argument("--install", type=Path, default=Path("/opt/lobby/install"))
     parser.add_argument("--ssh", type=Path, default=Path("/root/.ssh"))
+    parser.add_argument("--grow-root", action="store_true",
+                        help="only grow the root file system to the end of the card")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="firstboot: %(message)s")
     try:
+        if args.grow_root:
+            grow_root()
+            return 0
         return first_boot(args.boot, args.etc, args.install, args.ssh)
-    except FirstBootError as exc:
+    except (FirstBootError, subprocess.CalledProcessError, OSError) as exc:
         log.error("%s", exc)
         return 2
 

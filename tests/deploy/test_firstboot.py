@@ -149,3 +149,29 @@ def test_the_unit_runs_it_once_per_pending_first_boot() -> None:
     drop_in = (ROOT / "images/firstboot/after-firstboot.conf").read_text(encoding="utf-8")
     assert "After=lobby-firstboot.service" in drop_in
     assert "ConditionPathExists=!/etc/lobby/firstboot-pending" in drop_in
+
+
+def test_systemd_verifies_the_unit_and_the_drop_in(tmp_path: Path) -> None:
+    """``systemd-analyze verify`` says nothing (it warns on stderr only) about the unit, nor
+    about the display's unit with the image's drop-in."""
+    analyze = shutil.which("systemd-analyze")
+    assert analyze, "systemd-analyze is missing: apt-get install systemd"
+    root = tmp_path / "root"
+    shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
+    for merged in ("lib", "bin", "sbin"):
+        (root / "usr" / merged).mkdir(exist_ok=True)
+        (root / merged).symlink_to(f"usr/{merged}")
+    etc = root / "etc/systemd/system"
+    (etc / "lobby-display.service.d").mkdir(parents=True)
+    shutil.copy(UNIT, etc / UNIT.name)
+    shutil.copy(ROOT / "systemd/lobby-display.service", etc)
+    shutil.copy(ROOT / "images/firstboot/after-firstboot.conf", etc / "lobby-display.service.d")
+    for command in ("usr/bin/python3", "usr/bin/ssh-keygen", "opt/lobby/.venv/bin/python"):
+        stub = root / command
+        stub.parent.mkdir(parents=True, exist_ok=True)
+        stub.write_text("#!/bin/sh\n")
+        stub.chmod(0o755)
+    for unit in (UNIT.name, "lobby-display.service"):
+        done = subprocess.run([analyze, "verify", f"--root={root}", unit], capture_output=True,
+                              text=True, timeout=60, check=False)
+        assert (done.returncode, done.stderr) == (0, ""), (unit, done.stderr)
