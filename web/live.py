@@ -4,9 +4,11 @@ as server-sent events, within a cap of streams.
 The view calls ``Hub.notice`` after every change it applies. ``LiveFeed`` then renders the
 tablet's picture once for every open tablet, in parts (the hall header, each counter, each
 service, each open ticket and its estimated wait, the alerts, the devices), and keeps the
-parts that changed since the last render as a numbered delta. A tablet's stream starts with
-a full snapshot and then carries only deltas, each numbered one past the last; the page asks
-for a new snapshot (reconnects) if it ever sees a gap.
+parts that changed since the last render as a numbered delta. A call or a pause moves the
+estimated wait of every ticket behind it, so the tickets' estimates go out at most every
+WAITS_EVERY_S (a new or changed ticket comes with its own at once). A tablet's stream starts
+with a full snapshot and then carries only deltas, each numbered one past the last; the page
+asks for a new snapshot (reconnects) if it ever sees a gap.
 
 ``StreamLimits`` caps the open event streams of a listener, per client address and in all;
 one over the cap is answered 429 and its connection closed, so a flood of streams can never
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 
 THROTTLE_S = 0.15  # a burst of changes (one command) becomes one push
 KEEPALIVE_S = 10.0  # a fresh render (times move on) or a comment at least this often
+WAITS_EVERY_S = 5.0  # tickets' estimated waits go out at most this often (a call moves many)
 BACKLOG = 256  # deltas kept for a stream that fell behind; further back, a new snapshot
 FILES_MARGIN = 256  # file descriptors beyond the streams: listeners, broker, journal, pages
 _OPEN = (m.TicketStatus.PENDING_PRINT, m.TicketStatus.WAITING, m.TicketStatus.CALLED,
@@ -226,6 +229,16 @@ class Parts:
                 out[name] = getattr(after, name)
         return out
 
+    def hold_waits(self, after: Parts) -> bool:
+        """Keep this picture's estimates in ``after`` for the tickets whose row did not
+        change; True if any of those estimates had moved (they are owed)."""
+        moved = False
+        for tid, row in after.tickets.items():
+            if self.tickets.get(tid) == row:
+                moved = moved or after.waits[tid] != self.waits[tid]
+                after.waits[tid] = self.waits[tid]
+        return moved
+
 
 def render_parts(view: HallView, issued: dict[str, str] | None = None) -> Parts:
     """The tablet's picture of the hall now; ``issued`` caches each ticket's issue time."""
@@ -318,22 +331,30 @@ class LiveFeed:
     deltas: deque[tuple[int, bytes]] = field(default_factory=lambda: deque(maxlen=BACKLOG))
     _version: int = -1
     _rendered: float = 0.0
+    _waits_sent: float = 0.0
+    _waits_owed: bool = False
     _snapshot: tuple[int, bytes] = (0, b"")
     _issued: dict[str, str] = field(default_factory=dict)
 
     def update(self) -> None:
         """Render again if the hall changed (or the last render is KEEPALIVE_S old), and
         keep what changed as the next delta."""
-        fresh = time.monotonic() - self._rendered < KEEPALIVE_S - THROTTLE_S
-        if self.parts is not None and self.hub.version == self._version and fresh:
+        clock = time.monotonic()
+        fresh = clock - self._rendered < KEEPALIVE_S - THROTTLE_S
+        if self.parts is not None and self.hub.version == self._version and fresh \
+                and not (self._waits_owed and self.waits_due() == 0):
             return
-        self._version, self._rendered = self.hub.version, time.monotonic()
+        self._version, self._rendered = self.hub.version, clock
         if self.parts is not None and self.parts.hall["date"] != self.view.engine.day.isoformat():
             self._issued.clear()  # a new day: yesterday's tickets are gone
         after = render_parts(self.view, self._issued)
         before, self.parts = self.parts, after
         if before is None:
             return
+        if self.waits_due():
+            self._waits_owed = before.hold_waits(after)
+        else:
+            self._waits_sent, self._waits_owed = clock, False
         delta = before.delta(after)
         if delta == {}:
             return
@@ -341,6 +362,14 @@ class LiveFeed:
         message = after.snapshot(self.seq) if delta is None else {
             "type": "delta", "seq": self.seq, "now": after.now, "now_ts": after.now_ts, **delta}
         self.deltas.append((self.seq, _frame(message)))
+
+    def waits_due(self) -> float:
+        """Seconds until tickets' estimates may go out again (0: now)."""
+        return max(0.0, self._waits_sent + WAITS_EVERY_S - time.monotonic())
+
+    def wake_in(self) -> float:
+        """How long a stream may sleep before it must look again."""
+        return self.waits_due() if self._waits_owed else KEEPALIVE_S
 
     def snapshot(self) -> tuple[int, bytes]:
         """The current picture as one snapshot frame, and its number."""
@@ -367,7 +396,7 @@ class LiveFeed:
             seq, frame = self.snapshot()
             await response.write(frame)
             while not self.hub.closed:
-                await self.hub.changed(seen, KEEPALIVE_S)
+                await self.hub.changed(seen, self.wake_in())
                 await asyncio.sleep(THROTTLE_S)
                 if not signed_in():
                     await response.write(b"event: gone\ndata: {}\n\n")

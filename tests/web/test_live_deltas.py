@@ -16,6 +16,7 @@ from webhall import MANAGER, WebHall, client, command
 
 from protocol import messages as m
 from protocol.link import new_command_id
+from web.live import WAITS_EVERY_S
 
 SEEN_S = 5000  # ms Playwright waits for something to appear
 OPEN = {m.TicketStatus.WAITING, m.TicketStatus.PENDING_PRINT, m.TicketStatus.CALLED,
@@ -159,6 +160,41 @@ async def caught_up(hall: WebHall, session: aiohttp.ClientSession, stream: Strea
         state = fold(state, message)
     assert picture(state) == picture(now)
     return state
+
+
+async def test_moved_estimates_follow_within_their_cadence(
+        web_hall: WebHall, manager: aiohttp.ClientSession) -> None:
+    """Closing windows one after another moves every waiting ticket's estimate: the stream
+    carries them (at most every WAITS_EVERY_S), until the folded estimates are the hall's."""
+    for n in range(40):
+        await issue(manager, web_hall, "ABCDEFG"[n % 7])
+    async with manager.get(f"{web_hall.url}/api/live/events") as response:
+        stream = Stream(response)
+        state = fold(None, (await stream.next())[0])
+        before = estimates(state)
+        for counter in ("1", "2", "3", "4", "5"):  # each after the last one's delta came
+            status, body = await command(manager, web_hall, "close_counter", {"counter": counter})
+            assert status == 200, body
+            closed = False
+            while not closed:
+                message = (await stream.next())[0]
+                state = fold(state, message)
+                closed = any(c["counter"] == counter for c in message.get("counters", []))
+        await web_hall.settle()
+        projection = web_hall.view.projection
+        hall = {t.ticket_id: None if (w := projection.wait_seconds(t)) is None else round(w / 60)
+                for t in web_hall.view.engine.tickets.values() if t.status in OPEN}
+        carried = 0
+        async with asyncio.timeout(WAITS_EVERY_S + 3):  # before the 10 s keepalive render
+            while estimates(state) != hall:
+                message = (await stream.next(WAITS_EVERY_S + 3))[0]
+                carried += len(message.get("waits", {}))
+                state = fold(state, message)
+    assert hall != before and carried > 0
+
+
+def estimates(state: dict[str, Any]) -> dict[str, int | None]:
+    return {tid: row["estimated_wait_min"] for tid, row in state["tickets"].items()}
 
 
 # ---------------------------------------------------------------- the page

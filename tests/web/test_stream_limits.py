@@ -14,6 +14,7 @@ from contextlib import AsyncExitStack
 import aiohttp
 import pytest
 from webhall import MANAGER, WebHall, client, command
+from yarl import URL
 
 from hallconfig import StatusPageSettings, WebSettings
 from protocol import messages as m
@@ -79,7 +80,7 @@ async def signed_in(web_hall: WebHall) -> AsyncIterator[list[aiohttp.ClientSessi
         sessions = [first]
         for n in range(2, addresses + 1):
             other = await stack.enter_async_context(client(web_hall.url, f"127.0.0.{n}"))
-            other.cookie_jar.update_cookies(first.cookie_jar.filter_cookies(web_hall.url))
+            other.cookie_jar.update_cookies(first.cookie_jar.filter_cookies(URL(web_hall.url)))
             sessions.append(other)
         yield sessions
 
