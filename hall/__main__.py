@@ -1,4 +1,5 @@
-"""Run the hall controller: ``python -m hall --config hall.toml [--validate-config]``."""
+"""Run the hall controller, the single writer: ``python -m hall --config hall.toml
+[--validate-config]``. The manager's app and status page are another service: python -m web."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from hall.journal import JournalDamaged
 from hallconfig import ConfigError, HallConfig, load_hall_config, load_secret
 from protocol.link import LinkError
 from protocol.service import supervised
-from web.app import start_web
 
 log = logging.getLogger(__name__)
 
@@ -63,21 +63,12 @@ async def _serve(config: HallConfig, secret: bytes, journal: Path) -> None:
     except asyncio.CancelledError:
         log.info("stopped while starting")
         return
-    web = None
     try:
-        try:
-            web = await start_web(controller, config.web, config.status_page)
-        except OSError as exc:  # the queue must go on even when the tablet cannot be served
-            log.error("web apps not started ([web] %s:%s, [status_page] %s:%s): %s",
-                      config.web.host, config.web.port, config.status_page.host,
-                      config.status_page.port, exc)
         async with supervised(controller.healthy):
             await asyncio.Event().wait()
     except asyncio.CancelledError:
         log.info("stopping")
     finally:
-        if web is not None:
-            await web.cleanup()
         await controller.stop()
 
 if __name__ == "__main__":

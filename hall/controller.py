@@ -1,6 +1,8 @@
-"""The hall controller: the single writer. Commands arrive over MQTT (or from the web app
-in-process), run one at a time against the engine, are committed to the journal, and only
-then answered; retained state and call events follow.
+"""The hall controller: the single writer. Commands arrive over MQTT (or in-process through
+``execute``, for tools and tests), run one at a time against the engine, are committed to the
+journal, and only then answered; retained state, call events and the alert board follow.
+Nothing else runs in its process: the web service (web/) is a reader that follows the hall
+over MQTT and reads the journal read-only.
 
 The engine's state is always the fold of the journal's committed events: a command runs on
 the engine, and its events and reply are committed before anything is answered or
@@ -19,13 +21,12 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from hall.alerts import AlertBoard
 from hall.clock import Clock
 from hall.commands import HANDLERS, Context
 from hall.engine.engine import HallEngine, Refused
-from hall.engine.events import Event, Kind
+from hall.engine.events import BY, Event, Kind
 from hall.engine.projection import Projection, project
 from hall.intake import IN_PROCESS, Request, check, error, internal
 from hall.journal import DuplicateCommand, Journal, StorageUnavailable, backup_dir
@@ -98,7 +99,6 @@ class Controller:
         self._published: dict[str, m.Message] = {}
         self._summary_sent: datetime | None = None
         self._projection_cost = 0.0
-        self.listeners: list[Any] = []  # in-process observers (the web app): f(topic, message)
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -176,7 +176,7 @@ class Controller:
 
     async def execute(self, name: str, command: m.Command,
                       device: str = IN_PROCESS.id) -> m.Reply:
-        """Run a command in-process (the web app), through the same single writer."""
+        """Run a command in-process (tools, tests), through the same single writer."""
         answer: asyncio.Future[m.Reply] = asyncio.get_running_loop().create_future()
         self._submit(Request(device, name, m.encode(command), answer=answer))
         return await answer
@@ -279,7 +279,7 @@ class Controller:
         except BaseException:
             self._restore()
             raise
-        events = self.engine.take_events()
+        events = _signed(self.engine.take_events(), command.by)
         entry = record(device.id, request.name, command, reply)
         if events and not reply.ok:  # a refusal changes nothing, even half-way through
             self._restore()
@@ -361,7 +361,6 @@ class Controller:
                 self._publish_call(event)
             elif event.kind is Kind.ALERT_FOLLOWED_UP:
                 self.alerts.followed_up(m.AlertKind(event.data["alert"]), event.data["subject"])
-                self._notify(self.link.topics.event(EventKind.ALERT), None)
             elif event.kind is Kind.HELP_REQUESTED:
                 self._announce(self.alerts.help_requested(event.data["device"], now))
             elif event.kind is Kind.RATED:
@@ -374,6 +373,7 @@ class Controller:
                           counter_state(self.engine, self.engine.desks[counter], now,
                                         self.rev))
         self._publish_services(now)  # counts now; estimates follow from the next projection
+        self._publish_alerts()
         self._dirty.set()
 
     def _counters_of(self, event: Event) -> Iterable[str]:
@@ -388,7 +388,6 @@ class Controller:
         seq, ticket, counter, recall, at = self.engine.calls[0]
         call = call_event(self.engine, seq, ticket, counter, recall, at)
         self.link.publish(self.link.topics.event(EventKind.CALL), call)
-        self._notify(self.link.topics.event(EventKind.CALL), call)
         self._publish(self.link.topics.state(StateKind.CALLS), recent_calls(self.engine, self.rev))
 
     def _publish(self, topic: str, message: m.Message, force: bool = False) -> bool:
@@ -399,19 +398,21 @@ class Controller:
             return False
         self._published[topic] = message
         self.link.publish(topic, message, retain=True)
-        self._notify(topic, message)
         return True
 
-    def _notify(self, topic: str, message: m.Message | None) -> None:
-        """Tell in-process listeners (the web app); None: something changed off the wire."""
-        for listener in self.listeners:
-            listener(topic, message)
+    def _publish_alerts(self) -> None:
+        """The manager's board, retained, whenever it changed (the web service shows it)."""
+        board = m.AlertsState(
+            date=self.engine.day.isoformat(),
+            active=sorted(self.alerts.active.values(), key=lambda a: a.at, reverse=True),
+            handled=[m.AlertKey(kind=k, subject=s) for k, s in sorted(self.alerts.handled)])
+        self._publish(self.link.topics.state(StateKind.ALERTS), board)
 
     def _announce(self, alert: m.Alert | None) -> None:
         if alert is not None:
             log.warning("alert %s %s: %s", alert.kind, alert.subject, alert.message)
             self.link.publish(self.link.topics.event(EventKind.ALERT), alert)
-            self._notify(self.link.topics.event(EventKind.ALERT), alert)
+            self._publish_alerts()
 
     @property
     def rev(self) -> int:
@@ -429,6 +430,7 @@ class Controller:
         self._publish(topics.state(StateKind.CALLS), recent_calls(self.engine, self.rev),
                       force=True)
         self._publish_services(now, force=True)
+        self._publish_alerts()
 
     def _publish_services(self, now: datetime, force: bool = False) -> None:
         topics = self.link.topics
@@ -482,6 +484,7 @@ class Controller:
             self._storage_recovered(now)
         for alert in self.alerts.check_hall(self.engine, now):
             self._announce(alert)
+        self._publish_alerts()  # clears too: a cause that ended, a device back
         if time.monotonic() - self._backed_up >= BACKUP_EVERY_S:
             self._start_backup(now)
         if time.monotonic() - self._presence_sent >= PRESENCE_EVERY_S:
@@ -555,6 +558,13 @@ class Controller:
             if datetime.fromtimestamp(old.stat().st_mtime, now.tzinfo) < now - keep:
                 old.unlink(missing_ok=True)
         log.info("journal backed up to %s", target)
+
+
+def _signed(events: list[Event], by: str | None) -> list[Event]:
+    """A manager's events name the staff member who acted, for the journal."""
+    if by is None:
+        return events
+    return [event._replace(data={**event.data, BY: by}) for event in events]
 
 
 def _same(a: m.Message, b: m.Message) -> bool:

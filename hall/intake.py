@@ -11,7 +11,7 @@ from hallconfig import Device, HallConfig
 from protocol import messages as m
 from protocol.topics import HallTopics
 
-IN_PROCESS = Device(id="manager", role=m.Role.MANAGER)  # the web app, in this process
+IN_PROCESS = Device(id="manager", role=m.Role.MANAGER)  # Controller.execute (tools, tests)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +24,7 @@ class Request:
     correlation: bytes | None = None
     response_topic: str | None = None
     deadline: float | None = None  # time.monotonic() after which the sender has given up
-    answer: asyncio.Future[m.Reply] | None = None  # in-process callers (the web app)
+    answer: asyncio.Future[m.Reply] | None = None  # in-process callers (Controller.execute)
     clerk: str | None = None  # a sign-in's clerk, verified before the writer (hall/signin.py)
 
     def sender(self, config: HallConfig) -> Device | None:
@@ -47,9 +47,13 @@ def check(request: Request, device: Device | None, topics: HallTopics) -> m.Comm
         return error(cid, m.ErrorCode.MALFORMED, f"response topic must be {own}")
     try:
         m.check_shape(request.raw)
-        return m.decode(model, request.raw)
+        command = m.decode(model, request.raw)
     except m.PayloadError as exc:
         return error(cid, exc.code, str(exc))
+    if command.by is not None and device.role != m.Role.MANAGER:
+        return error(cid, m.ErrorCode.MALFORMED, "by: only a manager's device names the staff "
+                     "member it acts for")
+    return command
 
 
 def error(command_id: str, code: m.ErrorCode, message: str) -> m.Reply:

@@ -154,7 +154,9 @@ class TlsFiles(Strict):
 
 
 class WebSettings(TlsFiles):
-    """The manager's web app: serve it on the office network, never the guest Wi-Fi."""
+    """The manager's web app: serve it on the office network, never the guest Wi-Fi. It runs
+    as its own service (python -m web), a device of the hall with a broker account of its
+    own."""
 
     host: str = "127.0.0.1"
     port: int = Field(8090, ge=1, le=65535)
@@ -164,6 +166,14 @@ class WebSettings(TlsFiles):
     max_streams: int = Field(50, ge=1, description="live tablet pages open at once, in all "
                                                    "(more get 429)")
     max_streams_per_address: int = Field(10, ge=1, description="of those, from one address")
+    device: str = Field("manager", description="the web service's device id: a [[devices]] "
+                                               "entry with role manager, and its broker account")
+    broker_password_file: str | None = Field(
+        None, description="file holding that account's password; without it, the systemd "
+                          "credential broker-password of the web service's unit")
+    state_dir: str | None = Field(
+        None, description="where the web service keeps its report cache; default "
+                          "$STATE_DIRECTORY (systemd), else web-state beside the journal")
 
 
 class StatusPageSettings(TlsFiles):

@@ -102,6 +102,7 @@ _STATE_MODELS: dict[str, type[m.Message]] = {
     "counter": m.CounterState,
     "calls": m.RecentCalls,
     "summary": m.HallSummary,
+    "alerts": m.AlertsState,
 }
 
 

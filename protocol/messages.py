@@ -40,6 +40,8 @@ CounterId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
 TicketId = Annotated[str, Field(pattern=r"^[0-9]{8}-[A-Z][0-9]{3,4}$",
                                 description="YYYYMMDD-A012")]
 IdHash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="HMAC-SHA256 of the ID")]
+StaffName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$",
+                                 description="a signed-in staff member's account name")]
 CommandId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
                                  description="unique per device; reuse it only to retry")]
 Version = Annotated[Literal[1], BeforeValidator(_exact_int)]
@@ -121,6 +123,7 @@ class Command(Message):
 
     id: CommandId
     deadline: float | None = Field(None, allow_inf_nan=False, ge=0)
+    by: StaffName | None = None  # a manager's device: the staff member it acts for (journaled)
 
 
 class IssueTicket(Command):
@@ -309,12 +312,15 @@ COMMAND_NAMES: dict[type[Command], str] = {model: name for name, model in COMMAN
 _CALLER = {"call_next", "recall", "no_show", "start", "done", "transfer", "pause", "resume",
            "sign_in", "sign_out", "evaluate"}
 _KIOSK = {"issue", "lookup", "printed", "void", "help"}
+MANAGER_COMMANDS = frozenset({
+    "open_counter", "close_counter", "pause", "resume", "set_counter_services", "set_intake",
+    "set_notice", "issue", "cancel", "reprint", "move", "end_day", "follow_up"})
 ALLOWED: dict[Role, frozenset[str]] = {
     Role.KIOSK: frozenset(_KIOSK),
     Role.CALLER: frozenset(_CALLER),
     Role.DISPLAY: frozenset(),
     Role.UPSTREAM: frozenset({"book"}),
-    Role.MANAGER: frozenset(COMMANDS),
+    Role.MANAGER: MANAGER_COMMANDS,
     Role.CONTROLLER: frozenset(),
 }
 
@@ -509,11 +515,25 @@ class HallSummary(Message):
     rev: int = Field(0, ge=0)  # the day's committed changes when built: never goes back
 
 
+class AlertKey(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: AlertKind
+    subject: str
+
+
 class Alert(Message):
     kind: AlertKind
     subject: str  # a service, counter or device id
     message: str
     at: datetime
+
+
+class AlertsState(Message):
+    """The alerts on the manager's board; retained, republished whenever the board changes."""
+
+    date: str  # YYYY-MM-DD, the hall's business day
+    active: list[Alert]
+    handled: list[AlertKey]  # followed up by the manager while their cause lasts
 
 
 class PresenceState(StrEnum):

@@ -31,6 +31,7 @@ class StateKind(StrEnum):
     COUNTER = "counter"
     CALLS = "calls"
     SUMMARY = "summary"
+    ALERTS = "alerts"  # the manager's board (not granted to kiosks, callers or displays)
 
 
 class EventKind(StrEnum):
@@ -75,7 +76,7 @@ _TOPIC_RE = re.compile(
     rf"^{ROOT}/(?P<hall>{_ID})/(?:"
     rf"(?P<cmd>cmd)/(?P<dev>{_ID})/(?P<command>[a-z_]{{1,40}})"
     rf"|(?P<single>reply|presence|health)/(?P<sdev>{_ID})"
-    rf"|(?P<state>state)/(?P<skind>hall|calls|summary)"
+    rf"|(?P<state>state)/(?P<skind>hall|calls|summary|alerts)"
     rf"|(?P<state2>state)/(?P<skind2>service|counter|summary)/(?P<sid>{_ID})"
     rf"|(?P<event>event)/(?P<ekind>call|alert)"
     r")$"

@@ -1,8 +1,9 @@
 """The manager's actions: ``POST /api/commands/<name>`` with the command's JSON fields.
 
-Each becomes the protocol command of that name and runs through ``Controller.execute``, the
-same single writer and journal as a command over MQTT. A body may carry its own ``id`` so a
-retried click is answered with the stored reply instead of acting twice.
+Each becomes the protocol command of that name, sent over MQTT from the web service's own
+account (``HallView.execute``) with the signed-in staff member's name (``by``, journaled), to
+the same single writer as any device's. A body may carry its own ``id`` so a retried click
+is answered with the stored reply instead of acting twice.
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ from protocol import messages as m
 from protocol.link import new_command_id
 from web.auth import Auth, json_body
 from web.errors import ApiError
+from web.hallview import HallUnreachable
 
 if TYPE_CHECKING:
-    from hall.controller import Controller
+    from web.hallview import HallView
 
 log = logging.getLogger(__name__)
 
-WEB_COMMANDS = frozenset({
-    "open_counter", "close_counter", "pause", "resume", "set_counter_services", "set_intake",
-    "set_notice", "issue", "cancel", "reprint", "move", "end_day", "follow_up"})
+WEB_COMMANDS = m.MANAGER_COMMANDS
 _STAFF_ASSIST_REFUSES = ("id_hash", "appointment", "print_on_kiosk")
 
 _HTTP_STATUS: dict[m.ErrorCode, int] = {
@@ -62,17 +62,17 @@ def command_from(name: str, body: dict[str, object]) -> m.Command:
         raise ApiError(400, exc.code.value, str(exc)) from None
 
 
-def _check_alert(controller: Controller, command: m.FollowUpAlert) -> None:
+def _check_alert(view: HallView, command: m.FollowUpAlert) -> None:
     """Only an alert on the board, or one already followed up while its cause lasts (a
     retry), may be followed up: ApiError 404 otherwise, before anything reaches the journal."""
     key = (m.AlertKind(command.kind), command.subject)
-    if key in controller.alerts.active or key in controller.alerts.handled:
+    if key in view.alerts.active or key in view.alerts.handled:
         return
     raise ApiError(404, "unknown_alert",
                    f"no {command.kind} alert about {command.subject!r} is on the board")
 
 
-def routes(controller: Controller, auth: Auth) -> list[web.RouteDef]:
+def routes(view: HallView, auth: Auth) -> list[web.RouteDef]:
     """The command endpoint."""
 
     async def run(request: web.Request) -> web.Response:
@@ -80,11 +80,15 @@ def routes(controller: Controller, auth: Auth) -> list[web.RouteDef]:
         name = request.match_info["name"]
         command = command_from(name, await json_body(request))
         if isinstance(command, m.FollowUpAlert):
-            _check_alert(controller, command)
-        reply = await controller.execute(name, command)
+            _check_alert(view, command)
+        try:
+            reply = await view.execute(name, command, by=session.name)
+        except HallUnreachable as exc:
+            raise ApiError(503, "hall_unreachable", f"the hall controller did not answer "
+                           f"({exc}); nothing may have been done: try again") from None
         log.info("%s ran %s %s: %s", session.name, name, command.id,
                  "ok" if reply.ok else reply.error.code if reply.error else "refused")
         status = 200 if reply.ok or reply.error is None else _HTTP_STATUS.get(reply.error.code, 409)
-        return web.json_response(reply.model_dump(mode="json"), status=status)
+        return web.json_response(reply.model_dump(mode="json", exclude={"clock"}), status=status)
 
     return [web.post("/api/commands/{name}", run)]

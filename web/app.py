@@ -1,12 +1,13 @@
-"""The hall's two web apps, served from the controller's own process and event loop: the
-manager's app (``[web]``) and the residents' status page (``[status_page]``), each on a
-listener of its own, so the guest Wi-Fi need reach nothing of the manager's.
+"""The hall's two web apps, served by the web service (``python -m web``), a process of its
+own beside the controller: the manager's app (``[web]``) and the residents' status page
+(``[status_page]``), each on a listener of its own, so the guest Wi-Fi need reach nothing of
+the manager's.
 
-``start_web(controller, config.web, config.status_page)`` is all a caller needs; the
-``cleanup()`` of what it returns stops both. A listener with ``tls_cert`` and ``tls_key``
-serves HTTPS only, and tells browsers so (HSTS); without them it serves plain HTTP. The apps
-read the controller's state and act only through ``Controller.execute``, so they are never a
-second copy of the hall.
+``start_web(view, config.web, config.status_page)`` is all a caller needs; the ``cleanup()``
+of what it returns stops both. A listener with ``tls_cert`` and ``tls_key`` serves HTTPS
+only, and tells browsers so (HSTS); without them it serves plain HTTP. The apps read the
+hall through a ``HallView`` (the journal read-only, the hall's MQTT state) and act only by
+sending commands over MQTT (``HallView.execute``): the single writer stays the only writer.
 """
 
 from __future__ import annotations
@@ -21,17 +22,17 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from hallconfig import StatusPageSettings, TlsFiles, WebSettings
-from web import actions, reports_page, status, ticket_print, tidal
+from web import actions, live, reports_page, status, ticket_print, tidal
 from web.accounts import DEFAULT_FILE, ENV_FILE, AccountBook
 from web.auth import Auth
 from web.guard import Origin, safe_next, secured, served_origins
-from web.live import Hub, event_stream, live_snapshot
+from web.live import Hub, StreamLimits, fit_open_files
 from web.pages import page
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler
 
-    from hall.controller import Controller
+    from web.hallview import HallView
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +42,12 @@ SHUTDOWN_S = 3.0
 HSTS = "max-age=31536000"  # a year; no includeSubDomains: a hall names no subdomains
 
 
-def build_manager_app(controller: Controller, hub: Hub, managers: Path | None = None,
+def build_manager_app(view: HallView, hub: Hub, streams: StreamLimits,
+                      managers: Path | None = None,
                       origins: frozenset[Origin] = frozenset()) -> web.Application:
-    """The manager's app of one controller; ``managers`` is the accounts file, ``origins``
+    """The manager's app of one hall; ``managers`` is the accounts file, ``origins``
     those its writes may come from."""
-    book = AccountBook(managers or default_managers_path(controller))
+    book = AccountBook(managers or default_managers_path(view))
     if not len(book):
         log.warning("no manager accounts in %s: add one with python -m web.accounts "
                     "--file %s add NAME --role manager", book.path, book.path)
@@ -60,39 +62,30 @@ def build_manager_app(controller: Controller, hub: Hub, managers: Path | None = 
         raise web.HTTPSeeOther("/live")
 
     async def login_page(request: web.Request) -> web.Response:
-        return page("login.html", hall=controller.config.hall.name,
-                    hall_en=controller.config.hall.name_en,
+        return page("login.html", hall=view.config.hall.name,
+                    hall_en=view.config.hall.name_en,
                     next=safe_next(request.query.get("next")))
 
     async def live_page(request: web.Request) -> web.Response:
         session = auth.page_session(request)
-        return page("live.html", hall=controller.config.hall.name, user=session.name,
+        return page("live.html", hall=view.config.hall.name, user=session.name,
                     role=session.role.value, may_act="true" if session.may_act else "false")
 
-    async def live_json(request: web.Request) -> web.Response:
-        auth.need(request)
-        return web.json_response(live_snapshot(controller))
-
-    async def live_events(request: web.Request) -> web.StreamResponse:
-        auth.need(request)
-        return await event_stream(request, hub,
-                                  lambda: live_snapshot(controller) if auth.current(request)
-                                  else None)
-
+    whatif = tidal.WhatIf(view, auth)  # its worker process stops with the app
+    app.on_cleanup.append(whatif.cleanup)
     app.add_routes([web.get("/", home), web.get("/login", login_page),
-                    web.get("/live", live_page), web.get("/api/live", live_json),
-                    web.get("/api/live/events", live_events),
-                    *auth.routes(), *actions.routes(controller, auth),
-                    *reports_page.routes(controller, auth),
-                    *ticket_print.routes(controller, auth), *tidal.routes(controller, auth),
+                    web.get("/live", live_page), *live.routes(view, hub, auth, streams),
+                    *auth.routes(), *actions.routes(view, auth),
+                    *reports_page.routes(view, auth),
+                    *ticket_print.routes(view, auth), *whatif.routes(),
                     web.static("/static", STATIC)])
     return app
 
 
-def build_status_app(controller: Controller, hub: Hub) -> web.Application:
+def build_status_app(view: HallView, hub: Hub, streams: StreamLimits) -> web.Application:
     """The residents' status pages and the two files they load; nothing else."""
     app = secured(1024)
-    app.add_routes([*status.routes(controller, hub),
+    app.add_routes([*status.routes(view, hub, streams),
                     *(web.get(f"/static/{name}", _file(STATIC / name)) for name in STATUS_STATIC)])
     return app
 
@@ -103,40 +96,42 @@ def _file(path: Path) -> Handler:
     return serve
 
 
-def default_managers_path(controller: Controller) -> Path:
+def default_managers_path(view: HallView) -> Path:
     """``$LOBBY_MANAGERS``, else managers.toml beside the journal (the hall's state)."""
-    return Path(os.environ.get(ENV_FILE) or controller.journal_path.parent / DEFAULT_FILE)
+    return Path(os.environ.get(ENV_FILE) or view.journal_path.parent / DEFAULT_FILE)
 
 
 @dataclass
 class WebServers:
     """The running listeners and the hub that pushes to their pages; ``cleanup()`` stops."""
 
-    controller: Controller
+    view: HallView
     hub: Hub
     runners: list[web.AppRunner]
 
     async def cleanup(self) -> None:
         self.hub.close()  # open event streams end, so the listeners stop at once
-        if self.hub.notice in self.controller.listeners:
-            self.controller.listeners.remove(self.hub.notice)
+        if self.hub.notice in self.view.listeners:
+            self.view.listeners.remove(self.hub.notice)
         for runner in reversed(self.runners):
             await runner.cleanup()
 
 
-async def start_web(controller: Controller, manager: WebSettings, status_page: StatusPageSettings,
+async def start_web(view: HallView, manager: WebSettings, status_page: StatusPageSettings,
                     managers: Path | None = None) -> WebServers:
     """Serve the manager's app and the residents' status page, each on its own listener, in
     the running loop; OSError (nothing left running) if either cannot listen."""
     hub = Hub()
-    controller.listeners.append(hub.notice)
-    servers = WebServers(controller, hub, [])
+    view.listeners.append(hub.notice)
+    fit_open_files(manager.max_streams + status_page.max_streams)
+    servers = WebServers(view, hub, [])
     origins = served_origins(manager.host, manager.port, manager.origins, _scheme(manager))
     try:
         for app, listener, what in (
-                (build_manager_app(controller, hub, managers, origins), manager,
-                 "manager's web app"),
-                (build_status_app(controller, hub), status_page, "residents' status page")):
+                (build_manager_app(view, hub, _limits(manager, "manager's web app"), managers,
+                                   origins), manager, "manager's web app"),
+                (build_status_app(view, hub, _limits(status_page, "residents' status page")),
+                 status_page, "residents' status page")):
             context = tls_context(listener, what)
             if context is not None:
                 app.on_response_prepare.append(_strict_transport)
@@ -149,6 +144,10 @@ async def start_web(controller: Controller, manager: WebSettings, status_page: S
         await servers.cleanup()
         raise
     return servers
+
+
+def _limits(listener: WebSettings | StatusPageSettings, what: str) -> StreamLimits:
+    return StreamLimits(what, listener.max_streams, listener.max_streams_per_address)
 
 
 def _scheme(listener: TlsFiles) -> str:

@@ -19,7 +19,7 @@ from web.auth import Auth
 from web.pages import Raw, esc, not_found_page, page
 
 if TYPE_CHECKING:
-    from hall.controller import Controller
+    from web.hallview import HallView
 
 TICKET_ID = re.compile(r"^\d{8}-[A-Z]\d{3,4}$")
 _CHANNEL = {Channel.GREEN: "绿色通道 Green channel", Channel.APPOINTMENT: "预约 Appointment"}
@@ -34,26 +34,26 @@ def qr_svg(url: str, label: str) -> Raw:
     return Raw(svg)
 
 
-def routes(controller: Controller, auth: Auth) -> list[web.RouteDef]:
+def routes(hall: HallView, auth: Auth) -> list[web.RouteDef]:
     """The printable ticket page."""
 
     async def printable(request: web.Request) -> web.Response:
         auth.page_session(request)
         ticket_id = request.match_info["ticket"]
-        engine = controller.engine
+        engine = hall.engine
         ticket = engine.tickets.get(ticket_id) if TICKET_ID.match(ticket_id) else None
         if ticket is None:
             return not_found_page("找不到这张号票", "No such ticket today")
-        view = ticket_view(engine, ticket, controller.projection)
+        shown = ticket_view(engine, ticket, hall.projection)
         service = engine.services[ticket.service]
         url = f"{engine.config.hall.status_url_base}{ticket.token}"
-        minutes = view.estimated_wait_min
+        minutes = shown.estimated_wait_min
         return page(
             "ticket.html", hall=engine.config.hall.name, hall_en=engine.config.hall.name_en,
             number=ticket.number, service=service.name, service_en=service.name_en,
             channel=_CHANNEL.get(ticket.channel, ""), status=ticket.status.value,
-            ahead="" if view.ahead is None else f"前面还有 {view.ahead} 人 · {view.ahead} ahead",
-            wait="" if view.ahead is None else "等候时间待定 · wait not yet known"
+            ahead="" if shown.ahead is None else f"前面还有 {shown.ahead} 人 · {shown.ahead} ahead",
+            wait="" if shown.ahead is None else "等候时间待定 · wait not yet known"
             if minutes is None else "预计等候不到 1 分钟 · under 1 min" if round(minutes) < 1
             else f"预计等候约 {round(minutes)} 分钟 · about {round(minutes)} min",
             issued=f"{engine.local(ticket.issued_at):%Y-%m-%d %H:%M}", url=url,

@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hall.engine.events import NOT_CONFIRMED, NOT_SERVED, Event, Kind
+from hall.engine.events import BY, NOT_CONFIRMED, NOT_SERVED, Event, Kind
 from hall.engine.fold import APPLY, skills
 from hall.engine.model import Appointment, Desk, ServiceQueue, Ticket
 from hall.engine.policy import Balance, Policy, make_policy
@@ -86,8 +86,12 @@ class HallEngine:
         self._new.append(Event(kind, at, data))
 
     def apply(self, event: Event) -> None:
-        """Fold one event into the state (also used to replay the journal)."""
-        APPLY[event.kind](self, event.at, **event.data)
+        """Fold one event into the state (also used to replay the journal); who acted
+        (``by``, a manager's staff member) is for the record and changes nothing."""
+        data = event.data
+        if BY in data:
+            data = {key: value for key, value in data.items() if key != BY}
+        APPLY[event.kind](self, event.at, **data)
 
     # ------------------------------------------------------------ queue view (for policies)
     def balance(self) -> Balance:

@@ -39,5 +39,6 @@ class Event(NamedTuple):
     data: dict[str, Any]
 
 
+BY = "by"  # in any event's data: the staff member on whose behalf a manager's device acted
 NOT_SERVED = "not_served"  # a TICKET_CLOSED reason: waiting, called or serving at the close
 NOT_CONFIRMED = "not_confirmed"  # a TICKET_CLOSED reason: its print was never confirmed

@@ -30,7 +30,7 @@ WEIGHTS = {"A": 24, "B": 18, "C": 10, "D": 8, "E": 16, "F": 14, "G": 10}
 
 
 async def run(hall: WebHall, name: str, command: m.Command, device: str = "manager") -> m.Reply:
-    return await hall.controller.execute(name, command, device)
+    return await hall.execute(name, command, device)
 
 
 async def morning(hall: WebHall) -> None:

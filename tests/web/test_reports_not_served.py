@@ -17,7 +17,7 @@ from protocol.link import new_command_id
 
 
 async def issue(hall: WebHall, service: str) -> None:
-    reply = await hall.controller.execute("issue", m.IssueTicket(
+    reply = await hall.execute("issue", m.IssueTicket(
         id=new_command_id(), service=service, print_on_kiosk=False))
     assert reply.ok, reply.error
 
@@ -28,7 +28,7 @@ async def test_end_the_day_early_and_the_report_counts_the_not_served(web_hall: 
     assert isinstance(clock, VirtualClock)
     for service in "AAB":
         await issue(web_hall, service)
-    called = await controller.execute("call_next", m.CallNext(id=new_command_id()), "caller-1")
+    called = await web_hall.execute("call_next", m.CallNext(id=new_command_id()), "caller-1")
     assert called.ok, called.error
     clock.advance(timedelta(minutes=25).total_seconds())
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),

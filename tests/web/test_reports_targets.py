@@ -14,7 +14,7 @@ from protocol.link import new_command_id
 
 
 async def act(hall: WebHall, name: str, command: m.Command, device: str | None = None) -> None:
-    reply = await hall.controller.execute(name, command, *([device] if device else []))
+    reply = await hall.execute(name, command, *([device] if device else []))
     assert reply.ok, reply.error
 
 

@@ -49,7 +49,7 @@ async def device(hall: WebHall, device_id: str, role: m.Role, *follow: str) -> L
 
 
 async def issue(hall: WebHall, service: str) -> str:
-    reply = await hall.controller.execute("issue", m.IssueTicket(
+    reply = await hall.execute("issue", m.IssueTicket(
         id=new_command_id(), service=service, print_on_kiosk=False))
     assert reply.ok and reply.result
     return str(reply.result["ticket"]["number"])
@@ -160,7 +160,7 @@ async def test_csv_export_matches_the_journal(tablet: Page, web_hall: WebHall) -
     for name, device_id in (("call_next", "caller-1"), ("call_next", "caller-1"),
                             ("call_next", "caller-11"), ("no_show", "caller-11"),
                             ("call_next", "caller-2")):
-        reply = await controller.execute(name, m.COMMANDS[name](id=new_command_id()), device_id)
+        reply = await web_hall.execute(name, m.COMMANDS[name](id=new_command_id()), device_id)
         assert reply.ok, reply.error
     await tablet.goto(f"{web_hall.url}/reports")
     tickets = await download_csv(tablet, "#tickets-csv")
@@ -224,7 +224,7 @@ async def test_every_page_passes_axe(browser: Browser, web_hall: WebHall) -> Non
     await no_serious_violations(page, "404 page")
     await sign_in(page, web_hall.url, *MANAGER)
     await issue(web_hall, "C")
-    await web_hall.controller.execute("call_next", m.CallNext(id=new_command_id()), "caller-1")
+    await web_hall.execute("call_next", m.CallNext(id=new_command_id()), "caller-1")
     await issue(web_hall, "A")
     await expect(page.locator("#tickets tr")).to_have_count(2)
     await no_serious_violations(page, "live hall")

@@ -188,7 +188,7 @@ async def test_follow_up_of_an_alert_not_on_the_board_is_refused(web_hall: WebHa
 # ---------------------------------------------------------------- headers
 async def test_api_answers_are_never_cached_and_the_server_is_not_named(
         web_hall: WebHall) -> None:
-    token = (await web_hall.controller.execute("issue", m.IssueTicket(
+    token = (await web_hall.execute("issue", m.IssueTicket(
         id=new_command_id(), service="A", print_on_kiosk=False))).result["ticket"]["token"]
     async with client(web_hall.url) as session:
         answers = [await session.get(f"{web_hall.url}/api/me"),
@@ -219,7 +219,7 @@ MANAGER_PATHS = ["/", "/login", "/live", "/reports", "/reports/services.csv", "/
 
 async def test_the_status_listener_serves_the_status_page_and_nothing_else(
         web_hall: WebHall) -> None:
-    reply = await web_hall.controller.execute("issue", m.IssueTicket(
+    reply = await web_hall.execute("issue", m.IssueTicket(
         id=new_command_id(), service="A", print_on_kiosk=False))
     token = reply.result["ticket"]["token"]
     status_url = web_hall.status_url
@@ -266,7 +266,7 @@ async def hostile_hall(fresh_broker: MosquittoProcess, tmp_path: Path) -> Any:
 
 async def test_csv_cells_never_start_a_formula(hostile_hall: WebHall) -> None:
     for service in ("A", "B"):
-        await hostile_hall.controller.execute("issue", m.IssueTicket(
+        await hostile_hall.execute("issue", m.IssueTicket(
             id=new_command_id(), service=service, print_on_kiosk=False))
     async with client(hostile_hall.url) as session:
         assert await sign_in(session, hostile_hall, *MANAGER) == 200

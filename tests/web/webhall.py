@@ -1,4 +1,6 @@
-"""A hall with its web apps for tests: controller on a real broker, accounts, free ports."""
+"""A hall with its web apps for tests: the controller on a real broker, and the web apps on a
+HallView that follows it as the web service does (its own broker account, the journal
+read-only), accounts, free ports."""
 
 from __future__ import annotations
 
@@ -8,13 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from support.hall import start_controller
+from support.hall import SECRET, start_controller
 
 from broker_config.process import MosquittoProcess, free_port
 from hall.controller import Controller
 from hallconfig import HallConfig, StatusPageSettings, WebSettings
+from protocol import messages as m
 from web.accounts import Account, WebRole, hash_password, save_accounts
 from web.app import WebServers, start_web
+from web.hallview import HallView
 
 JSON = {"Content-Type": "application/json"}
 MANAGER = ("wang", "manager-pass-1")
@@ -24,17 +28,30 @@ FAST_HASH = 1000  # iterations: the real default costs a quarter second per chec
 
 @dataclass
 class WebHall:
-    """A running controller, its two web listeners and the manager accounts file."""
+    """A running controller, the web service's view of it, its two web listeners and the
+    manager accounts file."""
 
     controller: Controller
+    view: HallView
     broker: MosquittoProcess
     servers: WebServers
     url: str  # the manager's app
     status_url: str  # the residents' status page
     managers: Path
 
+    async def settle(self) -> None:
+        """Wait until the web apps have read everything the controller committed."""
+        await self.view.settled(self.controller.rev)
+
+    async def execute(self, name: str, command: m.Command, device: str = "manager") -> m.Reply:
+        """Run a command on the controller (as ``device``), then let the web apps catch up."""
+        reply = await self.controller.execute(name, command, device)
+        await self.settle()
+        return reply
+
     async def stop(self) -> None:
         await self.servers.cleanup()
+        await self.view.stop()
         await self.controller.stop()
 
 
@@ -54,8 +71,12 @@ async def start_web_hall(broker: MosquittoProcess, directory: Path,
     write_accounts(managers)
     manager = WebSettings(host="127.0.0.1", port=free_port())
     status = StatusPageSettings(host="127.0.0.1", port=free_port())
-    servers = await start_web(controller, manager, status, managers)
-    return WebHall(controller, broker, servers, f"http://127.0.0.1:{manager.port}",
+    view = HallView(controller.config, controller.clock, SECRET, controller.journal_path,
+                    broker.broker_settings("manager"), "manager", directory / "web-state")
+    await view.start()
+    await view.settled(controller.rev)
+    servers = await start_web(view, manager, status, managers)
+    return WebHall(controller, view, broker, servers, f"http://127.0.0.1:{manager.port}",
                    f"http://127.0.0.1:{status.port}", managers)
 
 
