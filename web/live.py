@@ -125,8 +125,11 @@ def fit_open_files(streams: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < needed:
         raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
-        soft = raised
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (OSError, ValueError) as exc:  # e.g. a unit's SystemCallFilter=~@resources
+            log.warning("cannot raise the open-files limit: %s", exc)
     if soft != resource.RLIM_INFINITY and soft < needed:
         log.warning("only %d open files allowed (hard limit); %d event streams need %d: "
                     "raise LimitNOFILE or lower the streams' limits", soft, streams, needed)

@@ -171,3 +171,18 @@ def test_the_process_allows_the_files_its_streams_need() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard)))
     assert int(out.stdout) == streams + FILES_MARGIN
+
+
+def test_a_hard_limit_too_low_is_told() -> None:
+    """Below the hard limit's reach, the soft limit goes as high as allowed and the log says
+    what to raise."""
+    streams = STATUS.max_streams + MANAGER_APP.max_streams
+    code = ("import logging, resource; from web.live import fit_open_files; "
+            "logging.basicConfig(); "
+            f"fit_open_files({streams}); print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, 512)))
+    assert int(out.stdout) == 512
+    assert f"only 512 open files allowed (hard limit); {streams} event streams" in out.stderr
+    assert "raise LimitNOFILE" in out.stderr
