@@ -30,6 +30,8 @@ from protocol.link import Link
 from protocol.topics import EventKind, HallTopics, StateKind
 from web.accounts import Account, WebRole, hash_password, save_accounts
 from web.app import WebServers, default_managers_path, start_web
+from web.hallview import HallView
+from web.settings import state_dir, web_broker
 
 BEFORE_OPENING = timedelta(minutes=5)  # the demo starts each day this long before opening
 LAST_CALL = time(23, 50)  # tickets still open then are not served (the day is ended), if
@@ -91,6 +93,7 @@ class DemoHall:
         self.tally = Tally()
         self.rng = random.Random(options.seed)
         self.web: WebServers | None = None
+        self.view: HallView | None = None
 
     async def run(self) -> list[DayTotals]:
         broker = MosquittoProcess(self.config, self.workdir / "broker")
@@ -113,7 +116,7 @@ class DemoHall:
             clock = DemoClock(first_opening(hall, today) - BEFORE_OPENING, 1.0)
             controller = Controller(hall, clock, secret, self.workdir / "hall" / "journal.sqlite3")
             await controller.start()
-            web = await self._start_web(controller, hall)
+            web = await self._start_web(controller, hall, hall_path, secret)
             self.governor = Governor(clock, self.options.speed)
             devices = await self._devices(hall, broker, clock, secret)
             tasks.append(asyncio.create_task(nearby.run()))
@@ -132,18 +135,26 @@ class DemoHall:
                 await devices.close()
             if self.web is not None:
                 await self.web.cleanup()
+            if self.view is not None:
+                await self.view.stop()
             if controller is not None:
                 await controller.stop()
             broker.stop()
             nearby.stop()
 
-    async def _start_web(self, controller: Controller, hall: HallConfig) -> str:
-        """The manager's tablet, with a one-off account for whoever runs the demo."""
+    async def _start_web(self, controller: Controller, hall: HallConfig, hall_path: Path,
+                         secret: bytes) -> str:
+        """The manager's tablet, with a one-off account for whoever runs the demo: the web
+        service as a hall runs it (python -m web), here on the demo's clock."""
         password = secrets.token_urlsafe(9)
-        managers = default_managers_path(controller)
+        self.view = HallView(hall, controller.clock, secret, controller.journal_path,
+                             web_broker(hall, hall_path), hall.web.device,
+                             state_dir(hall, controller.journal_path))
+        await self.view.start()
+        managers = default_managers_path(self.view)
         save_accounts(managers, {"demo": Account("demo", WebRole.MANAGER,
                                                  hash_password(password))})
-        self.web = await start_web(controller, hall.web, hall.status_page, managers)
+        self.web = await start_web(self.view, hall.web, hall.status_page, managers)
         return f"http://{hall.web.host}:{hall.web.port}/ (sign in as demo / {password})"
 
     async def _devices(self, hall: HallConfig, broker: MosquittoProcess, clock: DemoClock,

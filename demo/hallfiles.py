@@ -18,21 +18,26 @@ def write_hall_config(directory: Path, broker: MosquittoProcess, *,
                       source: Path = EXAMPLE_HALL, all_day: bool = False,
                       secret: bytes | None = None, web_port: int | None = None) -> Path:
     """The hall config at ``source``, rewritten to run in ``directory`` against ``broker``
-    (the controller's password in ``directory``/broker-password), with its web app on
-    loopback (on ``web_port``, else a free port) and its status page on a free port."""
+    (the controller's password in ``directory``/broker-password, the web service's in
+    web-broker-password), with its web app on loopback (on ``web_port``, else a free port)
+    and its status page on a free port."""
     directory.mkdir(parents=True, exist_ok=True)
     raw = tomllib.loads(source.read_text(encoding="utf-8"))
     settings = broker.broker_settings("controller")
     password_file = directory / "broker-password"
     password_file.touch(mode=0o600)
     password_file.write_text(f"{settings.password}\n", encoding="utf-8")
+    web_password = directory / "web-broker-password"
+    web_password.touch(mode=0o600)
+    web_password.write_text(f"{broker.credentials.get('web', '')}\n", encoding="utf-8")
     lines = []
     for line in source.read_text(encoding="utf-8").splitlines():
         key = line.split("=", 1)[0].strip()
         if key == "port" and "1883" in line:
             line = f"port = {settings.port}"
         elif key == "port" and "8090" in line:
-            line = f"port = {web_port or free_port()}"
+            line = (f"port = {web_port or free_port()}\n"
+                    f'broker_password_file = "{web_password.resolve()}"')
         elif key == "port" and "8080" in line:
             line = f"port = {free_port()}"
         elif key == "host" and "0.0.0.0" in line:

@@ -166,8 +166,8 @@ class WebSettings(TlsFiles):
     max_streams: int = Field(50, ge=1, description="live tablet pages open at once, in all "
                                                    "(more get 429)")
     max_streams_per_address: int = Field(10, ge=1, description="of those, from one address")
-    device: str = Field("manager", description="the web service's device id: a [[devices]] "
-                                               "entry with role manager, and its broker account")
+    device: str = Field("web", description="the web service's device id: a [[devices]] entry "
+                                           "with role manager, and its broker account")
     broker_password_file: str | None = Field(
         None, description="file holding that account's password; without it, the systemd "
                           "credential broker-password of the web service's unit")

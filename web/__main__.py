@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 import sys
 from pathlib import Path
@@ -19,11 +18,11 @@ from zoneinfo import ZoneInfo
 from hall.clock import SystemClock
 from hall.journal_reader import JournalUnreadable
 from hallconfig import ConfigError, HallConfig, load_hall_config, load_secret
-from protocol import messages as m
 from protocol.link import BrokerSettings, LinkError
 from protocol.service import supervised
 from web.app import start_web
 from web.hallview import HallView
+from web.settings import state_dir, web_broker
 
 log = logging.getLogger(__name__)
 
@@ -58,28 +57,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot run the web service: {exc}", file=sys.stderr)
         return 3
     return 0
-
-
-def web_broker(config: HallConfig, config_path: str | Path) -> BrokerSettings:
-    """The web service's broker account: its device's, with its own password (the file in
-    [web], else the unit's credential broker-password); ConfigError if it is not a device."""
-    device = config.device(config.web.device)
-    if device is None or device.role != m.Role.MANAGER:
-        raise ConfigError(
-            f"{config_path}: [web] device {config.web.device!r} must be a [[devices]] entry with "
-            f"role \"manager\" (add one: python -m broker_config.provision add --config "
-            f"{config_path} --role manager --id {config.web.device})")
-    password_file = config.web.broker_password_file
-    if password_file is not None:
-        password_file = str(Path(config_path).parent / password_file)
-    return config.broker.model_copy(update={
-        "username": device.id, "password": None, "password_file": password_file})
-
-
-def state_dir(config: HallConfig, journal: Path) -> Path:
-    """Where the web service keeps what it may write (the report cache)."""
-    chosen = config.web.state_dir or os.environ.get("STATE_DIRECTORY")
-    return Path(chosen) if chosen else journal.parent / "web-state"
 
 
 async def _serve(config: HallConfig, secret: bytes, journal: Path,

@@ -21,6 +21,7 @@ from pathlib import Path
 from hall.clock import Clock
 from hall.engine.engine import HallEngine
 from hall.engine.projection import Projection, project
+from hall.history import History
 from hall.journal_reader import JournalReader
 from hallconfig import HallConfig
 from protocol import messages as m
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 PROJECTION_MAX_AGE_S = 2.0  # estimates move on with time even when nothing changes
 COMMAND_TIMEOUT_S = 5.0
+CACHE_FILE = "report-days.sqlite3"
 Listener = Callable[[str, m.Message | None], None]
 
 
@@ -68,6 +70,7 @@ class HallView:
         self.listeners: list[Listener] = []
         self.engine = HallEngine(config, clock.now().date(), secret)
         self.reader: JournalReader
+        self.history: History  # the reports: summaries of past days, cached in state_dir
         self._seq = 0  # the journal's last event folded into the replica
         self._applied = 0  # today's events folded in: the snapshots' ``rev``
         self._projection: Projection | None = None
@@ -80,12 +83,15 @@ class HallView:
         """Open the journal read-only, fold today, then follow the hall over MQTT; raises
         JournalUnreadable or a LinkError (fatal: the caller exits)."""
         self.reader = JournalReader.open(self.journal_path)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.history = History(self.reader, self.state_dir / CACHE_FILE)
         await self._read_on()
         self.link.on_message(self._on_inbound)
         try:
             await self.link.start()
         except BaseException:
             await self.link.close()
+            self.history.close()
             self.reader.close()
             raise
 
@@ -94,6 +100,7 @@ class HallView:
             self._reading.cancel()
             await asyncio.gather(self._reading, return_exceptions=True)
         await self.link.close()
+        self.history.close()
         self.reader.close()
 
     # ------------------------------------------------------------ what the pages read

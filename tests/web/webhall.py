@@ -72,7 +72,7 @@ async def start_web_hall(broker: MosquittoProcess, directory: Path,
     manager = WebSettings(host="127.0.0.1", port=free_port())
     status = StatusPageSettings(host="127.0.0.1", port=free_port())
     view = HallView(controller.config, controller.clock, SECRET, controller.journal_path,
-                    broker.broker_settings("manager"), "manager", directory / "web-state")
+                    broker.broker_settings("web"), "web", directory / "web-state")
     await view.start()
     await view.settled(controller.rev)
     servers = await start_web(view, manager, status, managers)
