@@ -27,11 +27,15 @@ class _PromptSerial(Serial):
 
     def query_status(self, mode: bytes) -> bytes:
         """Drop stale input first, so the reply read is the one to this query."""
-        self.device.reset_input_buffer()
+        port = self.device
+        assert port is not None, "queried only once open() succeeded (as escpos asserts)"
+        port.reset_input_buffer()
         return super().query_status(mode)
 
     def _read(self) -> bytes:
-        return bytes(self.device.read(1))
+        port = self.device
+        assert port is not None, "read only once open() succeeded (as escpos asserts)"
+        return bytes(port.read(1))
 
 
 class _PromptNetwork(Network):
@@ -40,13 +44,15 @@ class _PromptNetwork(Network):
     status_timeout = 1.0
 
     def _read(self) -> bytes:
-        self.device.settimeout(self.status_timeout)
+        sock = self.device
+        assert sock is not None, "read only once open() succeeded (as escpos asserts)"
+        sock.settimeout(self.status_timeout)
         try:
-            return bytes(self.device.recv(1))
+            return bytes(sock.recv(1))
         except TimeoutError:
             return b""
         finally:
-            self.device.settimeout(self.timeout)
+            sock.settimeout(self.timeout)
 
 
 @dataclass(frozen=True)
