@@ -56,10 +56,11 @@ from kiosk.events import (
     Tick,
 )
 from kiosk.flow import Flow, FlowSettings
-from kiosk.identity import DEFAULT_GREEN_AGE, IdentityError, resident_from_card
+from kiosk.identity import DEFAULT_GREEN_AGE, resident_from_card
 from kiosk.ticket import printout_for
 from kiosk.view import View, build_view
 from protocol import messages as m
+from protocol.identity import IdentityError
 from protocol.link import Inbound, Link, NotConnected, RequestTimeout
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from itertools import count
+from typing import TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 from kiosk.events import (
@@ -129,8 +130,17 @@ def lookup_reply(command_id: str, lookup: LookupResult | None = None) -> Reply:
     return Reply(id=command_id, ok=True, result=result.model_dump(mode="json"))
 
 
-def issue_reply(command_id: str, number: str = "A013", ahead: int = 5, wait: float = 12.4,
-                channel: Channel = Channel.NORMAL) -> Reply:
+class IssueDetails(TypedDict, total=False):
+    """What a sample issue reply may change: issue_reply's keyword arguments."""
+
+    number: str
+    ahead: int | None
+    wait: float | None
+    channel: Channel
+
+
+def issue_reply(command_id: str, number: str = "A013", ahead: int | None = 5,
+                wait: float | None = 12.4, channel: Channel = Channel.NORMAL) -> Reply:
     """The controller's confirmation of an issued ticket, pending its print."""
     ticket = TicketView(ticket=f"{SAMPLE_NOW:%Y%m%d}-{number}", number=number,
                         service=number[0], status=TicketStatus.PENDING_PRINT, channel=channel,
@@ -172,10 +182,10 @@ def picked(flow: Flow, service: str = "A", now: datetime = SAMPLE_NOW) -> Flow:
     return flow
 
 
-def issued(flow: Flow, now: datetime = SAMPLE_NOW, **ticket: object) -> Flow:
+def issued(flow: Flow, now: datetime = SAMPLE_NOW, **ticket: Unpack[IssueDetails]) -> Flow:
     """The controller confirms the ticket: the flow is printing it."""
     assert flow.session is not None and flow.session.issue is not None
-    flow.step(Answered(issue_reply(flow.session.issue.id, **ticket)), now)  # type: ignore[arg-type]
+    flow.step(Answered(issue_reply(flow.session.issue.id, **ticket)), now)
     return flow
 
 
