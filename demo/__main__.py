@@ -18,6 +18,7 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
+from typing import TextIO
 
 from demo.hall import MAX_SPEED, DemoHall, DemoOptions
 from demo.summary import Output
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-class AboveSummary(logging.StreamHandler):  # type: ignore[type-arg]
+class AboveSummary(logging.StreamHandler[TextIO]):
     """Log lines to stderr, each whole above the live summary (never on top of it)."""
 
     def __init__(self, output: Output) -> None:
