@@ -181,10 +181,16 @@ def controller_password(credentials: str) -> str:
     return password
 
 
+class _KeepCase(configparser.RawConfigParser):
+    """A config parser that keeps option names as written, not lower-cased."""
+
+    def optionxform(self, optionstr: str) -> str:
+        return optionstr
+
+
 def kivy_input(current: str) -> str:
     """Kivy's config.ini with [input] holding exactly KIVY_INPUT; other sections kept."""
-    parser = configparser.RawConfigParser()
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser = _KeepCase()
     parser.read_string(current)
     if not parser.has_section("input"):
         parser.add_section("input")
