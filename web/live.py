@@ -156,17 +156,22 @@ async def serve_events(request: web.Request, limits: StreamLimits,
 
 async def event_stream(request: web.Request, hub: Hub, limits: StreamLimits,
                        render: Callable[[], dict[str, Any] | None]) -> web.StreamResponse:
-    """Server-sent events of a small page: a whole render now and after every change (at
-    least every KEEPALIVE_S); a render of None ends the stream."""
+    """Server-sent events of a small page: a whole render now, and again after a change
+    whenever it differs (else a comment at least every KEEPALIVE_S); a render of None ends
+    the stream."""
 
     async def follow(response: web.StreamResponse) -> None:
+        last: dict[str, Any] | None = None
+        written = time.monotonic()
         while not hub.closed:
             seen = hub.version
             data = render()
             if data is None:
                 await response.write(b"event: gone\ndata: {}\n\n")
                 return
-            await response.write(_frame(data))
+            if data != last or time.monotonic() - written >= KEEPALIVE_S:
+                await response.write(_frame(data) if data != last else _KEEPALIVE)
+                last, written = data, time.monotonic()
             await hub.changed(seen, KEEPALIVE_S)
             await asyncio.sleep(THROTTLE_S)
 

@@ -9,12 +9,14 @@ where it stands, never anything personal, and updates itself over server-sent ev
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from hall.engine.engine import HallEngine
 from hall.engine.model import Ticket
-from hall.snapshots import ticket_view
+from hall.engine.projection import Projection
 from protocol.messages import TicketStatus
 from web.live import Hub, StreamLimits, event_stream
 from web.pages import not_found_page, page
@@ -43,18 +45,46 @@ def find_ticket(view: HallView, token: str) -> Ticket | None:
     return view.engine.tokens.get(token)
 
 
-def status_view(view: HallView, ticket: Ticket) -> dict[str, Any]:
+class Ranks:
+    """How many are ahead of a waiting ticket (``hall.engine.projection.ahead_of``'s count:
+    tickets of its service projected to be called first), from one sort per service for each
+    picture of the hall, not a pass over the queue for every open status page."""
+
+    def __init__(self) -> None:
+        self._projection: Projection | None = None
+        self._version = -1
+        self._order: dict[str, list[tuple[float, int]]] = {}
+
+    def ahead(self, engine: HallEngine, projection: Projection, version: int,
+              ticket: Ticket) -> int:
+        """``version``: the hub's, so a change of the queue starts afresh."""
+        if projection is not self._projection or version != self._version:
+            self._projection, self._version, self._order = projection, version, {}
+        queue = engine.queues.get(ticket.service)
+        if queue is None:  # a service the config no longer has
+            return 0
+        starts = projection.starts
+        mine = starts.get(ticket.ticket_id)
+        if mine is None:
+            return sum(1 for t in queue.tickets() if t is not ticket)  # none serves it now
+        order = self._order.get(ticket.service)
+        if order is None:
+            order = self._order[ticket.service] = sorted(
+                (starts.get(t.ticket_id, float("inf")), t.seq) for t in queue.tickets())
+        return bisect_left(order, (mine, ticket.seq))
+
+
+def status_view(view: HallView, ticket: Ticket, ranks: Ranks, version: int) -> dict[str, Any]:
     """What the status page shows, texts in Chinese and English."""
-    engine = view.engine
-    seen = ticket_view(engine, ticket, view.projection)
+    engine, projection = view.engine, view.projection
     service = engine.services[ticket.service]
     counter = next((c for c in engine.config.counters if c.id == ticket.counter), None)
     zh, en = _STATUS_TEXT[ticket.status]
     waiting = ticket.status in (TicketStatus.WAITING, TicketStatus.PENDING_PRINT)
     at_counter = ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING)
-    ahead = seen.ahead if waiting else None
-    minutes = round(seen.estimated_wait_min) if waiting and seen.estimated_wait_min is not None \
-        else None
+    ahead = ranks.ahead(engine, projection, version, ticket) if waiting else None
+    wait_s = projection.wait_seconds(ticket) if waiting else None
+    minutes = None if wait_s is None else round(round(wait_s / 60, 1))  # as the kiosk's
     return {
         "number": ticket.number, "status": ticket.status.value,
         "status_zh": zh, "status_en": en,
@@ -77,13 +107,14 @@ def status_view(view: HallView, ticket: Ticket) -> dict[str, Any]:
 
 def routes(view: HallView, hub: Hub, limits: StreamLimits) -> list[web.RouteDef]:
     """The status page and its event stream (within ``limits``)."""
+    ranks = Ranks()
 
     async def status_page(request: web.Request) -> web.Response:
         ticket = find_ticket(view, request.match_info["token"])
         if ticket is None:
             return not_found_page("找不到这张号票（只能查询当天的号）",
                                   "Ticket not found (only today's tickets can be looked up)")
-        return page("status.html", **status_view(view, ticket),
+        return page("status.html", **status_view(view, ticket, ranks, hub.version),
                     stream=f"/t/{request.match_info['token']}/events")
 
     async def status_events(request: web.Request) -> web.StreamResponse:
@@ -93,7 +124,7 @@ def routes(view: HallView, hub: Hub, limits: StreamLimits) -> list[web.RouteDef]
 
         def render() -> dict[str, Any] | None:
             ticket = find_ticket(view, token)  # None once the day rolled over
-            return None if ticket is None else status_view(view, ticket)
+            return None if ticket is None else status_view(view, ticket, ranks, hub.version)
 
         return await event_stream(request, hub, limits, render)
 

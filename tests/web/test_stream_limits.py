@@ -19,11 +19,11 @@ from yarl import URL
 from hallconfig import StatusPageSettings, WebSettings
 from protocol import messages as m
 from protocol.link import new_command_id
-from web.live import FILES_MARGIN
+from web.live import FILES_MARGIN, KEEPALIVE_S
 
 STATUS = StatusPageSettings()
 MANAGER_APP = WebSettings()
-WAIT_S = 15.0  # a closed stream is noticed at the stream's next write (within KEEPALIVE_S)
+WAIT_S = KEEPALIVE_S + 10  # a closed stream is noticed at its next write (KEEPALIVE_S at most)
 
 
 async def first_data(stream: aiohttp.ClientResponse) -> dict[str, object]:
