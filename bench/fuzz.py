@@ -287,7 +287,7 @@ def _tally(hostile: list[Sent], tracker: Tracker, seeds: list[Sent]) -> dict[str
                                         if s.reply is not None).most_common())}
 
 
-def _owners_reply(sent: Sent, owners: dict[str, dict[str, Any] | None]) -> bool:
+def _owners_reply(sent: Sent, owners: dict[str, dict[str, Any]]) -> bool:
     """A reused id answered with the owner's reply: a reply to another command, or the
     owner's ticket (the same command from another device may well earn the same answer)."""
     if sent.case.reuses is None:

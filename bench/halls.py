@@ -18,8 +18,9 @@ def big_hall(directory: Path, counters: int) -> Path:
         services = '["A", "B"]' if n % 4 == 0 else '["*"]'
         blocks.append(f'[[counters]]\nid = "{n}"\nname = "{n}号窗口"\nname_en = "Window {n}"\n'
                       f"services = {services}\n")
-    devices = [("kiosk-1", "kiosk", None), ("kiosk-2", "kiosk", None),
-               ("display-lobby", "display", None), ("manager", "manager", None)]
+    devices: list[tuple[str, str, str | None]] = [
+        ("kiosk-1", "kiosk", None), ("kiosk-2", "kiosk", None),
+        ("display-lobby", "display", None), ("manager", "manager", None)]
     devices += [(f"caller-{n}", "caller", str(n)) for n in range(1, counters + 1)]
     for device, role, counter in devices:
         block = f'[[devices]]\nid = "{device}"\nrole = "{role}"\n'

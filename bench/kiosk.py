@@ -80,6 +80,7 @@ class Marks:
     def __init__(self, runtime: KioskRuntime) -> None:
         self.at: dict[Phase, float] = {}
         self.runtime = runtime
+        self.service = ""  # the service to pick when the choice screen shows; "" for none
         runtime.on_view(self._seen)
 
     def _seen(self, view: View) -> None:
