@@ -54,6 +54,7 @@ class View:
     engine: HallEngine
     alerts: Alerts = field(default_factory=Alerts)
     link: Heard = field(default_factory=Heard)
+    controller_online: bool = True
 
     @property
     def projection(self) -> Projection:

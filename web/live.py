@@ -278,7 +278,7 @@ def render_parts(view: HallView, issued: dict[str, str] | None = None) -> Parts:
     hall = {"id": cfg.hall.id, "name": cfg.hall.name, "name_en": cfg.hall.name_en,
             "timezone": cfg.hall.timezone, "date": engine.day.isoformat(),
             "notice": engine.notice, "ended": engine.ended,
-            "wait_target_min": cfg.rules.wait_target_min}
+            "wait_target_min": cfg.rules.wait_target_min, "online": view.controller_online}
     return Parts(hall, counters, services, tickets, waits,
                  [a.model_dump(mode="json") for a in alerts], devices,
                  now.isoformat(), now.timestamp())

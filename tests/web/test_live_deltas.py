@@ -206,6 +206,7 @@ async def test_the_tablet_shows_a_new_ticket_and_a_call_from_deltas(
         await sign_in(page, web_hall.url, *MANAGER)
         await page.locator("#conn.up").wait_for()
         await expect(page.locator("#ticket-count")).to_have_text("0")
+        await expect(page.locator("#hall-offline")).to_be_hidden()  # the controller is up
         first = await issue(manager, web_hall, "C")
         second = await issue(manager, web_hall, "C")
         rows = page.locator("#tickets tr")

@@ -155,6 +155,7 @@ function render(changedTickets) {
   document.getElementById("notice-text").textContent = hall.notice || "（无 none）";
   document.getElementById("day").textContent = hall.date + (hall.ended ? " · 已结束 ended" : "");
   document.getElementById("target").textContent = `${hall.wait_target_min}`;
+  document.getElementById("hall-offline").hidden = hall.online;
   draw("alerts", state.alerts, document.getElementById("alerts"), (alerts) =>
     alerts.length ? alerts.map(alertItem) : [el("li", { class: "alert none" }, bi(["一切正常", "All clear"]))]);
   document.getElementById("alert-count").textContent = String(state.alerts.length);
