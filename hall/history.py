@@ -23,8 +23,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hall.journal_reader import JournalReader
-from hall.report_days import SUMMARY_VERSION, Bucket, Span, Summary, decode, encode, summarize
-from hall.reports import TICKET_COLUMNS, Names, Report, csv_text, report_of, ticket_rows
+from hall.report_days import SUMMARY_VERSION, Series, Span, between, summarize
+from hall.reports import (
+    MAX_RANGE_DAYS,
+    TICKET_COLUMNS,
+    Names,
+    Report,
+    csv_text,
+    report_of,
+    ticket_rows,
+)
 from hall.visits import DayFold
 
 log = logging.getLogger(__name__)
@@ -39,10 +47,10 @@ CREATE TABLE IF NOT EXISTS days (
     summary  TEXT NOT NULL,
     PRIMARY KEY (day, version, tz)
 );
-CREATE TABLE IF NOT EXISTS durations (  -- a day's values of one bucket, float64 each
-    kind TEXT NOT NULL, who TEXT NOT NULL, metric TEXT NOT NULL, bucket INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS durations (  -- a day's values of one series: float64, sorted
+    kind TEXT NOT NULL, who TEXT NOT NULL, metric TEXT NOT NULL,
     version INTEGER NOT NULL, tz TEXT NOT NULL, day TEXT NOT NULL, vals BLOB NOT NULL,
-    PRIMARY KEY (kind, who, metric, bucket, version, tz, day)
+    PRIMARY KEY (kind, who, metric, version, tz, day)
 ) WITHOUT ROWID;
 """
 NO_EVENT = (0, 0.0)  # the fingerprint of a day without events
@@ -78,6 +86,24 @@ class History:
         for day in days(first, last):
             yield await asyncio.to_thread(self._ticket_day, day, tz)
 
+    async def keep_up(self, tz: ZoneInfo) -> int:
+        """Sum up and keep every day of the past ``MAX_RANGE_DAYS`` the cache lacks, newest
+        first, a day at a time (a report can go between two): run at the web service's start,
+        so that the first year report is as quick as any. Returns the days summed up."""
+        writing = await asyncio.to_thread(self.reader.writing_day)
+        if writing is None:
+            return 0
+        made = 0
+        for back in range(1, MAX_RANGE_DAYS + 1):
+            made += await asyncio.to_thread(self._keep_day, writing - timedelta(back), tz)
+        if made:
+            log.info("report cache: %d days summed up", made)
+        return made
+
+    def _keep_day(self, day: date, tz: ZoneInfo) -> bool:
+        with self._lock:
+            return self._kept(day, tz)[1]
+
     def _ticket_day(self, day: date, tz: ZoneInfo) -> str:
         return csv_text(TICKET_COLUMNS, ticket_rows(self._fold(day).visits.values(), tz),
                         header=False)
@@ -86,9 +112,10 @@ class History:
         with self._lock:
             writing = self.reader.writing_day()
             kept_to = min(last, writing - timedelta(days=1)) if writing else first - timedelta(1)
-            span = Span(lambda where: self._kept_values(where, first, kept_to, tz))
+            span = Span(lambda series, lo, hi: self._kept_values(series, lo, hi, first,
+                                                                 kept_to, tz))
             for day in days(first, kept_to):
-                span.add(self._kept_summary(day, tz))
+                span.add(self._kept(day, tz)[0])
             for day in days(max(first, kept_to + timedelta(days=1)), last):
                 fold = self._writing_fold(day) if day == writing else self._fold(day)
                 span.add(*summarize(fold.visits.values(), tz))
@@ -108,41 +135,45 @@ class History:
         self.reader.each_event(day, fold.apply)
         return fold
 
-    def _kept_summary(self, day: date, tz: ZoneInfo) -> Summary:
-        """The day's summary from the cache, made (and kept) first if missing or outdated."""
+    def _kept(self, day: date, tz: ZoneInfo) -> tuple[str, bool]:
+        """The day's summary from the cache, made (and kept) first if missing or outdated;
+        and whether it was made."""
         mark = self.reader.last_event(day) or NO_EVENT
         row = self._cache.execute(
             "SELECT summary FROM days WHERE day = ? AND version = ? AND tz = ? AND "
             "last_seq = ? AND last_at = ?", (day.isoformat(), SUMMARY_VERSION, tz.key, *mark)
         ).fetchone()
         if row is not None:
-            return decode(row[0])
+            return str(row[0]), False
         summary, values = summarize(self._fold(day).visits.values(), tz)
         self._keep(day, tz, mark, summary, values)
-        return summary
+        return summary, True
 
-    def _keep(self, day: date, tz: ZoneInfo, mark: tuple[int, float], summary: Summary,
-              values: dict[Bucket, list[float]]) -> None:
+    def _keep(self, day: date, tz: ZoneInfo, mark: tuple[int, float], summary: str,
+              values: dict[Series, list[float]]) -> None:
         key = (SUMMARY_VERSION, tz.key, day.isoformat())
         with self._cache:
             self._cache.execute("DELETE FROM days WHERE version = ? AND tz = ? AND day = ?", key)
             self._cache.execute(
                 "DELETE FROM durations WHERE version = ? AND tz = ? AND day = ?", key)
             self._cache.execute("INSERT INTO days VALUES (?, ?, ?, ?, ?, ?)",
-                                (key[2], key[0], key[1], *mark, encode(summary)))
+                                (key[2], key[0], key[1], *mark, summary))
             self._cache.executemany(
-                "INSERT INTO durations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(*where, *key, array("d", found).tobytes()) for where, found in values.items()])
+                "INSERT INTO durations VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(*series, *key, array("d", found).tobytes()) for series, found in values.items()])
 
-    def _kept_values(self, where: Bucket, first: date, last: date, tz: ZoneInfo) -> list[float]:
-        """A bucket's values over the cached days ``first`` to ``last``."""
-        values = array("d")
+    def _kept_values(self, series: Series, lo: float, hi: float, first: date, last: date,
+                     tz: ZoneInfo) -> list[float]:
+        """A series' values in [lo, hi) over the cached days ``first`` to ``last``."""
+        values: list[float] = []
         for (blob,) in self._cache.execute(
                 "SELECT vals FROM durations WHERE kind = ? AND who = ? AND metric = ? AND "
-                "bucket = ? AND version = ? AND tz = ? AND day BETWEEN ? AND ?",
-                (*where, SUMMARY_VERSION, tz.key, first.isoformat(), last.isoformat())):
-            values.frombytes(blob)
-        return values.tolist()
+                "version = ? AND tz = ? AND day BETWEEN ? AND ?",
+                (*series, SUMMARY_VERSION, tz.key, first.isoformat(), last.isoformat())):
+            day = array("d")
+            day.frombytes(blob)
+            values += between(day, lo, hi)
+        return values
 
 
 def _open_cache(path: Path) -> sqlite3.Connection:

@@ -15,26 +15,46 @@ from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import add
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hall.engine.events import NOT_SERVED
 from hall.visits import Leg, Visit
 
-SUMMARY_VERSION = 1  # bump when a summary's content or meaning changes: caches recompute
-BUCKET_S = 300
+SUMMARY_VERSION = 2  # bump when a summary's content or meaning changes: caches recompute
+SPLITS = 8  # buckets per doubling of a duration: each is 1/16 to 1/8 of its durations wide
 Key = tuple[str, str]  # (kind, id): ("service", "A"), ("counter", "3"), ("hour", "09"), …
-Bucket = tuple[str, str, str, int]  # (kind, id, metric, bucket)
-ValuesIn = Callable[[Bucket], list[float]]  # the values of a bucket over the whole range
+Series = tuple[str, str, str]  # (kind, id, metric): ("service", "A", "wait")
+ValuesIn = Callable[[Series, float, float], list[float]]  # a series' values in [lo, hi)
 
 
 def bucket_of(seconds: float) -> int:
-    """The bucket of a duration; monotonic, so a bucket below a limit's holds only less."""
-    return math.floor(seconds / BUCKET_S)
+    """The bucket of a duration: 0 under a second, then ``SPLITS`` a doubling (exact in
+    floating point, and monotonic: a bucket below a limit's holds only smaller values)."""
+    if seconds < 1.0:
+        return 0
+    mantissa, exponent = math.frexp(seconds)  # seconds = mantissa * 2**exponent, exponent >= 1
+    return exponent * SPLITS + int((mantissa - 0.5) * 2 * SPLITS)
+
+
+def bucket_bounds(bucket: int) -> tuple[float, float]:
+    """The durations of a bucket: [lo, hi)."""
+    if bucket == 0:
+        return -math.inf, 1.0
+    exponent, split = divmod(bucket, SPLITS)
+    return (math.ldexp(0.5 + split / (2 * SPLITS), exponent),
+            math.ldexp(0.5 + (split + 1) / (2 * SPLITS), exponent))
+
+
+def between(values: Sequence[float], lo: float, hi: float) -> Sequence[float]:
+    """The sorted ``values`` in [lo, hi)."""
+    return values[bisect_left(values, lo):bisect_left(values, hi)]
 
 
 def _exact_add(a: tuple[int, int], num: int, exp: int) -> tuple[int, int]:
@@ -52,26 +72,40 @@ class Dist:
     n: int = 0
     total: tuple[int, int] = (0, 0)  # the exact sum: total[0] / 2**total[1]
     top: float | None = None
-    hist: dict[int, int] = field(default_factory=dict)
+    hist: list[int] = field(default_factory=list)  # values per bucket, by bucket number
 
     @classmethod
     def of(cls, values: Sequence[float], ranked: bool = True) -> Dist:
         """The distribution of ``values``; one not ``ranked`` (only its mean and maximum are
         asked for) keeps no buckets."""
-        dist = cls(len(values), top=max(values, default=None),
-                   hist=dict(Counter(bucket_of(v) for v in values)) if ranked else {})
+        dist = cls(len(values), top=max(values, default=None))
+        if ranked:
+            for b, count in Counter(bucket_of(v) for v in values).items():
+                dist.count_in(b, count)
         for value in values:
             num, den = value.as_integer_ratio()
             dist.total = _exact_add(dist.total, num, den.bit_length() - 1)
         return dist
 
-    def merge(self, other: Dist) -> None:
-        self.n += other.n
-        self.total = _exact_add(self.total, *other.total)
-        if other.top is not None and (self.top is None or other.top > self.top):
-            self.top = other.top
-        for b, count in other.hist.items():
-            self.hist[b] = self.hist.get(b, 0) + count
+    def count_in(self, first: int, *counts: int) -> None:
+        """Add ``counts`` to the buckets from ``first`` on."""
+        end = first + len(counts)
+        if len(self.hist) < end:
+            self.hist.extend([0] * (end - len(self.hist)))
+        self.hist[first:end] = map(add, self.hist[first:end], counts)
+
+    def encode(self) -> list[Any]:
+        first = next((b for b, count in enumerate(self.hist) if count), len(self.hist))
+        return [self.n, *self.total, self.top, first, self.hist[first:]]
+
+    def merge(self, raw: list[Any]) -> None:
+        """Add an encoded distribution's values."""
+        n, num, exp, top, first, counts = raw
+        self.n += n
+        self.total = _exact_add(self.total, num, exp)
+        if top is not None and (self.top is None or top > self.top):
+            self.top = top
+        self.count_in(first, *counts)
 
     def mean(self) -> float | None:
         """As ``fmean`` gives it: the correctly rounded sum divided by the count."""
@@ -79,45 +113,40 @@ class Dist:
             return None
         return (self.total[0] / (1 << self.total[1])) / self.n
 
-    def encode(self) -> list[Any]:
-        return [self.n, list(self.total), self.top, sorted(self.hist.items())]
-
-    @classmethod
-    def decode(cls, raw: list[Any]) -> Dist:
-        n, (num, exp), top, hist = raw
-        return cls(n, (num, exp), top, {b: c for b, c in hist})
-
 
 @dataclass(slots=True)
 class Group:
     """One service's, counter's, clerk's or hour's figures."""
 
-    counts: Counter[str] = field(default_factory=Counter)
-    ratings: Counter[int] = field(default_factory=Counter)
+    counts: dict[str, int] = field(default_factory=dict)
+    ratings: dict[int, int] = field(default_factory=dict)
     wait: Dist = field(default_factory=Dist)
     service: Dist = field(default_factory=Dist)
 
-    def merge(self, other: Group) -> None:
-        for name, n in other.counts.items():
-            self.counts[name] += n
-        for rating, n in other.ratings.items():
-            self.ratings[rating] += n
-        self.wait.merge(other.wait)
-        self.service.merge(other.service)
+    def count(self, name: str) -> int:
+        return self.counts.get(name, 0)
+
+    def encode(self) -> list[Any]:
+        return [self.counts, [x for pair in self.ratings.items() for x in pair],
+                self.wait.encode(), self.service.encode()]
+
+    def merge(self, raw: list[Any]) -> None:
+        """Add an encoded group's figures."""
+        counts, ratings, wait, service = raw
+        mine = self.counts
+        for name, n in counts.items():
+            mine[name] = mine.get(name, 0) + n
+        pairs = iter(ratings)
+        for rating, n in zip(pairs, pairs, strict=True):
+            self.ratings[rating] = self.ratings.get(rating, 0) + n
+        self.wait.merge(wait)
+        self.service.merge(service)
 
 
-Summary = dict[Key, Group]
-
-
-def encode(summary: Summary) -> str:
-    return json.dumps([[kind, who, dict(g.counts), sorted(g.ratings.items()), g.wait.encode(),
-                        g.service.encode()] for (kind, who), g in summary.items()])
-
-
-def decode(text: str) -> Summary:
-    return {(kind, who): Group(Counter(counts), Counter({r: c for r, c in ratings}),
-                               Dist.decode(wait), Dist.decode(service))
-            for kind, who, counts, ratings, wait, service in json.loads(text)}
+def encode(summary: dict[Key, Group]) -> str:
+    """A day's summary as the cache keeps it (what ``Span.add`` takes)."""
+    return json.dumps([[kind, who, *group.encode()] for (kind, who), group in summary.items()],
+                      separators=(",", ":"))
 
 
 class _Tally:
@@ -171,23 +200,24 @@ def _desks(leg: Leg) -> list[Key]:
     return [("counter", leg.counter), *([("clerk", leg.clerk)] if leg.clerk is not None else [])]
 
 
-def summarize(visits: Iterable[Visit], tz: ZoneInfo) -> tuple[Summary, dict[Bucket, list[float]]]:
-    """A day's summary and its durations by bucket (what exact percentiles read back)."""
+def summarize(visits: Iterable[Visit], tz: ZoneInfo) -> tuple[str, dict[Series, list[float]]]:
+    """A day's summary, encoded, and its ranked series' durations, sorted (what the exact
+    percentiles and shares within a target read back)."""
     tally = _Tally(tz)
     for visit in visits:
         tally.visit(visit)
-    summary = {key: Group(tally.counts.get(key, Counter()), tally.ratings.get(key, Counter()))
+    summary = {key: Group(dict(tally.counts.get(key, {})), dict(tally.ratings.get(key, {})))
                for key in {*tally.counts, *tally.ratings, *(k for k, _ in tally.samples)}}
-    values: dict[Bucket, list[float]] = defaultdict(list)
+    values: dict[Series, list[float]] = {}
     for (key, metric), samples in tally.samples.items():
         ranked = metric == "wait" or key[0] == "service"  # p90s and shares within targets
         if metric == "wait":
             summary[key].wait = Dist.of(samples, ranked)
         else:
             summary[key].service = Dist.of(samples, ranked)
-        for value in samples if ranked else ():
-            values[(*key, metric, bucket_of(value))].append(value)
-    return summary, values
+        if ranked:
+            values[(*key, metric)] = sorted(samples)
+    return encode(summary), values
 
 
 class Span:
@@ -196,19 +226,21 @@ class Span:
     (summed up live) and through ``kept_values`` for the others (kept in a cache)."""
 
     def __init__(self, kept_values: ValuesIn | None = None) -> None:
-        self.groups: Summary = {}
+        self.groups: dict[Key, Group] = {}
         self.kept_values = kept_values
-        self.live_values: dict[Bucket, list[float]] = defaultdict(list)
+        self.live_values: dict[Series, list[list[float]]] = defaultdict(list)
 
-    def add(self, summary: Summary, values: dict[Bucket, list[float]] | None = None) -> None:
-        for key, group in summary.items():
-            mine = self.groups.get(key)
-            if mine is None:
-                self.groups[key] = group
-            else:
-                mine.merge(group)
-        for where, found in (values or {}).items():
-            self.live_values[where] += found
+    def add(self, summary: str, values: dict[Series, list[float]] | None = None) -> None:
+        """Merge in a day's encoded summary (and the sorted durations of a day summed up
+        live)."""
+        groups = self.groups
+        for kind, who, *raw in json.loads(summary):
+            group = groups.get((kind, who))
+            if group is None:
+                group = groups[(kind, who)] = Group()
+            group.merge(raw)
+        for series, found in (values or {}).items():
+            self.live_values[series].append(found)
 
     def ids(self, kind: str) -> list[str]:
         return sorted(who for k, who in self.groups if k == kind)
@@ -226,26 +258,29 @@ class Span:
         if not dist.n:
             return None
         rank = max(0, math.ceil(0.9 * dist.n) - 1)
-        for b in sorted(dist.hist):
-            if rank < dist.hist[b]:
-                return sorted(self._values((kind, who, metric, b), dist.hist[b]))[rank]
-            rank -= dist.hist[b]
+        for b, count in enumerate(dist.hist):
+            if rank < count:
+                return sorted(self._values((kind, who, metric), b, count))[rank]
+            rank -= count
         raise AssertionError("a distribution's buckets hold fewer values than its count")
 
     def within(self, kind: str, who: str, metric: str, limit_s: float) -> int:
         """How many values are at most ``limit_s``."""
         dist = self.dist(kind, who, metric)
         edge = bucket_of(limit_s)
-        below = sum(c for b, c in dist.hist.items() if b < edge)
-        if edge not in dist.hist:
+        below = sum(dist.hist[:edge])
+        if edge >= len(dist.hist) or not dist.hist[edge]:
             return below
-        return below + sum(1 for v in self._values((kind, who, metric, edge), dist.hist[edge])
+        return below + sum(1 for v in self._values((kind, who, metric), edge, dist.hist[edge])
                            if v <= limit_s)
 
-    def _values(self, where: Bucket, expected: int) -> list[float]:
-        kept = self.kept_values(where) if self.kept_values is not None else []
-        values = [*kept, *self.live_values.get(where, ())]
+    def _values(self, series: Series, bucket: int, expected: int) -> list[float]:
+        """The values of a series' bucket, over the whole range."""
+        lo, hi = bucket_bounds(bucket)
+        values = self.kept_values(series, lo, hi) if self.kept_values is not None else []
+        for day in self.live_values.get(series, ()):
+            values += between(day, lo, hi)
         if len(values) != expected:
-            raise AssertionError(f"bucket {where} holds {len(values)} values, its summaries "
-                                 f"count {expected}")
+            raise AssertionError(f"bucket {bucket} of {series} holds {len(values)} values, "
+                                 f"its summaries count {expected}")
         return values

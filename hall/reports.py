@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -40,7 +39,7 @@ def _service_mean(span: Span, kind: str, who: str) -> float | None:
     return _minutes(span.group(kind, who).service.mean())
 
 
-def _satisfaction(ratings: Counter[int]) -> dict[str, float | int | None]:
+def _satisfaction(ratings: dict[int, int]) -> dict[str, float | int | None]:
     count = sum(ratings.values())
     if not count:
         return {"ratings": 0, "rating_mean": None, "satisfied_pct": None}
@@ -108,11 +107,11 @@ def service_table(span: Span, names: dict[str, str],
     no longer has keeps a row (under its letter) while its tickets are reported."""
     rows = []
     for service in [*names, *sorted(set(span.ids("service")) - set(names))]:
-        counts = span.group("service", service).counts
-        if service not in names and not counts["issued"] and not counts["final"]:
+        group = span.group("service", service)
+        if service not in names and not group.count("issued") and not group.count("final"):
             continue
         rows.append({"service": service, "name": names.get(service, service),
-                     "issued": counts["issued"], **{k: counts[k] for k in _OUTCOMES},
+                     "issued": group.count("issued"), **{k: group.count(k) for k in _OUTCOMES},
                      **_wait_stats(span, "service", service),
                      "service_mean_min": _service_mean(span, "service", service),
                      **_targets(span, service, (targets or {}).get(service))})
@@ -128,10 +127,10 @@ def _desk_rows(span: Span, kind: str, names: dict[str, str]) -> list[dict[str, A
     rows = []
     for who in [*names, *sorted(set(span.ids(kind)) - set(names))]:
         group = span.group(kind, who)
-        if not group.counts["legs"] and (who not in names or not group.ratings):
+        if not group.count("legs") and (who not in names or not group.ratings):
             continue
         rows.append({"id": who, "name": names.get(who, who),
-                     "served": group.counts["served"], "no_show": group.counts["no_show"],
+                     "served": group.count("served"), "no_show": group.count("no_show"),
                      **_wait_stats(span, kind, who),
                      "service_mean_min": _service_mean(span, kind, who),
                      **_satisfaction(group.ratings)})
@@ -160,10 +159,11 @@ def clerk_table(span: Span, names: dict[str, str]) -> Table:
 def hour_table(span: Span) -> Table:
     """Tickets issued, how many were served or not, and their waiting and service time, by
     the local hour they were issued in."""
-    rows = [{"hour": f"{hour}:00", "issued": counts["issued"], "served": counts["served"],
-             NOT_SERVED: counts[NOT_SERVED], **_wait_stats(span, "hour", hour),
+    rows = [{"hour": f"{hour}:00", "issued": group.count("issued"),
+             "served": group.count("served"), NOT_SERVED: group.count(NOT_SERVED),
+             **_wait_stats(span, "hour", hour),
              "service_mean_min": _service_mean(span, "hour", hour)}
-            for hour, counts in ((h, span.group("hour", h).counts) for h in span.ids("hour"))]
+            for hour, group in ((h, span.group("hour", h)) for h in span.ids("hour"))]
     columns = (Column("hour", "时段 Hour"), Column("issued", "取号 Issued"),
                Column("served", "办结 Served"), Column(NOT_SERVED, "未办理 Not served"),
                *_WAIT_COLUMNS,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -19,7 +20,8 @@ from support.history_days import names, write_history
 import hall.history
 from hall.history import History
 from hall.journal_reader import JournalReader
-from hall.report_days import SUMMARY_VERSION, decode, encode
+from hall.report_days import SUMMARY_VERSION
+from hall.reports import MAX_RANGE_DAYS
 
 CONFIG = hall_config()
 MONDAY = date(2026, 11, 23)
@@ -50,17 +52,20 @@ async def issued(reader: JournalReader, cache: Path) -> dict[str, int]:
 
 
 def tamper(cache: Path) -> int:
-    """Add 1000 tickets to service A in every kept summary; returns the summaries changed."""
+    """Add 1000 tickets to service A in every kept summary that has it; returns how many."""
     db = sqlite3.connect(cache)
+    changed = 0
     with db:
-        rows = db.execute("SELECT day, version, summary FROM days").fetchall()
-        for day, version, text in rows:
-            summary = decode(text)
-            summary[("service", "A")].counts["issued"] += 1000
+        for day, version, text in db.execute("SELECT day, version, summary FROM days").fetchall():
+            groups = json.loads(text)
+            for group in groups:
+                if group[:2] == ["service", "A"]:
+                    group[2]["issued"] += 1000  # kind, id, counts, …
+                    changed += 1
             db.execute("UPDATE days SET summary = ? WHERE day = ? AND version = ?",
-                       (encode(summary), day, version))
+                       (json.dumps(groups), day, version))
     db.close()
-    return len(rows)
+    return changed
 
 
 def versions(cache: Path) -> set[int]:
@@ -101,3 +106,15 @@ async def test_reports_never_write_the_journal(days: Days, reader: JournalReader
     assert hashlib.sha256(days.journal.read_bytes()).hexdigest() == before
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         reader.fetch("DELETE FROM events")
+
+
+async def test_keeping_up_fills_the_cache_before_any_report(
+        reader: JournalReader, tmp_path: Path) -> None:
+    cache = tmp_path / "reports.sqlite3"
+    history = History(reader, cache)
+    assert await history.keep_up(SHANGHAI) == MAX_RANGE_DAYS  # every day before Thursday
+    assert await history.keep_up(SHANGHAI) == 0
+    history.close()
+    assert tamper(cache) == 3
+    truth = await issued(reader, tmp_path / "fresh.sqlite3")
+    assert await issued(reader, cache) == {**truth, "A": truth["A"] + 3000}  # none made again

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import math
 import random
-from collections import defaultdict
 from statistics import fmean
 
 import pytest
 
-from hall.report_days import BUCKET_S, Bucket, Dist, Group, Span, bucket_of, decode, encode
+from hall.report_days import Dist, Group, Span, between, bucket_bounds, bucket_of, encode
 
 KEY = ("service", "A")
 
@@ -20,29 +19,27 @@ KEY = ("service", "A")
 def durations(rng: random.Random, n: int) -> list[float]:
     """Waits of every kind: typical, whole seconds, on bucket edges, tiny, huge, ties."""
     pick = [lambda: rng.expovariate(1 / 900), lambda: float(rng.randint(0, 7200)),
-            lambda: float(BUCKET_S * rng.randint(0, 30)), lambda: rng.random() * 1e-6,
+            lambda: 2.0 ** rng.randint(0, 16) * (1 + rng.randint(0, 8) / 8),
+            lambda: rng.random() * 1e-6,
             lambda: rng.uniform(0, 86_400) + rng.random() * 1e-7, lambda: 0.1 * rng.randint(0, 99),
             lambda: 1_795_000_000.123456 - 1_795_000_000.0]
     return [rng.choice(pick)() for _ in range(n)]
 
 
 def span_of(values: list[float], rng: random.Random) -> Span:
-    """The values split at random into days, each kept (encoded, decoded) or live."""
-    kept: dict[Bucket, list[float]] = defaultdict(list)
-    span = Span(lambda where: kept.get(where, []))
+    """The values split at random into days, each kept (encoded, its values read back as the
+    cache reads them) or live."""
+    kept: list[list[float]] = []
+    span = Span(lambda series, lo, hi: [v for day in kept for v in between(day, lo, hi)])
     rng.shuffle(values)
     cuts = sorted(rng.sample(range(1, len(values)), min(len(values) - 1, rng.randint(0, 12))))
     for day in (values[a:b] for a, b in zip([0, *cuts], [*cuts, len(values)], strict=True)):
-        by_bucket: dict[Bucket, list[float]] = defaultdict(list)
-        for value in day:
-            by_bucket[(*KEY, "wait", bucket_of(value))].append(value)
-        summary = {KEY: Group(wait=Dist.of(day))}
+        summary = encode({KEY: Group(wait=Dist.of(day))})
         if rng.random() < 0.5:
-            span.add(decode(encode(summary)))
-            for where, found in by_bucket.items():
-                kept[where] += found
+            span.add(summary)
+            kept.append(sorted(day))
         else:
-            span.add(summary, by_bucket)
+            span.add(summary, {(*KEY, "wait"): sorted(day)})
     return span
 
 
@@ -61,7 +58,7 @@ def test_merged_figures_are_those_of_all_the_values(seed: int) -> None:
     assert dist.mean() == fmean(values)  # exactly, not approximately
     assert dist.top == max(values)
     assert span.p90(*KEY, "wait") == nearest_rank_p90(values)
-    limits = [*rng.sample(values, min(5, len(values))), 0.0, BUCKET_S * 3.0, 20 * 60.0,
+    limits = [*rng.sample(values, min(5, len(values))), 0.0, 0.5, 1.0, 960.0, 20 * 60.0,
               21.9 * 60, 1e9, nextafter_below(rng.choice(values))]
     for limit in limits:
         assert span.within(*KEY, "wait", limit) == sum(1 for v in values if v <= limit), limit
@@ -69,6 +66,21 @@ def test_merged_figures_are_those_of_all_the_values(seed: int) -> None:
 
 def nextafter_below(value: float) -> float:
     return math.nextafter(value, -math.inf)
+
+
+def test_buckets_are_monotonic_and_narrow() -> None:
+    rng = random.Random(3)
+    values = sorted([0.0, 0.999, 1.0, 1.124, 1.125, 2.0, *durations(rng, 5000)])
+    buckets = [bucket_of(v) for v in values]
+    assert buckets == sorted(buckets)
+    assert bucket_of(0.999) == 0 < bucket_of(1.0) == bucket_of(1.124) < bucket_of(1.125)
+    for b in set(buckets):
+        inside = [v for v in values if bucket_of(v) == b]
+        lo, hi = bucket_bounds(b)
+        assert all(lo <= v < hi for v in inside)
+        assert bucket_of(hi) > b == bucket_of(nextafter_below(hi))
+        assert b == 0 or bucket_of(lo) == b > bucket_of(nextafter_below(lo))
+        assert b == 0 or hi <= lo * 1.125  # an eighth of a doubling at most
 
 
 def test_sums_that_floats_would_round_stay_exact() -> None:

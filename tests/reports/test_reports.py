@@ -13,7 +13,7 @@ from support.report_reference import replay
 
 from hall.engine.engine import HallEngine
 from hall.engine.events import Event
-from hall.report_days import Dist, Group, Span, bucket_of
+from hall.report_days import Dist, Group, Span, encode
 from hall.reports import Names, RangeError, parse_range, to_csv
 from web.charts import Series, columns, hbars
 
@@ -148,8 +148,7 @@ def p90(values: list[float]) -> float | None:
     span = Span()
     for value in values:
         key = ("service", "A")
-        span.add({key: Group(wait=Dist.of([value * 60]))},
-                 {(*key, "wait", bucket_of(value * 60)): [value * 60]})
+        span.add(encode({key: Group(wait=Dist.of([value * 60]))}), {(*key, "wait"): [value * 60]})
     found = span.p90("service", "A", "wait")
     return None if found is None else found / 60
 
