@@ -187,11 +187,13 @@ class Traffic:
         self._running = True
 
     def state(self) -> dict[str, dict[str, object]]:
-        """The retained state the observer holds, without times and estimates."""
+        """The retained state the observer holds, without times and estimates, and without
+        the alert board (what the controller has observed since it started, not the
+        journal's state)."""
         assert self.observer is not None
         return {topic: _plain(message.model_dump(mode="json"))
                 for topic, message in self.observer.state.items()
-                if "/summary" not in topic}
+                if "/summary" not in topic and not isinstance(message, m.AlertsState)}
 
     async def stop(self) -> None:
         self._running = False

@@ -14,8 +14,8 @@ from support.hall import start_controller, weekday_morning
 from broker_config.process import MosquittoProcess
 from hall.controller import Controller
 from protocol import messages as m
-from protocol.link import Link, RequestTimeout, new_command_id
-from protocol.topics import EventKind
+from protocol.link import Inbound, Link, RequestTimeout, new_command_id
+from protocol.topics import EventKind, HallTopics, StateKind
 
 HALL = "tianping"
 
@@ -126,23 +126,28 @@ MALFORMED = [
 
 async def test_malformed_payloads_on_every_command_topic(fresh_broker: MosquittoProcess,
                                                          controller: Controller) -> None:
-    """Every command the manager may send, each malformed payload: an error reply each time."""
-    manager = await device(fresh_broker, "manager", m.Role.MANAGER)
+    """Every command, each malformed payload, from a device whose role may send it: an error
+    reply each time."""
     replies: asyncio.Queue[m.Reply] = asyncio.Queue()
-    reply_topic = manager.topics.reply("manager")
 
     def collect(inbound: object) -> None:
         payload = getattr(inbound, "payload", None)
         if isinstance(payload, m.Reply):
             replies.put_nowait(payload)
 
-    # Replies without our correlation data are not futures' business: read them raw.
-    manager._client.subscribe(reply_topic, qos=1)
-    manager.on_message(collect)
+    senders = {"manager": m.Role.MANAGER, "kiosk-1": m.Role.KIOSK, "caller-1": m.Role.CALLER,
+               "upstream": m.Role.UPSTREAM}
+    links = {name: await device(fresh_broker, name, role) for name, role in senders.items()}
+    for sender, link in links.items():
+        # Replies without our correlation data are not futures' business: read them raw.
+        link._client.subscribe(link.topics.reply(sender), qos=1)
+        link.on_message(collect)
     sent = 0
     for name in m.COMMANDS:
+        sender = next(d for d, role in senders.items() if name in m.ALLOWED[role])
         for payload in MALFORMED:
-            manager._client.publish(manager.topics.command("manager", name), payload, qos=1)
+            links[sender]._client.publish(links[sender].topics.command(sender, name), payload,
+                                          qos=1)
             sent += 1
     codes = set()
     for _ in range(sent):
@@ -150,6 +155,10 @@ async def test_malformed_payloads_on_every_command_topic(fresh_broker: Mosquitto
         assert not reply.ok and reply.error is not None
         codes.add(reply.error.code)
     assert codes == {m.ErrorCode.MALFORMED, m.ErrorCode.BAD_VERSION}
+    for link in links.values():
+        if link is not links["manager"]:
+            await link.close()
+    manager = links["manager"]
     # Still alive and well:
     result = await ok(manager, "set_notice", m.SetNotice(id=new_command_id(), text="欢迎"))
     assert result == {"notice": "欢迎"}
@@ -219,7 +228,8 @@ async def test_every_kiosk_ticket_gets_an_estimate(fresh_broker: MosquittoProces
         await ok(manager, "issue", m.IssueTicket(id=new_command_id(), service="C",
                                                  print_on_kiosk=False))
     slot = controller.clock.now().replace(minute=10)
-    await ok(manager, "book", m.BookAppointment(id=new_command_id(), id_hash="c" * 64,
+    upstream = await device(fresh_broker, "upstream", m.Role.UPSTREAM)
+    await ok(upstream, "book", m.BookAppointment(id=new_command_id(), id_hash="c" * 64,
                                                 service="C", slot=slot))
     tickets = [
         (await ok(kiosk, "issue", m.IssueTicket(id=new_command_id(), service="C",
@@ -231,7 +241,7 @@ async def test_every_kiosk_ticket_gets_an_estimate(fresh_broker: MosquittoProces
     assert green["estimated_wait_min"] < normal["estimated_wait_min"]
     assert appointment["estimated_wait_min"] < normal["estimated_wait_min"]
     assert green["ahead"] < normal["ahead"] == 12
-    for link in (kiosk, manager):
+    for link in (kiosk, manager, upstream):
         await link.close()
 
 
@@ -245,13 +255,15 @@ async def test_the_summary_goes_upstream_every_minute_when_nothing_changes(
     sent: list[m.HallSummary] = []
     fresh = asyncio.Event()
 
-    def listen(topic: str, message: m.Message | None) -> None:
-        if topic.endswith("/state/summary") and isinstance(message, m.HallSummary):
-            sent.append(message)
-            if message.at >= start + timedelta(seconds=60):
+    def listen(inbound: Inbound) -> None:
+        if isinstance(inbound.payload, m.HallSummary):
+            sent.append(inbound.payload)
+            if inbound.payload.at >= start + timedelta(seconds=60):
                 fresh.set()
 
-    controller.listeners.append(listen)
+    upstream = await device(fresh_broker, "upstream", m.Role.UPSTREAM,
+                            (HallTopics(HALL).state(StateKind.SUMMARY),))
+    upstream.on_message(listen)
     try:
         for seconds in (30, 31):
             clock.advance(seconds)
@@ -259,4 +271,5 @@ async def test_the_summary_goes_upstream_every_minute_when_nothing_changes(
         await asyncio.wait_for(fresh.wait(), timeout=10)
         assert sent[-1].at == start + timedelta(seconds=61)
     finally:
+        await upstream.close()
         await controller.stop()
