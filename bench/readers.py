@@ -1,0 +1,545 @@
+"""Readers beside the writer: the hall's commands while the web service reads a year.
+
+A real Mosquitto, the controller (``python -m hall``) with 50 counters, a clerk signed in
+at each and 2,000 waiting, on a copy of a journal holding a year of history
+(bench/year_history.py), and the web service (``python -m web``; ``--web controller``: the
+manager's app served by the controller itself, as before issue 14). A kiosk's issue and a
+counter's call_next round trips are measured (a) alone, (b) while the manager's year report
+and its CSV export run, (c) while what-ifs run, (d) while 1,000 residents' status pages
+follow their tickets, (e) all at once. The readers' load runs in a process of its own
+(bench/reader_load.py); each loaded phase lasts until every load finished at least once,
+and the year report twice: the first may fill the reader's cache of past days
+(``year_report_first_s``), the second is the report as the manager gets it from then on
+(``year_report_s``); likewise the month report, measured alone before the phases.
+
+``python -m bench.readers [--days 250] [--per-day 2000] [--counters 50] [--waiting 2000]
+[--streams 1000] [--rounds 300] [--web auto|service|controller] --json``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+
+from bench.machine import machine, percentile
+from bench.year_history import CACHE, History, Spec, ensure
+from broker_config.process import MosquittoProcess
+from demo.hallfiles import write_hall_config
+from hallconfig import HallConfig, load_hall_config
+from protocol import messages as m
+from protocol.link import Link, LinkError, new_command_id
+from web.accounts import Account, WebRole, hash_password, save_accounts
+
+ROOT = Path(__file__).resolve().parents[1]
+PHASES: dict[str, tuple[str, ...]] = {
+    "alone": (), "year_report": ("report", "csv"), "whatif": ("whatif",),
+    "streams": ("streams",), "all": ("report", "csv", "whatif", "streams")}
+AT_LEAST = {"report": 2}  # the first year report may fill the reader's cache: a second one
+# shows a report as the manager gets it from then on; every other load at least once
+WEB_DEVICE = "web"  # the web service's own device and broker account
+USER = "bench"
+PASSWORD = "bench-readers-password"
+TIMEOUT_S = 60.0  # a command's wait for its reply here (a kiosk gives up after 3 s)
+GIVES_UP_MS = 3000.0
+PACE_S = 0.02  # mean pause between commands
+STREAMS_PER_ADDRESS = 10
+READY_S = 600.0  # for the streams to get their answers
+
+
+@dataclass(frozen=True)
+class Options:
+    days: int = 250
+    per_day: int = 2000
+    counters: int = 50
+    waiting: int = 2000
+    streams: int = 1000
+    rounds: int = 300  # issue + call_next pairs per phase, at least
+    web: str = "auto"  # service, controller, or auto (service if python -m web exists)
+    cache: Path = CACHE
+    phase_cap_s: float = 1200.0  # a phase stops measuring after this, loads done or not
+    seed: int = 1
+
+    @property
+    def mode(self) -> str:
+        if self.web != "auto":
+            return self.web
+        return "service" if (ROOT / "web" / "__main__.py").exists() else "controller"
+
+
+@dataclass
+class Child:
+    """A child process (the controller or the web service) with its log."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+
+    def memory(self) -> dict[str, float]:
+        """VmRSS and VmHWM (MB) of the process, and the largest VmHWM among its children."""
+        own = _status(self.process.pid)
+        kids = [_status(pid) for pid in _children(self.process.pid)]
+        return {"rss_mb": own.get("VmRSS", 0.0), "peak_mb": own.get("VmHWM", 0.0),
+                "children_peak_mb": max((k.get("VmHWM", 0.0) for k in kids), default=0.0)}
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _status(pid: int) -> dict[str, float]:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    found = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            found[key] = round(int(value.split()[0]) / 1024, 1)
+    return found
+
+
+def _children(pid: int) -> Iterator[int]:
+    """Descendants of ``pid``, from /proc (threads' children lists)."""
+    with suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text(encoding="utf-8").split():
+                yield int(child)
+                yield from _children(int(child))
+
+
+@dataclass
+class Memory:
+    """The largest figures seen for each child, sampled while the benchmark runs."""
+
+    seen: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def sample(self, children: list[Child]) -> None:
+        for child in children:
+            now = child.memory()
+            kept = self.seen.setdefault(child.name, {})
+            for key, value in now.items():
+                kept[key] = max(kept.get(key, 0.0), value)
+            kept["rss_end_mb"] = now["rss_mb"]
+
+
+class Rig:
+    """Broker, controller, web service and the measuring devices, under one work directory."""
+
+    def __init__(self, workdir: Path, history: History, opts: Options) -> None:
+        self.workdir = workdir
+        self.history = history
+        self.opts = opts
+        self.children: list[Child] = []
+        self.links: dict[str, Link] = {}
+        self.memory = Memory()
+        self.facts: dict[str, Any] = {"web": opts.mode}
+        self.tokens: list[str] = []
+        source = self._source()
+        self.broker = MosquittoProcess(load_hall_config(source), workdir / "broker")
+        self.broker.start()
+        self.config_path = write_hall_config(workdir / "hall", self.broker, source=source,
+                                             all_day=True)
+        self.config: HallConfig = load_hall_config(self.config_path)
+        self.today = datetime.now(ZoneInfo(self.config.hall.timezone)).date()
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT),
+                    "LOBBY_MANAGERS": str(workdir / "hall" / "managers.toml")}
+
+    def _source(self) -> Path:
+        """The history's hall with the web service's own device."""
+        path = self.workdir / "readers-hall.toml"
+        text = self.history.hall.read_text(encoding="utf-8")
+        path.write_text(f'{text}\n[[devices]]\nid = "{WEB_DEVICE}"\nrole = "manager"\n',
+                        encoding="utf-8")
+        return path
+
+    # ------------------------------------------------------------ start and stop
+    async def start(self) -> None:
+        hall = self.workdir / "hall"
+        began = time.monotonic()
+        shutil.copyfile(self.history.journal, hall / "journal.sqlite3")
+        self.facts["journal_copy_s"] = round(time.monotonic() - began, 1)
+        save_accounts(hall / "managers.toml", {USER: Account(USER, WebRole.MANAGER,
+                                                             hash_password(PASSWORD))})
+        (self.workdir / "password").write_text(PASSWORD, encoding="utf-8")
+        self._spawn("controller", "hall")
+        for device, role in [("kiosk-1", m.Role.KIOSK), ("manager", m.Role.MANAGER),
+                             *((f"caller-{n}", m.Role.CALLER)
+                               for n in range(1, self.opts.counters + 1))]:
+            self.links[device] = Link(self.broker.broker_settings(device), self.config.hall.id,
+                                      device, role)
+            await self.links[device].start()
+        await self._answered()
+        if self.opts.mode == "service":
+            self._web_account()
+            self._spawn("web", "web")
+        await self._web_up()
+
+    def _web_account(self) -> None:
+        """The web service's device and broker password in its [web] section (the ones
+        write_hall_config does not set already)."""
+        web = tomllib.loads(self.config_path.read_text(encoding="utf-8")).get("web", {})
+        lines = [] if "device" in web else [f'device = "{WEB_DEVICE}"']
+        if "broker_password_file" not in web:
+            password = self.workdir / "hall" / "web-broker-password"
+            password.write_text(self.broker.broker_settings(WEB_DEVICE).password or "",
+                                encoding="utf-8")
+            lines.append(f'broker_password_file = "{password}"')
+        text = self.config_path.read_text(encoding="utf-8").replace(
+            "[web]\n", "[web]\n" + "".join(f"{line}\n" for line in lines), 1)
+        self.config_path.write_text(text, encoding="utf-8")
+
+    def _spawn(self, name: str, module: str) -> None:
+        with (self.workdir / f"{name}.log").open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", module, "--config", str(self.config_path),
+                 "--log-level", "WARNING"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                env=self.env)
+        self.children.append(Child(name, process))
+
+    async def _answered(self) -> None:
+        """Wait until the controller answers (it may still be opening the journal)."""
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                await self.request("manager", "set_notice", m.SetNotice(id=new_command_id(),
+                                                                         text=""), 2)
+                return
+            except LinkError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the controller never answered: see {self.workdir}"
+                                       "/controller.log") from None
+                self._check_children()
+
+    async def _web_up(self) -> None:
+        url = f"http://{self.config.web.host}:{self.config.web.port}/login"
+        deadline = time.monotonic() + 120
+        async with aiohttp.ClientSession() as session:
+            while True:
+                with suppress(aiohttp.ClientError, OSError):
+                    async with session.get(url) as response:
+                        if response.status == 200:
+                            return
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the manager's app never answered at {url}")
+                self._check_children()
+                await asyncio.sleep(0.2)
+
+    def _check_children(self) -> None:
+        for child in self.children:
+            if child.process.poll() is not None:
+                log = (self.workdir / f"{child.name}.log").read_text(errors="replace")
+                raise RuntimeError(f"{child.name} exited ({child.process.returncode}):\n"
+                                   f"{log[-3000:]}")
+
+    async def close(self) -> None:
+        for link in self.links.values():
+            await link.close()
+        for child in reversed(self.children):
+            child.stop()
+        self.broker.stop()
+
+    # ------------------------------------------------------------ the hall's day
+    async def request(self, device: str, name: str, command: m.Command,
+                      timeout: float = TIMEOUT_S) -> m.Reply:
+        reply = await self.links[device].request(name, command, timeout=timeout)
+        if not reply.ok:
+            raise RuntimeError(f"{device} {name}: {reply.error}")
+        return reply
+
+    async def open_hall(self) -> None:
+        """A clerk at every counter, then ``waiting`` residents waiting (staff-issued)."""
+        await asyncio.gather(*(self.request(
+            f"caller-{n}", "sign_in", m.SignIn(id=new_command_id(), staff_no=f"S{n:03d}",
+                                               pin="1234"))
+            for n in range(1, self.opts.counters + 1)))
+        services = [s.id for s in self.config.services]
+        for start in range(0, self.opts.waiting, 50):
+            replies = await asyncio.gather(*(self.request("manager", "issue", m.IssueTicket(
+                id=new_command_id(), service=services[n % len(services)], green=n % 12 == 0,
+                print_on_kiosk=False)) for n in range(start, min(start + 50,
+                                                                   self.opts.waiting))))
+            self.tokens += [str(r.result["ticket"]["token"]) for r in replies if r.result]
+        (self.workdir / "tokens").write_text("\n".join(self.tokens), encoding="utf-8")
+
+    # ------------------------------------------------------------ phases
+    async def phase(self, loads: tuple[str, ...], rng: random.Random) -> dict[str, Any]:
+        """Commands measured while ``loads`` run; the loads' own figures."""
+        async with self._load(loads) as driver:
+            began = time.monotonic()
+            issue_ms: list[float] = []
+            call_ms: list[float] = []
+            timeouts = 0
+            counter = 0
+            while len(call_ms) < self.opts.rounds or not driver.satisfied():
+                if time.monotonic() - began > self.opts.phase_cap_s:
+                    break
+                for kind, sample in (("issue", issue_ms), ("call_next", call_ms)):
+                    await asyncio.sleep(rng.expovariate(1 / PACE_S))
+                    counter = counter % self.opts.counters + 1
+                    took = await self._timed(kind, counter)
+                    timeouts += took is None
+                    sample.append(TIMEOUT_S * 1000 if took is None else took)
+                self.memory.sample(self.children)
+            seconds = time.monotonic() - began
+        self.memory.sample(self.children)
+        return {"commands": {**_summary(issue_ms + call_ms), "issue": _summary(issue_ms),
+                             "call_next": _summary(call_ms), "timeouts": timeouts,
+                             "s": round(seconds, 1), "load_average": os.getloadavg()},
+                "loads": driver.results()}
+
+    async def _timed(self, kind: str, counter: int) -> float | None:
+        """One command's round trip (ms), None if unanswered; an issue's print confirmed."""
+        began = time.perf_counter()
+        try:
+            if kind == "issue":
+                service = self.config.services[counter % len(self.config.services)].id
+                reply = await self.request("kiosk-1", "issue", m.IssueTicket(
+                    id=new_command_id(), service=service))
+            else:
+                reply = await self.request(f"caller-{counter}", "call_next",
+                                           m.CallNext(id=new_command_id()))
+        except LinkError:
+            return None
+        took = (time.perf_counter() - began) * 1000
+        if kind == "issue" and reply.result:
+            await self.request("kiosk-1", "printed", m.TicketPrinted(
+                id=new_command_id(), ticket=reply.result["ticket"]["ticket"]))
+        return took
+
+    @asynccontextmanager
+    async def _load(self, loads: tuple[str, ...], rounds: int = 0) -> AsyncIterator[Driver]:
+        driver = Driver(loads)
+        if loads:
+            await driver.start(self._load_argv(loads, rounds), self.env)
+        try:
+            yield driver
+        finally:
+            await driver.finish()
+
+    def _load_argv(self, loads: tuple[str, ...], rounds: int) -> list[str]:
+        first = max(self.history.first, self.today - timedelta(days=365))
+        streams = min(self.opts.streams, len(self.tokens))
+        return [sys.executable, "-m", "bench.reader_load", "--config", str(self.config_path),
+                "--user", USER, "--password-file", str(self.workdir / "password"),
+                "--loads", ",".join(loads), "--first", first.isoformat(),
+                "--last", self.today.isoformat(),
+                "--month-first", (self.today - timedelta(days=30)).isoformat(),
+                "--tokens", str(self.workdir / "tokens"), "--streams", str(streams),
+                "--addresses", str(max(1, -(-streams // STREAMS_PER_ADDRESS))),
+                "--rounds", str(rounds)]
+
+    async def once(self, loads: tuple[str, ...], rounds: int) -> dict[str, Any]:
+        """Loads run ``rounds`` times with no commands measured."""
+        async with self._load(loads, rounds) as driver:
+            await driver.done()
+        self.memory.sample(self.children)
+        return driver.results()
+
+
+class Driver:
+    """The reader_load child: started, read line by line, told to stop by closing stdin."""
+
+    def __init__(self, loads: tuple[str, ...]) -> None:
+        self.loads = loads
+        self.ops: list[dict[str, Any]] = []
+        self.summary: dict[str, Any] = {}
+        self.process: asyncio.subprocess.Process | None = None
+        self._ready = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self, argv: list[str], env: dict[str, str]) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            *argv, cwd=ROOT, env=env, stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=None)
+        self._reader = asyncio.create_task(self._read())
+        ready = asyncio.create_task(self._ready.wait())
+        await asyncio.wait([ready, self._reader], timeout=READY_S,
+                           return_when=asyncio.FIRST_COMPLETED)
+        if not self._ready.is_set():
+            ready.cancel()
+            raise RuntimeError(f"the readers' load was not ready within {READY_S} s or "
+                               f"ended: {self.summary}")
+
+    async def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        async for raw in self.process.stdout:
+            line = raw.decode().strip()
+            if line == "ready":
+                self._ready.set()
+            elif line.startswith("{"):
+                item = json.loads(line)
+                if "summary" in item:
+                    self.summary = item["summary"]
+                else:
+                    self.ops.append(item)
+
+    def satisfied(self) -> bool:
+        """Every looping load has finished often enough (``AT_LEAST``, else once)."""
+        done = Counter(op["op"] for op in self.ops)
+        return all(done[load] >= AT_LEAST.get(load, 1) for load in self.loads
+                   if load != "streams")
+
+    async def done(self) -> None:
+        if self._reader is not None:
+            await self._reader
+
+    async def finish(self) -> None:
+        if self.process is None:
+            return
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        await self.done()
+        await self.process.wait()
+        if self.process.returncode:
+            raise RuntimeError(f"the readers' load failed ({self.process.returncode})")
+
+    def results(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for op in self.ops:
+            entry = found.setdefault(op["op"], {"s": [], "statuses": {}})
+            entry["s"].append(op["s"])
+            entry["statuses"][str(op["status"])] = entry["statuses"].get(str(op["status"]), 0) + 1
+            entry.setdefault("bytes", op["bytes"])
+            entry.setdefault("lines", op["lines"])
+            entry.setdefault("first_byte_s", op["first_byte_s"])
+        if "streams" in self.loads:
+            found["streams"] = self.summary.get("streams", {})
+        if self.summary.get("errors"):
+            found["errors"] = self.summary["errors"]
+        return found
+
+
+def _summary(values: list[float]) -> dict[str, float]:
+    return {"p50": round(percentile(values, 50), 2), "p99": round(percentile(values, 99), 2),
+            "max": round(max(values, default=0.0), 2), "n": len(values),
+            "over_3s": sum(1 for v in values if v > GIVES_UP_MS)}
+
+
+def _nth(loads: dict[str, Any], op: str, n: int = 0) -> float | None:
+    """The duration of the n-th ``op`` of a phase's loads (None if there was none)."""
+    times = loads.get(op, {}).get("s", [])
+    return times[n] if len(times) > n else None
+
+
+async def run(opts: Options, workdir: Path) -> dict[str, Any]:
+    """The whole benchmark in ``workdir``; the result object."""
+    history = await asyncio.to_thread(
+        ensure, Spec(opts.days, opts.per_day, opts.counters, opts.seed), opts.cache,
+        progress=lambda line: print(line, file=sys.stderr, flush=True))
+    made = f"generated in {history.built_s} s" if history.built_s else "from the cache"
+    print(f"history: {history.tickets} tickets, {history.events} events, {made}",
+          file=sys.stderr, flush=True)
+    rng = random.Random(opts.seed)
+    rig = Rig(workdir, history, opts)
+    phases: dict[str, dict[str, Any]] = {}
+    try:
+        await rig.start()
+        await rig.open_hall()
+        month = await rig.once(("month",), 4)
+        for name, loads in PHASES.items():
+            print(f"phase {name}", file=sys.stderr, flush=True)
+            phases[name] = await rig.phase(loads, rng)
+    finally:
+        await rig.close()
+    return _result(opts, rig, history, phases, month)
+
+
+def _result(opts: Options, rig: Rig, history: History, phases: dict[str, dict[str, Any]],
+            month: dict[str, Any]) -> dict[str, Any]:
+    memory = rig.memory.seen
+    writer = memory.get("controller", {})
+    reader = memory.get("web", writer)
+    month_s = month.get("month", {}).get("s", [])
+    return {
+        "commands_ms": {name: phase["commands"] for name, phase in phases.items()},
+        "year_report_s": _nth(phases["year_report"]["loads"], "report", 1),
+        "year_report_first_s": _nth(phases["year_report"]["loads"], "report"),
+        "year_csv_s": _nth(phases["year_report"]["loads"], "csv"),
+        "month_report_s": round(statistics.median(month_s[1:]), 3) if month_s[1:] else None,
+        "month_report_first_s": month_s[0] if month_s else None,
+        "whatif_s": _nth(phases["whatif"]["loads"], "whatif"),
+        "reader_peak_rss_mb": reader.get("peak_mb"),
+        "reader_children_peak_rss_mb": reader.get("children_peak_mb"),
+        "writer_rss_mb": writer.get("peak_mb"),
+        "writer_rss_end_mb": writer.get("rss_end_mb"),
+        "loads": {name: phase["loads"] for name, phase in phases.items()} | {"month": month},
+        **rig.facts, "counters": opts.counters, "waiting": opts.waiting,
+        "streams": opts.streams, "rounds": opts.rounds,
+        "history": {"days": opts.days, "per_day": opts.per_day, "tickets": history.tickets,
+                    "events": history.events, "first": history.first.isoformat(),
+                    "last": history.last.isoformat(),
+                    "journal_mb": round(history.journal.stat().st_size / 2**20),
+                    "generated_s": history.built_s},
+        "machine": {**machine(), "memory_gb": _memory_gb(), "load_average": os.getloadavg(),
+                    "shared": "2 cores shared with other work"},
+    }
+
+
+async def _main(opts: Options, workdir: Path) -> dict[str, Any]:
+    """``run``, cancelled (and so cleaned up) by SIGTERM as by Ctrl-C."""
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await run(opts, workdir)
+
+
+def _memory_gb() -> float:
+    for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
+        if line.startswith("MemTotal:"):
+            return round(int(line.split()[1]) / 2**20, 1)
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.readers", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    defaults = Options()
+    for name in ("days", "per_day", "counters", "waiting", "streams", "rounds", "seed"):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int,
+                            default=getattr(defaults, name))
+    parser.add_argument("--web", choices=("auto", "service", "controller"), default="auto")
+    parser.add_argument("--workdir", type=Path, help="keep the run's files (logs) here")
+    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    args = parser.parse_args()
+    opts = replace(defaults, **{k: v for k, v in vars(args).items()
+                                if k not in ("json", "workdir")})
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        result = asyncio.run(_main(opts, args.workdir))
+    else:
+        with tempfile.TemporaryDirectory(prefix="lobby-readers-") as tmp:
+            result = asyncio.run(_main(opts, Path(tmp)))
+    if not args.json:
+        for key, value in result.items():
+            print(f"{key:>22}: {value}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
