@@ -1,15 +1,15 @@
 """The hall's history for the manager's reports, read by a process other than the writer.
 
-A report merges the summaries of its days (hall/report_days.py). A day the writer has moved
-on from is summed up once and kept in the reader's own cache, a SQLite file beside nothing of
-the journal's (the reader cannot write the journal), keyed by the day, the summary's format
-version and the hall's time zone, with the journal's last event of that day: should the day
-change after all (a late close, a journal restored from a backup), its summary is made
-again. The writer's current day, and any later one, are summed up live on every report.
-Making a missing summary reads that one day's events, so memory is bounded by a day, not the
-range; the ticket-by-ticket CSV streams a day at a time. All of it runs in worker threads.
+A report merges the summaries of its days (hall/report_days.py). A day before the writer's
+current one is summed up once and kept in this reader's own cache, a SQLite file of its own
+(the reader cannot write the journal), keyed by the day, the summary's format version and the
+hall's time zone, and stamped with the journal's last event of that day: should the day
+change after all (a close stamped after midnight, a journal put back from a backup), it is
+summed up again. The writer's current day (folded on from the last report) and any later
+one are summed up live. Summing up a day reads that day's events only, so memory is bounded
+by a day, not by the range; the tickets CSV streams a day at a time. Everything runs in
+worker threads, on a journal connection of its own.
 """
-
 from __future__ import annotations
 
 import asyncio
@@ -20,6 +20,7 @@ from array import array
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from hall.journal_reader import JournalReader
@@ -56,7 +57,16 @@ CREATE TABLE IF NOT EXISTS durations (  -- a day's values of one series: float64
 NO_EVENT = (0, 0.0)  # the fingerprint of a day without events
 
 
+class Kept(NamedTuple):
+    """A past day's summary; its durations too if the cache could not keep them."""
+
+    summary: str
+    made: bool  # summed up now, not read from the cache
+    unkept: dict[Series, list[float]] | None = None
+
+
 def days(first: date, last: date) -> Iterator[date]:
+    """The days ``first`` to ``last``, both included."""
     day = first
     while day <= last:
         yield day
@@ -67,14 +77,16 @@ class History:
     """Reports and the tickets CSV over any range, from the journal and the summary cache."""
 
     def __init__(self, reader: JournalReader, cache_path: Path) -> None:
-        self.reader = reader
+        self.reader = JournalReader.open(reader.path)  # its own: the caller's reads go on
         self.cache_path = cache_path
         self._cache = _open_cache(cache_path)
         self._lock = threading.Lock()  # one report at a time on the cache
         self._writing: tuple[DayFold, int] | None = None  # the writer's day, folded so far
 
     def close(self) -> None:
+        """Close the cache and the journal connection (cancel ``keep_up`` first)."""
         self._cache.close()
+        self.reader.close()
 
     async def report(self, first: date, last: date, names: Names, tz: ZoneInfo) -> Report:
         """Every summary table of the days ``first`` to ``last``."""
@@ -102,7 +114,7 @@ class History:
 
     def _keep_day(self, day: date, tz: ZoneInfo) -> bool:
         with self._lock:
-            return self._kept(day, tz)[1]
+            return self._kept(day, tz).made
 
     def _ticket_day(self, day: date, tz: ZoneInfo) -> str:
         return csv_text(TICKET_COLUMNS, ticket_rows(self._fold(day).visits.values(), tz),
@@ -112,10 +124,14 @@ class History:
         with self._lock:
             writing = self.reader.writing_day()
             kept_to = min(last, writing - timedelta(days=1)) if writing else first - timedelta(1)
+            unkept: set[str] = set()  # summed up, but not kept: their values are live
             span = Span(lambda series, lo, hi: self._kept_values(series, lo, hi, first,
-                                                                 kept_to, tz))
+                                                                 kept_to, tz, unkept))
             for day in days(first, kept_to):
-                span.add(self._kept(day, tz)[0])
+                kept = self._kept(day, tz)
+                span.add(kept.summary, kept.unkept)
+                if kept.unkept is not None:
+                    unkept.add(day.isoformat())
             for day in days(max(first, kept_to + timedelta(days=1)), last):
                 fold = self._writing_fold(day) if day == writing else self._fold(day)
                 span.add(*summarize(fold.visits.values(), tz))
@@ -135,19 +151,22 @@ class History:
         self.reader.each_event(day, fold.apply)
         return fold
 
-    def _kept(self, day: date, tz: ZoneInfo) -> tuple[str, bool]:
-        """The day's summary from the cache, made (and kept) first if missing or outdated;
-        and whether it was made."""
+    def _kept(self, day: date, tz: ZoneInfo) -> Kept:
+        """The day's summary from the cache, made (and kept) first if missing or outdated."""
         mark = self.reader.last_event(day) or NO_EVENT
         row = self._cache.execute(
             "SELECT summary FROM days WHERE day = ? AND version = ? AND tz = ? AND "
             "last_seq = ? AND last_at = ?", (day.isoformat(), SUMMARY_VERSION, tz.key, *mark)
         ).fetchone()
         if row is not None:
-            return str(row[0]), False
+            return Kept(str(row[0]), made=False)
         summary, values = summarize(self._fold(day).visits.values(), tz)
-        self._keep(day, tz, mark, summary, values)
-        return summary, True
+        try:
+            self._keep(day, tz, mark, summary, values)
+        except sqlite3.Error as exc:  # a full disk: the report goes on without the cache
+            log.warning("report cache %s: %s not kept: %s", self.cache_path, day, exc)
+            return Kept(summary, made=False, unkept=values)
+        return Kept(summary, made=True)
 
     def _keep(self, day: date, tz: ZoneInfo, mark: tuple[int, float], summary: str,
               values: dict[Series, list[float]]) -> None:
@@ -163,13 +182,16 @@ class History:
                 [(*series, *key, array("d", found).tobytes()) for series, found in values.items()])
 
     def _kept_values(self, series: Series, lo: float, hi: float, first: date, last: date,
-                     tz: ZoneInfo) -> list[float]:
-        """A series' values in [lo, hi) over the cached days ``first`` to ``last``."""
+                     tz: ZoneInfo, unkept: set[str]) -> list[float]:
+        """A series' values in [lo, hi) over the cached days ``first`` to ``last`` (but the
+        ``unkept``, whose rows, if any, are outdated)."""
         values: list[float] = []
-        for (blob,) in self._cache.execute(
-                "SELECT vals FROM durations WHERE kind = ? AND who = ? AND metric = ? AND "
+        for kept, blob in self._cache.execute(
+                "SELECT day, vals FROM durations WHERE kind = ? AND who = ? AND metric = ? AND "
                 "version = ? AND tz = ? AND day BETWEEN ? AND ?",
                 (*series, SUMMARY_VERSION, tz.key, first.isoformat(), last.isoformat())):
+            if kept in unkept:
+                continue
             day = array("d")
             day.frombytes(blob)
             values += between(day, lo, hi)

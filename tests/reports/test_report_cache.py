@@ -1,24 +1,29 @@
 """The reader's summary cache: read instead of the journal once a day is kept, dropped and
-made again when the summary format's version changes, started afresh when damaged, and the
-journal is never written."""
+made again when the summary format's version changes, started afresh when damaged, filled
+ahead by keep_up, of no harm when its disk is full; and the journal is never written."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
+import os
 import sqlite3
-from collections.abc import AsyncIterator
+import subprocess
+from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from support.hall import SHANGHAI, hall_config
 from support.history_days import History as Days
-from support.history_days import names, write_history
+from support.history_days import assert_same, names, replayed, write_history
 
 import hall.history
+from hall.engine.events import Event, Kind
 from hall.history import History
+from hall.journal import Journal
 from hall.journal_reader import JournalReader
 from hall.report_days import SUMMARY_VERSION
 from hall.reports import MAX_RANGE_DAYS
@@ -26,6 +31,7 @@ from hall.reports import MAX_RANGE_DAYS
 CONFIG = hall_config()
 MONDAY = date(2026, 11, 23)
 WEDNESDAY = MONDAY + timedelta(2)
+THURSDAY = MONDAY + timedelta(3)
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +124,48 @@ async def test_keeping_up_fills_the_cache_before_any_report(
     assert tamper(cache) == 3
     truth = await issued(reader, tmp_path / "fresh.sqlite3")
     assert await issued(reader, cache) == {**truth, "A": truth["A"] + 3000}  # none made again
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB file system of its own for the cache (tmpfs; the suite runs as root)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def fill(disk: Path) -> None:
+    """Take every byte left on the disk."""
+    fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        for size in (1 << 16, 1 << 10, 1):
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(fd, b"\0" * size)
+    finally:
+        os.close(fd)
+
+
+async def test_a_full_disk_leaves_the_reports_right(small_disk: Path, tmp_path: Path) -> None:
+    """The cache cannot keep a day (nor drop the outdated rows of one that changed): the
+    report is right all the same, from the days summed up for it."""
+    path = tmp_path / "journal.sqlite3"
+    await write_history(path, CONFIG, MONDAY, 4)
+    reader = JournalReader.open(path)
+    history = History(reader, small_disk / "reports.sqlite3")
+    await history.report(MONDAY, MONDAY, names(CONFIG), SHANGHAI)  # Monday kept
+    journal = await Journal.open(path, durable=False)
+    late = Event(Kind.TICKET_ISSUED, 1_795_000_000.0, {
+        "ticket": "2026-11-23-A999", "service": "A", "channel": "normal", "pending": False})
+    await journal.commit(MONDAY, late.at, [late])
+    await journal.commit(THURSDAY, late.at, [Event(Kind.NOTICE_SET, late.at, {"text": ""})])
+    await journal.close()
+    fill(small_disk)
+    report = await history.report(MONDAY, WEDNESDAY, names(CONFIG), SHANGHAI)
+    assert_same(report, replayed(reader, MONDAY, WEDNESDAY, names(CONFIG)))
+    history.close()
+    reader.close()

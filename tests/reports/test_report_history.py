@@ -6,7 +6,6 @@ writer's open day; the tickets CSV streamed a day at a time is the old CSV, byte
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -18,13 +17,13 @@ from support import report_reference as old
 from support.dayplay import without_services
 from support.hall import SHANGHAI, hall_config
 from support.history_days import History as Days
-from support.history_days import names, play, write_history
+from support.history_days import assert_same, names, play, replayed, write_history
 
 from hall.engine.events import Event, Kind
 from hall.history import History
 from hall.journal import Journal
 from hall.journal_reader import JournalReader
-from hall.reports import Names, Report
+from hall.reports import Names
 
 CONFIG = hall_config()
 MONDAY = date(2026, 11, 23)
@@ -42,23 +41,6 @@ async def reader(days: Days) -> AsyncIterator[JournalReader]:
     reader = JournalReader.open(days.journal)
     yield reader
     reader.close()
-
-
-def replayed(reader: JournalReader, first: date, last: date, report_names: Names) -> old.Report:
-    """The old path: every event of the range, replayed in memory."""
-    rows = reader.fetch("SELECT day, at, kind, data FROM events WHERE day BETWEEN ? AND ? "
-                        "ORDER BY seq", (first.isoformat(), last.isoformat()))
-    events = [(day, Event(Kind(kind), at, json.loads(data))) for day, at, kind, data in rows]
-    return old.build_report(first, last, events, report_names, SHANGHAI)
-
-
-def assert_same(new: Report, reference: old.Report) -> None:
-    for name, table in new.tables.items():
-        before = reference.tables[name]
-        assert (table.name, table.title, table.columns) == (
-            before.name, before.title, before.columns)
-        assert table.rows == before.rows, name  # every cell, exactly
-    assert set(reference.tables) == {*new.tables, "tickets"}
 
 
 def smaller(report_names: Names) -> Names:

@@ -6,19 +6,16 @@ twice the peak for 5 days. The old replay's peak, measured the same way, grows w
 from __future__ import annotations
 
 import asyncio
-import json
 import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from support import report_reference as old
 from support.hall import SHANGHAI, hall_config
 from support.history_days import History as Days
-from support.history_days import names, write_history
+from support.history_days import names, replayed, write_history
 
-from hall.engine.events import Event, Kind
 from hall.history import History
 from hall.journal_reader import JournalReader
 
@@ -85,10 +82,7 @@ async def test_the_tickets_csv_needs_no_more_memory_for_a_longer_range(
 async def test_the_old_replay_grows_with_the_range(reader: JournalReader) -> None:
     def replay(n: int) -> Callable[[], Awaitable[object]]:
         async def build() -> object:
-            rows = reader.fetch("SELECT day, at, kind, data FROM events WHERE day BETWEEN ? "
-                                "AND ? ORDER BY seq", (FIRST.isoformat(), until(n).isoformat()))
-            events = [(d, Event(Kind(k), at, json.loads(data))) for d, at, k, data in rows]
-            return old.build_report(FIRST, until(n), events, names(CONFIG), SHANGHAI)
+            return replayed(reader, FIRST, until(n), names(CONFIG))
         return build
 
     await replay(2)()

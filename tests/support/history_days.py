@@ -5,6 +5,7 @@ but the last, which is left open as the writer's current day."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -13,15 +14,17 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from hall.engine.engine import HallEngine
-from hall.engine.events import Event
+from hall.engine.events import Event, Kind
 from hall.journal import Journal
+from hall.journal_reader import JournalReader
 from hall.report_days import Span, summarize
 from hall.reports import TICKET_COLUMNS, Names, Report, csv_text, report_of, ticket_rows
 from hall.visits import DayFold
 from hallconfig import HallConfig
 from protocol.messages import CounterStatus
+from support import report_reference as reference
 from support.dayplay import Day
-from support.hall import SECRET
+from support.hall import SECRET, SHANGHAI
 from web.reports_page import names_of
 
 
@@ -97,3 +100,22 @@ def tickets_csv(events: Iterable[tuple[str, Event]], tz: ZoneInfo) -> str:
     """The tickets CSV of events held in memory, as History streams it."""
     return csv_text(TICKET_COLUMNS, (row for fold in folds(events)
                                      for row in ticket_rows(fold.visits.values(), tz)))
+
+
+def replayed(reader: JournalReader, first: date, last: date,
+             report_names: Names) -> reference.Report:
+    """The old path: every event of the range, replayed in memory."""
+    rows = reader.fetch("SELECT day, at, kind, data FROM events WHERE day BETWEEN ? AND ? "
+                        "ORDER BY seq", (first.isoformat(), last.isoformat()))
+    events = [(day, Event(Kind(kind), at, json.loads(data))) for day, at, kind, data in rows]
+    return reference.build_report(first, last, events, report_names, SHANGHAI)
+
+
+def assert_same(new: Report, old: reference.Report) -> None:
+    """The same tables, every cell exactly; the old tickets table is streamed now."""
+    for name, table in new.tables.items():
+        before = old.tables[name]
+        assert (table.name, table.title, table.columns) == (
+            before.name, before.title, before.columns)
+        assert table.rows == before.rows, name
+    assert set(old.tables) == {*new.tables, "tickets"}

@@ -6,7 +6,6 @@ totals are the old figures; bad requests get clear errors."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,14 +15,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 from support import report_reference as old
-from support.hall import SECRET, SHANGHAI, hall_config
+from support.hall import SECRET, hall_config
 from support.history_days import History as Days
-from support.history_days import names, write_history
+from support.history_days import names, replayed, write_history
 from webhall import MANAGER, write_accounts
 
 from broker_config.process import free_port
 from hall.engine.engine import HallEngine
-from hall.engine.events import Event, Kind
 from hall.history import History
 from hall.journal_reader import JournalReader
 from hallconfig import HallConfig
@@ -82,13 +80,6 @@ async def manager(site: tuple[str, JournalReader]) -> AsyncIterator[aiohttp.Clie
         yield session
 
 
-def reference(reader: JournalReader, first: date, last: date) -> old.Report:
-    rows = reader.fetch("SELECT day, at, kind, data FROM events WHERE day BETWEEN ? AND ? "
-                        "ORDER BY seq", (first.isoformat(), last.isoformat()))
-    events = [(day, Event(Kind(kind), at, json.loads(data))) for day, at, kind, data in rows]
-    return old.build_report(first, last, events, names(CONFIG), SHANGHAI)
-
-
 async def test_the_tickets_csv_streams_the_old_csv(
         site: tuple[str, JournalReader], manager: aiohttp.ClientSession, days: Days) -> None:
     url, reader = site
@@ -102,14 +93,15 @@ async def test_the_tickets_csv_streams_the_old_csv(
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="{CONFIG.hall.id}-tickets-{first}-{last}.csv"')
     body = (await response.read()).decode("utf-8")
-    assert body == "\ufeff" + old.to_csv(reference(reader, first, last).tables["tickets"])
+    tickets = replayed(reader, first, last, names(CONFIG)).tables["tickets"]
+    assert body == "\ufeff" + old.to_csv(tickets)
 
 
 async def test_every_table_csv_and_the_page_are_the_old_figures(
         site: tuple[str, JournalReader], manager: aiohttp.ClientSession, days: Days) -> None:
     url, reader = site
     first, last = MONDAY + timedelta(1), days.last
-    expected = reference(reader, first, last)
+    expected = replayed(reader, first, last, names(CONFIG))
     query = {"from": first.isoformat(), "to": last.isoformat()}
     for name in reports_page.PAGE_TABLES:
         response = await manager.get(f"{url}/reports/{name}.csv", params=query)
