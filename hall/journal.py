@@ -228,14 +228,6 @@ class Journal:
                 (day.isoformat(),)) as cursor:
             return [Event(Kind(kind), at, json.loads(data)) async for at, kind, data in cursor]
 
-    async def events_between(self, first: date, last: date) -> list[tuple[str, Event]]:
-        """Events of a range of days (inclusive), each with its day, in commit order."""
-        async with self._db.execute(
-                "SELECT day, at, kind, data FROM events WHERE day BETWEEN ? AND ? ORDER BY seq",
-                (first.isoformat(), last.isoformat())) as cursor:
-            return [(day, Event(Kind(kind), at, json.loads(data)))
-                    async for day, at, kind, data in cursor]
-
     async def replies_since(self, day: date) -> list[CommandRecord]:
         """Stored replies of ``day`` and later (kept in memory for quick retries)."""
         async with self._db.execute(
