@@ -31,10 +31,9 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,8 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from bench.machine import machine, percentile
+from bench.proc_memory import Memory
+from bench.reader_load import LoadProcess
 from bench.year_history import CACHE, History, Spec, ensure
 from broker_config.process import MosquittoProcess
 from demo.hallfiles import write_hall_config
@@ -55,8 +56,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PHASES: dict[str, tuple[str, ...]] = {
     "alone": (), "year_report": ("report", "csv"), "whatif": ("whatif",),
     "streams": ("streams",), "all": ("report", "csv", "whatif", "streams")}
-AT_LEAST = {"report": 2}  # the first year report may fill the reader's cache: a second one
-# shows a report as the manager gets it from then on; every other load at least once
 WEB_DEVICE = "web"  # the web service's own device and broker account
 USER = "bench"
 PASSWORD = "bench-readers-password"
@@ -64,7 +63,6 @@ TIMEOUT_S = 60.0  # a command's wait for its reply here (a kiosk gives up after 
 GIVES_UP_MS = 3000.0
 PACE_S = 0.02  # mean pause between commands
 STREAMS_PER_ADDRESS = 10
-READY_S = 600.0  # for the streams to get their answers
 
 
 @dataclass(frozen=True)
@@ -94,13 +92,6 @@ class Child:
     name: str
     process: subprocess.Popen[bytes]
 
-    def memory(self) -> dict[str, float]:
-        """VmRSS and VmHWM (MB) of the process, and the largest VmHWM among its children."""
-        own = _status(self.process.pid)
-        kids = [_status(pid) for pid in _children(self.process.pid)]
-        return {"rss_mb": own.get("VmRSS", 0.0), "peak_mb": own.get("VmHWM", 0.0),
-                "children_peak_mb": max((k.get("VmHWM", 0.0) for k in kids), default=0.0)}
-
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -109,43 +100,6 @@ class Child:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-
-def _status(pid: int) -> dict[str, float]:
-    try:
-        text = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
-    except OSError:
-        return {}
-    found = {}
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            found[key] = round(int(value.split()[0]) / 1024, 1)
-    return found
-
-
-def _children(pid: int) -> Iterator[int]:
-    """Descendants of ``pid``, from /proc (threads' children lists)."""
-    with suppress(OSError):
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text(encoding="utf-8").split():
-                yield int(child)
-                yield from _children(int(child))
-
-
-@dataclass
-class Memory:
-    """The largest figures seen for each child, sampled while the benchmark runs."""
-
-    seen: dict[str, dict[str, float]] = field(default_factory=dict)
-
-    def sample(self, children: list[Child]) -> None:
-        for child in children:
-            now = child.memory()
-            kept = self.seen.setdefault(child.name, {})
-            for key, value in now.items():
-                kept[key] = max(kept.get(key, 0.0), value)
-            kept["rss_end_mb"] = now["rss_mb"]
 
 
 class Rig:
@@ -305,9 +259,9 @@ class Rig:
                     took = await self._timed(kind, counter)
                     timeouts += took is None
                     sample.append(TIMEOUT_S * 1000 if took is None else took)
-                self.memory.sample(self.children)
+                self.memory.sample({c.name: c.process.pid for c in self.children})
             seconds = time.monotonic() - began
-        self.memory.sample(self.children)
+        self.memory.sample({c.name: c.process.pid for c in self.children})
         return {"commands": {**_summary(issue_ms + call_ms), "issue": _summary(issue_ms),
                              "call_next": _summary(call_ms), "timeouts": timeouts,
                              "s": round(seconds, 1), "load_average": os.getloadavg()},
@@ -333,8 +287,8 @@ class Rig:
         return took
 
     @asynccontextmanager
-    async def _load(self, loads: tuple[str, ...], rounds: int = 0) -> AsyncIterator[Driver]:
-        driver = Driver(loads)
+    async def _load(self, loads: tuple[str, ...], rounds: int = 0) -> AsyncIterator[LoadProcess]:
+        driver = LoadProcess(loads)
         if loads:
             await driver.start(self._load_argv(loads, rounds), self.env)
         try:
@@ -358,81 +312,8 @@ class Rig:
         """Loads run ``rounds`` times with no commands measured."""
         async with self._load(loads, rounds) as driver:
             await driver.done()
-        self.memory.sample(self.children)
+        self.memory.sample({c.name: c.process.pid for c in self.children})
         return driver.results()
-
-
-class Driver:
-    """The reader_load child: started, read line by line, told to stop by closing stdin."""
-
-    def __init__(self, loads: tuple[str, ...]) -> None:
-        self.loads = loads
-        self.ops: list[dict[str, Any]] = []
-        self.summary: dict[str, Any] = {}
-        self.process: asyncio.subprocess.Process | None = None
-        self._ready = asyncio.Event()
-        self._reader: asyncio.Task[None] | None = None
-
-    async def start(self, argv: list[str], env: dict[str, str]) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            *argv, cwd=ROOT, env=env, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=None)
-        self._reader = asyncio.create_task(self._read())
-        ready = asyncio.create_task(self._ready.wait())
-        await asyncio.wait([ready, self._reader], timeout=READY_S,
-                           return_when=asyncio.FIRST_COMPLETED)
-        if not self._ready.is_set():
-            ready.cancel()
-            raise RuntimeError(f"the readers' load was not ready within {READY_S} s or "
-                               f"ended: {self.summary}")
-
-    async def _read(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
-        async for raw in self.process.stdout:
-            line = raw.decode().strip()
-            if line == "ready":
-                self._ready.set()
-            elif line.startswith("{"):
-                item = json.loads(line)
-                if "summary" in item:
-                    self.summary = item["summary"]
-                else:
-                    self.ops.append(item)
-
-    def satisfied(self) -> bool:
-        """Every looping load has finished often enough (``AT_LEAST``, else once)."""
-        done = Counter(op["op"] for op in self.ops)
-        return all(done[load] >= AT_LEAST.get(load, 1) for load in self.loads
-                   if load != "streams")
-
-    async def done(self) -> None:
-        if self._reader is not None:
-            await self._reader
-
-    async def finish(self) -> None:
-        if self.process is None:
-            return
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        await self.done()
-        await self.process.wait()
-        if self.process.returncode:
-            raise RuntimeError(f"the readers' load failed ({self.process.returncode})")
-
-    def results(self) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for op in self.ops:
-            entry = found.setdefault(op["op"], {"s": [], "statuses": {}})
-            entry["s"].append(op["s"])
-            entry["statuses"][str(op["status"])] = entry["statuses"].get(str(op["status"]), 0) + 1
-            entry.setdefault("bytes", op["bytes"])
-            entry.setdefault("lines", op["lines"])
-            entry.setdefault("first_byte_s", op["first_byte_s"])
-        if "streams" in self.loads:
-            found["streams"] = self.summary.get("streams", {})
-        if self.summary.get("errors"):
-            found["errors"] = self.summary["errors"]
-        return found
 
 
 def _summary(values: list[float]) -> dict[str, float]:
