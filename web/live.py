@@ -53,6 +53,7 @@ _VOLATILE = ("updated", "rev")  # in the devices' snapshots; the tablet's parts 
 _HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-store",
             "X-Accel-Buffering": "no"}
 _KEEPALIVE = b": keepalive\n\n"
+Rows = dict[str, tuple[tuple[Any, ...], dict[str, Any]]]  # ticket id -> (what it shows, row)
 
 
 class Hub:
@@ -221,7 +222,8 @@ class Parts:
             if changed:
                 out[name] = changed
         rows = [{**row, "estimated_wait_min": after.waits[tid]}
-                for tid, row in after.tickets.items() if self.tickets.get(tid) != row]
+                for tid, row in after.tickets.items()
+                if (old := self.tickets.get(tid)) is not row and old != row]
         if rows:
             out["tickets"] = rows
         gone = [tid for tid in self.tickets if tid not in after.tickets]
@@ -248,8 +250,9 @@ class Parts:
         return moved
 
 
-def render_parts(view: HallView, issued: dict[str, str] | None = None) -> Parts:
-    """The tablet's picture of the hall now; ``issued`` caches each ticket's issue time."""
+def render_parts(view: HallView, rows: Rows | None = None) -> Parts:
+    """The tablet's picture of the hall now; ``rows`` keeps the tickets' rows between
+    renders (a ticket that did not change keeps the very same row)."""
     engine, now, projection = view.engine, view.clock.now(), view.projection
     cfg = engine.config
     devices = device_states(view)
@@ -266,7 +269,7 @@ def render_parts(view: HallView, issued: dict[str, str] | None = None) -> Parts:
                                  .model_dump(mode="json")),
                        "name": s.name, "name_en": s.name_en, "daily_quota": s.daily_quota}
                 for s in cfg.services}
-    cache = {} if issued is None else issued
+    cache: Rows = {} if rows is None else rows
     tickets: dict[str, dict[str, Any]] = {}
     waits: dict[str, int | None] = {}
     for ticket in engine.tickets.values():
@@ -290,14 +293,17 @@ def _stable(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
-def ticket_row(view: HallView, ticket: Ticket, issued: dict[str, str]) -> dict[str, Any]:
+def ticket_row(view: HallView, ticket: Ticket, rows: Rows) -> dict[str, Any]:
     """An open ticket for the tablet's ticket list: nothing personal."""
-    when = issued.get(ticket.ticket_id)
-    if when is None:
-        when = issued[ticket.ticket_id] = f"{view.engine.local(ticket.issued_at):%H:%M}"
-    return {"ticket": ticket.ticket_id, "number": ticket.number, "service": ticket.service,
-            "status": ticket.status.value, "channel": ticket.channel.value,
-            "issued": when, "counter": ticket.counter}
+    key = (ticket.status, ticket.counter, ticket.service, ticket.channel)
+    kept = rows.get(ticket.ticket_id)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    row = {"ticket": ticket.ticket_id, "number": ticket.number, "service": ticket.service,
+           "status": ticket.status.value, "channel": ticket.channel.value,
+           "issued": f"{view.engine.local(ticket.issued_at):%H:%M}", "counter": ticket.counter}
+    rows[ticket.ticket_id] = (key, row)
+    return row
 
 
 def device_states(view: HallView) -> list[dict[str, Any]]:
@@ -342,7 +348,8 @@ class LiveFeed:
     _waits_sent: float = 0.0
     _waits_owed: bool = False
     _snapshot: tuple[int, bytes] = (0, b"")
-    _issued: dict[str, str] = field(default_factory=dict)
+    _rows: Rows = field(default_factory=dict)
+    render_s: float = 0.0  # how long the last render took
 
     def update(self) -> None:
         """Render again if the hall changed (or the last render is KEEPALIVE_S old), and
@@ -353,9 +360,13 @@ class LiveFeed:
                 and not (self._waits_owed and self.waits_due() == 0):
             return
         self._version, self._rendered = self.hub.version, clock
+        self._render(clock)
+        self.render_s = time.monotonic() - clock
+
+    def _render(self, clock: float) -> None:
         if self.parts is not None and self.parts.hall["date"] != self.view.engine.day.isoformat():
-            self._issued.clear()  # a new day: yesterday's tickets are gone
-        after = render_parts(self.view, self._issued)
+            self._rows.clear()  # a new day: yesterday's tickets are gone
+        after = render_parts(self.view, self._rows)
         before, self.parts = self.parts, after
         if before is None:
             return
@@ -405,7 +416,7 @@ class LiveFeed:
             await response.write(frame)
             while not self.hub.closed:
                 await self.hub.changed(seen, self.wake_in())
-                await asyncio.sleep(THROTTLE_S)
+                await asyncio.sleep(max(THROTTLE_S, self.render_s))  # at most half busy
                 if not signed_in():
                     await response.write(b"event: gone\ndata: {}\n\n")
                     return

@@ -94,6 +94,7 @@ async def test_a_new_ticket_and_a_call_come_as_small_deltas(
         web_hall: WebHall, manager: aiohttp.ClientSession) -> None:
     for n in range(60):
         await issue(manager, web_hall, "ABCDEFG"[n % 7])
+    await web_hall.settle()
     async with manager.get(f"{web_hall.url}/api/live/events") as response:
         stream = Stream(response)
         snapshot, snapshot_bytes = await stream.next()
@@ -168,6 +169,7 @@ async def test_moved_estimates_follow_within_their_cadence(
     carries them (at most every WAITS_EVERY_S), until the folded estimates are the hall's."""
     for n in range(40):
         await issue(manager, web_hall, "ABCDEFG"[n % 7])
+    await web_hall.settle()
     async with manager.get(f"{web_hall.url}/api/live/events") as response:
         stream = Stream(response)
         state = fold(None, (await stream.next())[0])
