@@ -21,6 +21,9 @@ HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="l
 MAX_NEARBY = 6  # nearby centres a hall may list in [city] nearby
 DEFAULT_MEAN_MINUTES = 8.0
 SERVICE_TARGET_FACTOR = 3.0  # a service's default service-time target, in mean_minutes
+MINUTES_A_DAY = 24 * 60
+
+
 def known_zone(value: str) -> str:
     """``value`` when it names an IANA time zone this machine knows, else a ValueError."""
     try:
@@ -113,6 +116,19 @@ class Service(Strict):
     service_target_min: float | None = Field(None, gt=0, le=720, description="this service's "
                                              "time-at-the-window target (default: "
                                              f"{SERVICE_TARGET_FACTOR:g} × mean_minutes)")
+    appointment_slot_min: int = Field(30, ge=5, le=240, description="length of this "
+                                      "service's appointment slots, from midnight; it must "
+                                      "divide a day (e.g. 15, 20, 30, 60)")
+    appointment_capacity: int | None = Field(None, ge=1, le=999, description="bookings one "
+                                             "slot takes (default: no limit)")
+
+    @field_validator("appointment_slot_min")
+    @classmethod
+    def _divides_a_day(cls, value: int) -> int:
+        if MINUTES_A_DAY % value:
+            raise ValueError(f"{value} minutes does not divide a day ({MINUTES_A_DAY} minutes) "
+                             "into whole slots: use e.g. 15, 20, 30 or 60")
+        return value
 
 
 class Counter(Strict):

@@ -314,7 +314,7 @@ _CALLER = {"call_next", "recall", "no_show", "start", "done", "transfer", "pause
 _KIOSK = {"issue", "lookup", "printed", "void", "help"}
 MANAGER_COMMANDS = frozenset({
     "open_counter", "close_counter", "pause", "resume", "set_counter_services", "set_intake",
-    "set_notice", "issue", "cancel", "reprint", "move", "end_day", "follow_up"})
+    "set_notice", "issue", "cancel", "reprint", "move", "end_day", "follow_up", "book"})
 ALLOWED: dict[Role, frozenset[str]] = {
     Role.KIOSK: frozenset(_KIOSK),
     Role.CALLER: frozenset(_CALLER),
@@ -340,6 +340,7 @@ class ErrorCode(StrEnum):
     ALREADY_HOLDS = "already_holds"  # one open ticket per person per service
     NO_APPOINTMENT = "no_appointment"
     OUTSIDE_WINDOW = "outside_window"  # appointment check-in too early or late
+    SLOT_FULL = "slot_full"  # the appointment slot has as many bookings as it takes
     NOTHING_WAITING = "nothing_waiting"
     INVALID_STATE = "invalid_state"  # e.g. recall with no ticket in hand
     LIMIT_REACHED = "limit_reached"  # e.g. recall twice already

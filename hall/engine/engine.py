@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hall.engine.appointments import booked_in, slot_start
 from hall.engine.events import BY, NOT_CONFIRMED, NOT_SERVED, Event, Kind
 from hall.engine.fold import APPLY, skills
 from hall.engine.model import Appointment, Desk, ServiceQueue, Ticket
@@ -50,6 +51,7 @@ class HallEngine:
         self.tokens: dict[str, Ticket] = {}
         self.open_by_person: dict[tuple[str, str], Ticket] = {}
         self.appointments: dict[str, Appointment] = {}
+        self.later_appointments: dict[str, dict[str, Appointment]] = {}  # by ISO day
         self.reserved_lanes: dict[str, dict[str, Ticket]] = {c: {} for c in self.desks}
         self.calls: deque[tuple[int, Ticket, str, bool, float]] = deque(maxlen=20)
         self.ratings: list[tuple[str, str, str | None, int, float]] = []
@@ -277,8 +279,20 @@ class HallEngine:
         held = self.appointments.get(id_hash)
         if slot.date() == self.day and held is not None and held.checked_in:
             raise Refused(ErrorCode.ALREADY_HOLDS, "today's appointment is already checked in")
+        self._check_room(id_hash, service, slot)
         self._emit(Kind.APPOINTMENT_BOOKED, seconds(now), id_hash=id_hash, service=service,
                    slot=slot.timestamp(), slot_day=slot.date().isoformat())
+
+    def _check_room(self, id_hash: str, service: str, slot: datetime) -> None:
+        """Refuse a slot holding as many bookings as it takes (the person's own booking
+        that day, which the new one replaces, is not counted)."""
+        capacity = self.services[service].appointment_capacity
+        if capacity is None:
+            return
+        start = slot_start(self, service, slot.timestamp())
+        if booked_in(self, service, slot.date().isoformat(), start, id_hash) >= capacity:
+            raise Refused(ErrorCode.SLOT_FULL, f"service {service}: the slot of "
+                          f"{self.local(start):%Y-%m-%d %H:%M} is full ({capacity} bookings)")
 
     # ------------------------------------------------------------ counters
     def call_next(self, now: Moment, counter_id: str) -> Ticket | None:

@@ -303,10 +303,13 @@ def _notice(e: HallEngine, at: float, text: str) -> None:
 
 def _booked(e: HallEngine, at: float, id_hash: str | None, service: str, slot: float,
             slot_day: str) -> None:
-    """An appointment of the day; one whose hash was erased (a past day) matches nobody."""
-    if id_hash is not None and slot_day == e.day.isoformat() and \
-            _queue(e, service) is not None:
-        e.appointments[id_hash] = Appointment(id_hash, service, slot)
+    """An appointment of the day, or of a later day (booked today: it counts against its
+    slot's capacity); one whose hash was erased (a past day) matches nobody."""
+    if id_hash is None or slot_day < e.day.isoformat() or _queue(e, service) is None:
+        return
+    day = e.appointments if slot_day == e.day.isoformat() else \
+        e.later_appointments.setdefault(slot_day, {})
+    day[id_hash] = Appointment(id_hash, service, slot)
 
 
 def _day_ended(e: HallEngine, at: float, auto: bool = False) -> None:
