@@ -6,8 +6,10 @@
   summary cache, ``warm`` in a new process once the cache holds the days (the writer's last
   day is summed up live in both), ``again`` the same process's next report
 - year_csv_s, year_csv_mb: the tickets CSV of the year, streamed to nowhere
-- peak_rss_mb: the peak resident memory of a process making only the year's report (warm)
-  or only the year's tickets CSV
+- peak_rss_mb: the peak resident memory of a process making only the year's report (cold,
+  warm) or only the year's tickets CSV
+- cpu_s: the same in CPU seconds of the measuring process (all its threads): what the wall
+  times would be on an idle machine (load_avg: the 1-minute load when done)
 
 Each figure comes from a fresh process of its own (``--phase``), so peaks do not mix.
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -55,7 +58,7 @@ async def phase(name: str, journal: Path, hall: Path, cache: Path, last: date) -
     reader = JournalReader.open(journal)
     history = History(reader, cache)
     first = last - timedelta(days=29 if name == "month" else 365)
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     out: dict[str, Any] = {}
     if name == "csv":
         size = 0
@@ -65,10 +68,12 @@ async def phase(name: str, journal: Path, hall: Path, cache: Path, last: date) -
     else:
         report = await history.report(first, last, names(config), tz)
         out["first_s"] = round(time.perf_counter() - began, 3)
+        out["first_cpu_s"] = round(time.process_time() - cpu, 3)
         out["tickets"] = sum(r["issued"] for r in report.tables["services"].rows)
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         await history.report(first, last, names(config), tz)
     out["s"] = round(time.perf_counter() - began, 3)
+    out["cpu_s"] = round(time.process_time() - cpu, 3)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     history.close()
     reader.close()
@@ -100,6 +105,12 @@ def measure(spec: Spec) -> dict[str, Any]:
         "year_report_s": {"cold": year_cold["first_s"], "warm": year_warm["first_s"],
                           "again": year_warm["s"]},
         "year_csv_s": csv["s"], "year_csv_mb": csv["mb"],
+        "cpu_s": {"month": {"cold": month_cold["first_cpu_s"], "warm": month_warm["first_cpu_s"],
+                            "again": month_warm["cpu_s"]},
+                  "year": {"cold": year_cold["first_cpu_s"], "warm": year_warm["first_cpu_s"],
+                           "again": year_warm["cpu_s"]},
+                  "year_csv": csv["cpu_s"]},
+        "load_avg": os.getloadavg()[0],
         "peak_rss_mb": {"year_report_cold": year_cold["peak_rss_mb"],
                         "year_report_warm": year_warm["peak_rss_mb"],
                         "year_csv": csv["peak_rss_mb"]},

@@ -84,8 +84,10 @@ class History:
         self._writing: tuple[DayFold, int] | None = None  # the writer's day, folded so far
 
     def close(self) -> None:
-        """Close the cache and the journal connection (cancel ``keep_up`` first)."""
-        self._cache.close()
+        """Close the cache and the journal connection, once the day being summed up, if any,
+        is done (cancel ``keep_up`` first)."""
+        with self._lock:
+            self._cache.close()
         self.reader.close()
 
     async def report(self, first: date, last: date, names: Names, tz: ZoneInfo) -> Report:

@@ -47,7 +47,9 @@ class JournalReader:
         return cls(db, path)
 
     def close(self) -> None:
-        self._db.close()
+        """Close the connection, once the query under way, if any, is done."""
+        with self._lock:
+            self._db.close()
 
     async def events_of(self, day: date, after: int = 0) -> list[tuple[int, Event]]:
         """The day's events committed after sequence number ``after``, with their numbers,
