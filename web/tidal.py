@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 VARIANTS = (1, 2, -1)
+WORKER_NICE = 10  # the rehearsal yields the CPU to the writer, the broker and the pages
 
 
 def outlook_rows(engine: HallEngine, now: float) -> list[dict[str, Any]]:
@@ -48,11 +49,23 @@ def outlook_rows(engine: HallEngine, now: float) -> list[dict[str, Any]]:
     return rows
 
 
-def _rehearse(snapshot: bytes, now: float) -> tuple[list[dict[str, Any]], int, float]:
-    """In the worker: the rows of a pickled engine, the worker's pid and the seconds taken."""
+def _lower_priority() -> None:
+    """In the worker, first of all: a lower CPU priority (where the sandbox allows it)."""
+    try:
+        os.nice(WORKER_NICE)
+    except OSError as exc:  # e.g. a unit's SystemCallFilter=~@resources
+        logging.getLogger(__name__).warning("the what-if worker keeps its priority: %s", exc)
+
+
+Rehearsed = tuple[list[dict[str, Any]], int, int, float]  # rows, pid, niceness, seconds
+
+
+def _rehearse(snapshot: bytes, now: float) -> Rehearsed:
+    """In the worker: the rows of a pickled engine, the worker's pid and niceness, and the
+    seconds taken."""
     start = time.perf_counter()
     rows = outlook_rows(pickle.loads(snapshot), now)
-    return rows, os.getpid(), time.perf_counter() - start
+    return rows, os.getpid(), os.nice(0), time.perf_counter() - start
 
 
 class WhatIf:
@@ -62,7 +75,7 @@ class WhatIf:
         self.view = view
         self.auth = auth
         self._pool: ProcessPoolExecutor | None = None
-        self._running: Future[tuple[list[dict[str, Any]], int, float]] | None = None
+        self._running: Future[Rehearsed] | None = None
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get("/api/whatif", self.whatif_json)]
@@ -76,20 +89,21 @@ class WhatIf:
         snapshot = pickle.dumps(self.view.engine, pickle.HIGHEST_PROTOCOL)  # one moment
         self._running = self._worker().submit(_rehearse, snapshot, now.timestamp())
         try:
-            rows, pid, seconds = await asyncio.wrap_future(self._running)
+            rows, pid, nice, seconds = await asyncio.wrap_future(self._running)
         except BrokenProcessPool as exc:
             self.close()
             log.error("the what-if worker stopped: %s", exc)
             raise ApiError(503, "worker_stopped", "the what-if worker stopped; try again") \
                 from exc
-        log.info("what-if rehearsed in worker %d in %.1f s (%d bytes of engine)", pid, seconds,
-                 len(snapshot))
+        log.info("what-if rehearsed in worker %d (nice %d) in %.1f s (%d bytes of engine)", pid,
+                 nice, seconds, len(snapshot))
         return web.json_response({"at": now.isoformat(), "outlooks": rows})
 
     def _worker(self) -> ProcessPoolExecutor:
         if self._pool is None:  # spawned: nothing of this process (sockets, loop) is shared
             self._pool = ProcessPoolExecutor(max_workers=1,
-                                             mp_context=multiprocessing.get_context("spawn"))
+                                             mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_lower_priority)
         return self._pool
 
     def close(self) -> None:

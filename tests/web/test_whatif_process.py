@@ -18,7 +18,7 @@ from webhall import MANAGER, WebHall, client, command, start_web_hall
 from broker_config.process import MosquittoProcess
 from protocol import messages as m
 from protocol.link import new_command_id
-from web.tidal import outlook_rows
+from web.tidal import WORKER_NICE, outlook_rows
 
 
 async def signed_in(hall: WebHall) -> aiohttp.ClientSession:
@@ -64,12 +64,13 @@ async def test_the_what_if_runs_in_another_process_that_stops_with_the_apps(
             await busy_hall(hall, manager, 10)
             for _ in range(2):
                 assert (await manager.get(f"{hall.url}/api/whatif")).status == 200
-        pids = [r.args[0] for r in caplog.records
+        runs = [r.args for r in caplog.records
                 if r.name == "web.tidal" and r.msg.startswith("what-if rehearsed in worker")]
-        assert len(pids) == 2 and pids[0] == pids[1]  # one worker, kept
-        worker = pids[0]
+        assert len(runs) == 2 and runs[0][0] == runs[1][0]  # one worker, kept
+        worker, nice = runs[0][:2]
         assert isinstance(worker, int) and worker != os.getpid()
         assert worker in [p.pid for p in multiprocessing.active_children()]
+        assert nice == min(19, os.nice(0) + WORKER_NICE)  # it yields the CPU to the hall
     finally:
         await hall.stop()
     with pytest.raises(ProcessLookupError):
