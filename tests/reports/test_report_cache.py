@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 from support.hall import SHANGHAI, hall_config
-from support.history_days import History as Days
-from support.history_days import assert_same, names, replayed, write_history
+from support.history_days import Days, assert_same, names, replayed, write_history
 
 import hall.history
 from hall.engine.events import Event, Kind

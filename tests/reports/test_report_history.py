@@ -16,8 +16,7 @@ import pytest
 from support import report_reference as old
 from support.dayplay import without_services
 from support.hall import SHANGHAI, hall_config
-from support.history_days import History as Days
-from support.history_days import assert_same, names, play, replayed, write_history
+from support.history_days import Days, assert_same, names, play, replayed, write_history
 
 from hall.engine.events import Event, Kind
 from hall.history import History

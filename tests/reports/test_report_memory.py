@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 from support.hall import SHANGHAI, hall_config
-from support.history_days import History as Days
-from support.history_days import names, replayed, write_history
+from support.history_days import Days, names, replayed, write_history
 
 from hall.history import History
 from hall.journal_reader import JournalReader
@@ -53,13 +52,17 @@ def until(n: int) -> date:
 
 async def test_a_report_needs_no_more_memory_for_a_longer_range(
         reader: JournalReader, tmp_path: Path) -> None:
+    opened: list[History] = []
+
     def report(cache: str, n: int) -> Callable[[], Awaitable[object]]:
-        history = History(reader, tmp_path / cache)
-        return lambda: history.report(FIRST, until(n), names(CONFIG), SHANGHAI)
+        opened.append(History(reader, tmp_path / cache))
+        return lambda: opened[-1].report(FIRST, until(n), names(CONFIG), SHANGHAI)
 
     await report("warm-up", 2)()  # what is made once per process is not the range's
-    cold = {n: await peak(report(f"cold-{n}", n)) for n in (SHORT, LONG)}
-    warm = {n: await peak(report(f"cold-{n}", n)) for n in (SHORT, LONG)}
+    cold = {n: await peak(report(f"cache-{n}", n)) for n in (SHORT, LONG)}
+    warm = {n: await peak(report(f"cache-{n}", n)) for n in (SHORT, LONG)}  # kept now
+    for history in opened:
+        history.close()
     assert cold[LONG] < 2 * cold[SHORT], cold
     assert warm[LONG] < 2 * warm[SHORT], warm
 
@@ -76,6 +79,7 @@ async def test_the_tickets_csv_needs_no_more_memory_for_a_longer_range(
 
     await stream(2)()
     sizes = {n: await peak(stream(n)) for n in (SHORT, LONG)}
+    history.close()
     assert sizes[LONG] < 2 * sizes[SHORT], sizes
 
 

@@ -29,7 +29,7 @@ from web.reports_page import names_of
 
 
 @dataclass(frozen=True)
-class History:
+class Days:
     journal: Path
     first: date
     last: date  # the writer's current day, still open
@@ -57,7 +57,7 @@ def play(config: HallConfig, day: date, seed: int, close: bool,
 
 
 async def write_history(path: Path, config: HallConfig, first: date, count: int,
-                        seed: int = 0, step_s: float = 20.0) -> History:
+                        seed: int = 0, step_s: float = 20.0) -> Days:
     """``count`` calendar days from ``first`` into a new journal at ``path``."""
     journal = await Journal.open(path, durable=False)
     opened = []
@@ -70,7 +70,7 @@ async def write_history(path: Path, config: HallConfig, first: date, count: int,
                 opened.append(day)
     finally:
         await journal.close()
-    return History(path, first, first + timedelta(days=count - 1), opened)
+    return Days(path, first, first + timedelta(days=count - 1), opened)
 
 
 def names(config: HallConfig) -> Names:

@@ -16,8 +16,7 @@ import pytest
 from aiohttp import web
 from support import report_reference as old
 from support.hall import SECRET, hall_config
-from support.history_days import History as Days
-from support.history_days import names, replayed, write_history
+from support.history_days import Days, names, replayed, write_history
 from webhall import MANAGER, write_accounts
 
 from broker_config.process import free_port
