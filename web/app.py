@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from hallconfig import StatusPageSettings, TlsFiles, WebSettings
-from web import actions, live, reports_page, status, ticket_print, tidal
+from web import actions, appointments_page, live, reports_page, status, ticket_print, tidal
 from web.accounts import DEFAULT_FILE, ENV_FILE, AccountBook
 from web.auth import Auth
 from web.guard import Origin, safe_next, secured, served_origins
@@ -76,7 +76,7 @@ def build_manager_app(view: HallView, hub: Hub, streams: StreamLimits,
     app.add_routes([web.get("/", home), web.get("/login", login_page),
                     web.get("/live", live_page), *live.routes(view, hub, auth, streams),
                     *auth.routes(), *actions.routes(view, auth),
-                    *reports_page.routes(view, auth),
+                    *reports_page.routes(view, auth), *appointments_page.routes(view, auth),
                     *ticket_print.routes(view, auth), *whatif.routes(),
                     web.static("/static", STATIC)])
     return app
