@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -22,8 +22,8 @@ from display.voice.pack import load_pack
 from display.voice.speaker import RecordingSpeaker
 from hall.controller import Controller
 from protocol import messages as m
-from protocol.link import new_command_id
-from protocol.topics import parse
+from protocol.link import Link, new_command_id
+from protocol.topics import EventKind, HallTopics
 
 HALL = "tianping"
 WAIT_S = 10.0
@@ -51,12 +51,27 @@ async def controller(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIte
     await running.stop()
 
 
-def mirror(controller: Controller) -> DisplayModel:
-    """Everything the controller publishes, folded in-process: what a display catches up with."""
-    model = DisplayModel()
-    controller.listeners.append(lambda topic, message: model.fold(parse(topic), message, 0))
-    controller.publish_all()
-    return model
+@pytest.fixture
+async def mirror(fresh_broker: MosquittoProcess) -> AsyncIterator[
+        Callable[[Controller], Awaitable[DisplayModel]]]:
+    """Everything the controller publishes, as the manager's account hears it, folded: what a
+    display catches up with."""
+    links: list[Link] = []
+
+    async def follow(controller: Controller) -> DisplayModel:
+        model = DisplayModel()
+        hall = controller.config.hall.id
+        topics = HallTopics(hall)
+        link = Link(fresh_broker.broker_settings("manager"), hall, "manager", m.Role.MANAGER,
+                    follow=[topics.all_state, topics.event(EventKind.CALL)])
+        link.on_message(lambda inbound: model.fold(inbound.topic, inbound.payload, 0))
+        links.append(link)
+        await link.start()
+        return model
+
+    yield follow
+    for link in links:
+        await link.close()
 
 
 async def settled(controller: Controller, published: DisplayModel, feed: DisplayFeed) -> None:
@@ -70,8 +85,9 @@ async def settled(controller: Controller, published: DisplayModel, feed: Display
     await feed.wait_until(final, WAIT_S)
 
 
-async def run(controller: Controller, name: str, command: m.Command) -> m.Reply:
-    reply = await controller.execute(name, command)
+async def run(controller: Controller, name: str, command: m.Command,
+              device: str = "manager") -> m.Reply:
+    reply = await controller.execute(name, command, device)
     assert reply.ok, reply.error
     return reply
 
@@ -83,13 +99,13 @@ async def issue(controller: Controller, count: int) -> None:
 
 
 async def call_next(controller: Controller, counter: str) -> tuple[str, str, bool]:
-    reply = await run(controller, "call_next", m.CallNext(id=new_command_id(), counter=counter))
+    reply = await run(controller, "call_next", m.CallNext(id=new_command_id()), f"caller-{counter}")
     assert reply.result is not None and reply.result["called"] is not None
     return reply.result["called"]["number"], counter, False
 
 
 async def recall(controller: Controller, counter: str) -> tuple[str, str, bool]:
-    reply = await run(controller, "recall", m.Recall(id=new_command_id(), counter=counter))
+    reply = await run(controller, "recall", m.Recall(id=new_command_id()), f"caller-{counter}")
     assert reply.result is not None
     number = reply.result["counter"]["number"]
     return number, counter, True
@@ -122,8 +138,9 @@ async def test_the_display_sees_every_call_in_order(
 
 
 async def test_a_restarted_display_rebuilds_the_same_picture(
-        fresh_broker: MosquittoProcess, controller: Controller) -> None:
-    published = mirror(controller)
+        fresh_broker: MosquittoProcess, controller: Controller,
+        mirror: Callable[[Controller], Awaitable[DisplayModel]]) -> None:
+    published = await mirror(controller)
     old = await started(display(fresh_broker), controller)
     made = await a_busy_morning(controller, 16)
     await run(controller, "pause", m.Pause(id=new_command_id(), counter="5"))
@@ -150,9 +167,10 @@ async def test_a_restarted_display_rebuilds_the_same_picture(
 
 
 async def test_the_display_goes_offline_with_the_controller_and_keeps_its_picture(
-        fresh_broker: MosquittoProcess, tmp_path: Path) -> None:
+        fresh_broker: MosquittoProcess, tmp_path: Path,
+        mirror: Callable[[Controller], Awaitable[DisplayModel]]) -> None:
     controller = await start_controller(fresh_broker, tmp_path)
-    published = mirror(controller)
+    published = await mirror(controller)
     feed = await started(display(fresh_broker), controller)
     try:
         await a_busy_morning(controller, 3)

@@ -22,7 +22,7 @@ from support.hall import write_hall_config
 from webhall import JSON, MANAGER, client, write_accounts
 
 from broker_config.process import MosquittoProcess
-from hall.journal_reader import JournalReader
+from hall.journal_reader import JournalReader, JournalUnreadable
 from hallconfig import load_hall_config
 from protocol import messages as m
 from protocol.link import SyncClient, new_command_id
@@ -113,6 +113,15 @@ def kiosk_issues(broker: MosquittoProcess, hall: str) -> m.Reply:
         kiosk.close()
 
 
+def readable(journal: Path) -> bool:
+    """The controller has created the journal (the web service waits for this too)."""
+    try:
+        JournalReader.open(journal).close()
+    except JournalUnreadable:
+        return False
+    return True
+
+
 def web_up(config: Path) -> bool:
     try:
         with contextlib.closing(socket.create_connection(
@@ -127,7 +136,7 @@ async def test_the_writer_serves_no_http_and_the_web_service_does(
         processes: dict[str, subprocess.Popen[bytes]]) -> None:
     start("hall", hall_files, processes)
     journal = hall_files.parent / "journal.sqlite3"
-    wait_until(journal.exists, "the journal", hall_files.parent)
+    wait_until(lambda: readable(journal), "the journal", hall_files.parent)
     start("web", hall_files, processes)
     wait_until(lambda: web_up(hall_files), "the web service", hall_files.parent)
     assert listening_sockets(processes["hall"].pid) == set()
@@ -138,7 +147,8 @@ async def test_killing_the_web_service_leaves_the_hall_working(
         hall_files: Path, fresh_broker: MosquittoProcess,
         processes: dict[str, subprocess.Popen[bytes]]) -> None:
     start("hall", hall_files, processes)
-    wait_until((hall_files.parent / "journal.sqlite3").exists, "the journal", hall_files.parent)
+    wait_until(lambda: readable(hall_files.parent / "journal.sqlite3"), "the journal",
+               hall_files.parent)
     start("web", hall_files, processes)
     wait_until(lambda: web_up(hall_files), "the web service", hall_files.parent)
     processes["web"].kill()
@@ -151,7 +161,8 @@ async def test_the_tablet_shows_the_hall_offline_while_the_controller_is_down(
         hall_files: Path, fresh_broker: MosquittoProcess,
         processes: dict[str, subprocess.Popen[bytes]]) -> None:
     start("hall", hall_files, processes)
-    wait_until((hall_files.parent / "journal.sqlite3").exists, "the journal", hall_files.parent)
+    wait_until(lambda: readable(hall_files.parent / "journal.sqlite3"), "the journal",
+               hall_files.parent)
     start("web", hall_files, processes)
     wait_until(lambda: web_up(hall_files), "the web service", hall_files.parent)
 
@@ -187,7 +198,7 @@ async def test_the_web_service_cannot_write_the_journal(
         processes: dict[str, subprocess.Popen[bytes]]) -> None:
     start("hall", hall_files, processes)
     journal = hall_files.parent / "journal.sqlite3"
-    wait_until(journal.exists, "the journal", hall_files.parent)
+    wait_until(lambda: readable(journal), "the journal", hall_files.parent)
     reader = JournalReader.open(journal)
     try:
         for sql in ("INSERT INTO events(day, at, kind, data) VALUES ('2026-01-01', 0, 'x', '{}')",
@@ -217,7 +228,8 @@ async def test_a_managers_action_names_who_acted_in_the_journal(
         hall_files: Path, fresh_broker: MosquittoProcess,
         processes: dict[str, subprocess.Popen[bytes]]) -> None:
     start("hall", hall_files, processes)
-    wait_until((hall_files.parent / "journal.sqlite3").exists, "the journal", hall_files.parent)
+    wait_until(lambda: readable(hall_files.parent / "journal.sqlite3"), "the journal",
+               hall_files.parent)
     start("web", hall_files, processes)
     wait_until(lambda: web_up(hall_files), "the web service", hall_files.parent)
     config = load_hall_config(hall_files)
