@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WEB_COMMANDS = m.MANAGER_COMMANDS
+WEB_COMMANDS = m.MANAGER_COMMANDS - {"book"}  # staff book on /api/appointments (by ID number)
 _STAFF_ASSIST_REFUSES = ("id_hash", "appointment", "print_on_kiosk")
 
 _HTTP_STATUS: dict[m.ErrorCode, int] = {
