@@ -12,6 +12,7 @@ from datetime import datetime
 from hall.engine.engine import HallEngine
 from hall.engine.model import LANES, Desk
 from hall.engine.projection import staffed
+from hall.wording import Wording
 from protocol import messages as m
 
 
@@ -23,6 +24,7 @@ class AlertBoard:
     recent: list[m.Alert] = field(default_factory=list)
     handled: set[tuple[m.AlertKind, str]] = field(default_factory=set)  # followed up, cause lasts
     offline: dict[str, tuple[m.Role, datetime]] = field(default_factory=dict)  # role, since
+    wording: Wording = field(default_factory=Wording)
 
     def raise_(self, kind: m.AlertKind, subject: str, message: str,
                now: datetime) -> m.Alert | None:
@@ -48,8 +50,8 @@ class AlertBoard:
 
     def rebuild(self, engine: HallEngine, now: datetime) -> None:
         """After a restart: bad ratings not yet followed up are on the board again."""
-        for ticket, counter, _clerk, rating, _at in engine.ratings:
-            self.rating(counter, ticket, rating, now)
+        for ticket, counter, clerk, rating, _at in engine.ratings:
+            self.rating(counter, ticket, rating, now, clerk)
         for kind, subject in engine.followed_up:
             self.followed_up(m.AlertKind(kind), subject)
 
@@ -64,15 +66,15 @@ class AlertBoard:
             target = engine.config.wait_target(service)
             if longest > target:
                 new.append(self.raise_(m.AlertKind.LONG_WAIT, service,
-                                       f"service {service}: a resident has waited "
-                                       f"{longest:.0f} min (target {target:g})", now))
+                                       self.wording.long_wait(service, longest, target), now))
             else:
                 self.clear(m.AlertKind.LONG_WAIT, service)
         for desk in engine.desks.values():
             paused = (t - (desk.since or t)) / 60
             if desk.status is m.CounterStatus.PAUSED and paused > rules.pause_alert_min:
-                new.append(self.raise_(m.AlertKind.PAUSED_TOO_LONG, desk.counter_id,
-                                       f"{desk.name} paused for {paused:.0f} min", now))
+                new.append(self.raise_(
+                    m.AlertKind.PAUSED_TOO_LONG, desk.counter_id,
+                    self.wording.paused(desk.counter_id, desk.clerk, paused), now))
             else:
                 self.clear(m.AlertKind.PAUSED_TOO_LONG, desk.counter_id)
             new.append(self._no_clerk(engine, desk, now))
@@ -83,7 +85,7 @@ class AlertBoard:
     def _gone(self, grace_s: float, now: datetime) -> list[m.Alert | None]:
         """Devices offline for longer than the grace period."""
         return [self.raise_(m.AlertKind.DEVICE_OFFLINE, device,
-                            f"{device} ({role.value}) offline since {since:%H:%M:%S}", now)
+                            self.wording.offline(device, role, since), now)
                 for device, (role, since) in self.offline.items()
                 if (now - since).total_seconds() >= grace_s]
 
@@ -97,8 +99,7 @@ class AlertBoard:
             self.clear(m.AlertKind.NO_CLERK, desk.counter_id)
             return None
         return self.raise_(m.AlertKind.NO_CLERK, desk.counter_id,
-                           f"{desk.name} is open without a clerk: {waiting} waiting for its "
-                           f"services", now)
+                           self.wording.no_clerk(desk.counter_id, waiting), now)
 
     def _long_service(self, engine: HallEngine, desk: Desk, now: datetime) -> m.Alert | None:
         """The ticket in hand at a window (called or serving) there longer than its service's
@@ -110,16 +111,8 @@ class AlertBoard:
         if ticket is None or minutes <= target:
             self.clear(m.AlertKind.LONG_SERVICE, desk.counter_id)
             return None
-        counter = next((c for c in engine.config.counters if c.id == desk.counter_id), None)
-        clerk = engine.clerks.get(desk.clerk) if desk.clerk is not None else None
-        who_zh = f"（{clerk.name}）" if clerk else f"（{desk.clerk}）" if desk.clerk else ""
-        who_en = f" ({clerk.name})" if clerk else f" ({desk.clerk})" if desk.clerk else ""
-        name_en = counter.name_en if counter is not None else desk.counter_id
-        return self.raise_(
-            m.AlertKind.LONG_SERVICE, desk.counter_id,
-            f"{desk.name}{who_zh}办理 {ticket.number} 已 {minutes:.0f} 分钟，超过目标 {target:g} "
-            f"分钟 / {name_en}{who_en}: {ticket.number} at the window for {minutes:.0f} min, "
-            f"target {target:g}", now)
+        return self.raise_(m.AlertKind.LONG_SERVICE, desk.counter_id, self.wording.long_service(
+            desk.counter_id, desk.clerk, ticket.number, minutes, target), now)
 
     def presence(self, device: str, presence: m.Presence | None, now: datetime) -> None:
         """A device's presence: offline starts its grace period (``check_hall`` raises the
@@ -132,23 +125,21 @@ class AlertBoard:
 
     def health(self, device: str, health: m.DeviceHealth | None, now: datetime) -> m.Alert | None:
         if health is not None and not health.ok:
-            what = health.printer.value if health.printer else "fault"
             return self.raise_(m.AlertKind.PRINTER, device,
-                               f"{device}: {what} {health.detail}".strip(), now)
+                               self.wording.printer(device, health), now)
         self.clear(m.AlertKind.PRINTER, device)
         return None
 
     def help_requested(self, device: str, now: datetime) -> m.Alert:
         """Always announced: each press is a resident waiting at the kiosk."""
         self.clear(m.AlertKind.HELP_REQUESTED, device)
-        alert = self.raise_(m.AlertKind.HELP_REQUESTED, device,
-                            f"{device}: a resident asks for help", now)
+        alert = self.raise_(m.AlertKind.HELP_REQUESTED, device, self.wording.help(device), now)
         assert alert is not None
         return alert
 
-    def rating(self, counter: str, ticket: str, rating: int, now: datetime) -> m.Alert | None:
+    def rating(self, counter: str, ticket: str, rating: int, now: datetime,
+               clerk: str | None = None) -> m.Alert | None:
         if rating > m.Rating.DISSATISFIED:
             return None
-        return self.raise_(m.AlertKind.BAD_RATING, f"{counter}:{ticket}",
-                           f"counter {counter}: ticket {ticket.split('-')[-1]} rated {rating}/5",
-                           now)
+        return self.raise_(m.AlertKind.BAD_RATING, f"{counter}:{ticket}", self.wording.bad_rating(
+            counter, clerk, ticket.split("-")[-1], rating), now)

@@ -41,6 +41,7 @@ from hall.snapshots import (
     service_state,
     summary,
 )
+from hall.wording import Wording
 from hallconfig import Device, HallConfig
 from protocol import messages as m
 from protocol.link import BrokerSettings, Inbound, Link
@@ -78,7 +79,7 @@ class Controller:
                          m.Role.CONTROLLER, session_expiry=SESSION_EXPIRY_S, announce=False)
         topics = self.link.topics
         self.link.follow = [topics.all_commands, topics.all_presence, topics.all_health]
-        self.alerts = AlertBoard()
+        self.alerts = AlertBoard(wording=Wording(config))
         self.replies = ReplyBook()
         self.refusals = RefusalLog()
         self.sign_ins = SignInGuard(config.clerks, secret, self._sign_in_locked)
@@ -134,7 +135,7 @@ class Controller:
         self.engine = self._fold(day)
         self.replies.load(await self.journal.replies_since(day - timedelta(days=1)))
         self._reproject(now)
-        self.alerts = AlertBoard()
+        self.alerts = AlertBoard(wording=self.alerts.wording)
         self.alerts.rebuild(self.engine, now)
         log.info("day %s loaded: %d events, %d tickets", day, len(self._committed),
                  len(self.engine.tickets))
@@ -219,8 +220,8 @@ class Controller:
 
     def _sign_in_locked(self, what: str, who: str) -> None:
         self._announce(self.alerts.raise_(
-            m.AlertKind.SIGN_IN_LOCKED, who,
-            f"{what} {who}: ten wrong sign-ins in 15 min; locked for 15 min", self.clock.now()))
+            m.AlertKind.SIGN_IN_LOCKED, who, self.alerts.wording.sign_in_locked(what, who),
+            self.clock.now()))
 
     # ------------------------------------------------------------ the single writer
     async def _work(self) -> None:
@@ -331,8 +332,7 @@ class Controller:
             log.error("journal not writable: %s; refusing changes until it is", reason)
         self._storage_failure = reason
         self._announce(self.alerts.raise_(
-            m.AlertKind.STORAGE, "journal", f"the journal cannot be written ({reason}): no "
-            "tickets can be issued or called; free space on the controller's disk", now))
+            m.AlertKind.STORAGE, "journal", self.alerts.wording.storage(reason), now))
 
     def _storage_recovered(self, now: datetime) -> None:
         if self._storage_failure is not None:
@@ -365,7 +365,8 @@ class Controller:
                 self._announce(self.alerts.help_requested(event.data["device"], now))
             elif event.kind is Kind.RATED:
                 d = event.data
-                self._announce(self.alerts.rating(d["counter"], d["ticket"], d["rating"], now))
+                self._announce(self.alerts.rating(d["counter"], d["ticket"], d["rating"], now,
+                                                  d.get("clerk")))
         if hall_wide:
             self._publish(self.link.topics.state(StateKind.HALL), hall_state(self.engine, self.rev))
         for counter in self.engine.desks if counter_wide else counters:

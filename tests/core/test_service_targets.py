@@ -13,6 +13,7 @@ from support.hall import EXAMPLE_HALL, SECRET, clerk_of, hall_config, sign_in, w
 from hall.alerts import AlertBoard
 from hall.clock import VirtualClock
 from hall.engine.engine import HallEngine
+from hall.wording import Wording
 from hallconfig import ConfigError, HallConfig, load_hall_config
 from protocol import messages as m
 from protocol.link import new_command_id
@@ -23,7 +24,8 @@ SERVICES = [s.id for s in CONFIG.services]
 
 def fresh() -> tuple[HallEngine, AlertBoard, VirtualClock]:
     clock = weekday_morning()
-    return sign_in(HallEngine(CONFIG, clock.now().date(), SECRET)), AlertBoard(), clock
+    engine = sign_in(HallEngine(CONFIG, clock.now().date(), SECRET))
+    return engine, AlertBoard(wording=Wording(CONFIG)), clock
 
 
 def kinds(board: AlertBoard, kind: m.AlertKind) -> dict[str, m.Alert]:
@@ -86,8 +88,9 @@ def test_long_service_raised_past_the_services_target_and_cleared_when_it_ends(
     minutes = round(target + 5)
     assert raised[0].message == (
         f"{window.name}（{clerk.name}）办理 {ticket.number} 已 {minutes} 分钟，超过目标 "
-        f"{target:g} 分钟 / {window.name_en} ({clerk.name}): {ticket.number} at the window "
-        f"for {minutes} min, target {target:g}")
+        f"{target:g} 分钟。请了解是否需要协助 / {window.name_en} ({clerk.name}): "
+        f"{ticket.number} at the window for {minutes} min, target {target:g}. Ask whether the "
+        f"clerk needs help")
     clock.advance(60)
     assert board.check_hall(engine, clock.now()) == []  # raised once while it lasts
     engine.done(clock.now(), counter)
