@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import math
+from array import array
+from base64 import b64decode, b64encode
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -27,7 +29,7 @@ from zoneinfo import ZoneInfo
 from hall.engine.events import NOT_SERVED
 from hall.visits import Leg, Visit
 
-SUMMARY_VERSION = 2  # bump when a summary's content or meaning changes: caches recompute
+SUMMARY_VERSION = 3  # bump when a summary's content or meaning changes: caches recompute
 SPLITS = 8  # buckets per doubling of a duration: each is 1/16 to 1/8 of its durations wide
 Key = tuple[str, str]  # (kind, id): ("service", "A"), ("counter", "3"), ("hour", "09"), …
 Series = tuple[str, str, str]  # (kind, id, metric): ("service", "A", "wait")
@@ -81,13 +83,13 @@ class Dist:
         dist = cls(len(values), top=max(values, default=None))
         if ranked:
             for b, count in Counter(bucket_of(v) for v in values).items():
-                dist.count_in(b, count)
+                dist.count_in(b, (count,))
         for value in values:
             num, den = value.as_integer_ratio()
             dist.total = _exact_add(dist.total, num, den.bit_length() - 1)
         return dist
 
-    def count_in(self, first: int, *counts: int) -> None:
+    def count_in(self, first: int, counts: Sequence[int]) -> None:
         """Add ``counts`` to the buckets from ``first`` on."""
         end = first + len(counts)
         if len(self.hist) < end:
@@ -95,17 +97,21 @@ class Dist:
         self.hist[first:end] = map(add, self.hist[first:end], counts)
 
     def encode(self) -> list[Any]:
+        """As JSON holds it; the buckets' counts packed (parsed far quicker than numbers)."""
         first = next((b for b, count in enumerate(self.hist) if count), len(self.hist))
-        return [self.n, *self.total, self.top, first, self.hist[first:]]
+        packed = b64encode(array("I", self.hist[first:]).tobytes()).decode("ascii")
+        return [self.n, *self.total, self.top, first, packed]
 
     def merge(self, raw: list[Any]) -> None:
         """Add an encoded distribution's values."""
-        n, num, exp, top, first, counts = raw
+        n, num, exp, top, first, packed = raw
+        counts = array("I")
+        counts.frombytes(b64decode(packed))
         self.n += n
         self.total = _exact_add(self.total, num, exp)
         if top is not None and (self.top is None or top > self.top):
             self.top = top
-        self.count_in(first, *counts)
+        self.count_in(first, counts)
 
     def mean(self) -> float | None:
         """As ``fmean`` gives it: the correctly rounded sum divided by the count."""
