@@ -12,6 +12,7 @@ from kiosk_support import HALL, KIOSK, MakeKiosk
 
 from broker_config.process import MosquittoProcess
 from hall.controller import Controller
+from hall.wording import PRINTER_TROUBLE
 from hardware.idcard import SimulatedCardReader, sample_card
 from hardware.printer import EscposDecodeError, SimulatedPrinter, decode_escpos
 from kiosk.events import Phase, ServicePicked
@@ -111,7 +112,8 @@ async def test_a_printer_fault_voids_the_ticket_and_alerts_the_manager(
     assert isinstance(health, DeviceHealth) and health.printer == printer_health
     alert = await manager.first(lambda m: isinstance(m, Alert) and m.subject == KIOSK)
     assert isinstance(alert, Alert) and alert.kind is AlertKind.PRINTER
-    assert printer_health in alert.message
+    zh, en = PRINTER_TROUBLE[printer_health][:2]
+    assert zh in alert.message and en in alert.message
 
     printer.refill()
     printer.come_online()
