@@ -1,6 +1,7 @@
 """Over a real Mosquitto: the booking system's ``book`` (and staff's, from the web service's
-manager account) honours each slot's capacity, also after the controller restarts on its
-journal; a full slot is refused with ``slot_full`` and the kiosk checks in who was booked."""
+manager account) honours each slot's capacity, today's and a later day's, and today's also
+after the controller restarts on its journal; a full slot is refused with ``slot_full`` and
+the kiosk checks in who was booked."""
 
 from __future__ import annotations
 

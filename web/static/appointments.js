@@ -115,7 +115,9 @@ async function book(event) {
     return;
   }
   const button = document.getElementById("book");
+  const wait = document.getElementById("book-wait");
   button.disabled = true;
+  wait.hidden = false;
   try {
     const done = await postJson("/api/appointments", {
       service: document.getElementById("service").value, slot: slot.value, id_number: number.value,
@@ -128,6 +130,7 @@ async function book(event) {
     error.hidden = false;
   } finally {
     button.disabled = false;
+    wait.hidden = true;
   }
 }
 
