@@ -7,8 +7,9 @@ Bottom: the manager's notice, scrolling.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
@@ -17,6 +18,9 @@ from kivy.uix.boxlayout import BoxLayout
 from display.picture import CallLine, CounterTile, Header, LobbyPicture, ServiceLine
 from display.theme import PANEL, TEXT, tile_colours
 from display.widgets import Panel
+
+Row = TypeVar("Row")
+Item = TypeVar("Item")
 
 DESIGN_SIZE = (1920, 1080)
 
@@ -376,7 +380,8 @@ class LobbyScreen(BoxLayout):
         self.ids.offline.shown = offline
 
     @staticmethod
-    def _rows(box: Any, items: tuple[Any, ...], kind: type, fill: Any) -> None:
+    def _rows(box: Any, items: tuple[Item, ...], kind: Callable[[], Row],
+              fill: Callable[[Row, Item], None]) -> None:
         """Reuse row widgets: add or drop rows to match, then fill them in order."""
         rows = list(reversed(box.children))
         while len(rows) < len(items):

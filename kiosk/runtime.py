@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple
 
 from hardware.idcard import (
     CardData,
@@ -64,6 +64,8 @@ from protocol.identity import IdentityError
 from protocol.link import Inbound, Link, NotConnected, RequestTimeout
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+Args = TypeVarTuple("Args")
 
 READ_SLICE_S = 0.5
 REOPEN_READER_S = 2.0
@@ -103,7 +105,7 @@ class KioskRuntime:
         self._printer_thread = ThreadPoolExecutor(1, thread_name_prefix="printer")
         self._stopping = threading.Event()
         self._reader_thread: threading.Thread | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._stepped = asyncio.Event()
         self._view_listeners: list[Callable[[View], None]] = []
         self._view: View | None = None
@@ -141,7 +143,7 @@ class KioskRuntime:
         self._printer_thread.shutdown(wait=True)
         self.printer.close()
 
-    def _spawn(self, coroutine: Any, name: str) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.get_running_loop().create_task(coroutine, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -234,7 +236,7 @@ class KioskRuntime:
         self.dispatch(NearbyUpdated(hall, summary))
 
     # ------------------------------------------------------------ the printer
-    async def _in_printer_thread(self, call: Callable[..., Any], *args: Any) -> Any:
+    async def _in_printer_thread(self, call: Callable[[*Args], T], *args: *Args) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._printer_thread, call,
                                                                 *args)
 
