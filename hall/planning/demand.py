@@ -3,8 +3,8 @@ what, in which lane) and the hall's own service times and no-shows per service; 
 residents a rehearsal meets, drawn from it.
 
 A rehearsal's residents are a Poisson draw per service and quarter hour around the history's
-mean, scaled by one past day's level (so the rehearsals span the busy and the quiet days the
-hall had), each with a service time resampled from the hall's own. Every count is drawn by
+mean, scaled by a day level (the rehearsals span the busy and the quiet days the hall had),
+each with a service time resampled from the hall's own. Every count is drawn by
 inverting the Poisson distribution with one uniform number, and each resident's draws come
 in a fixed order from a stream of its own service and quarter hour: with more residents in
 the history, a rehearsal meets the same residents and more (common random numbers).
@@ -59,11 +59,18 @@ class Demand:
         n = max(1, len(self.arrivals))
         return {key: count / n for key, count in sorted(counts.items())}
 
-    def day_levels(self) -> list[float]:
-        """Each past day's residents over the mean: the spread of busy and quiet days."""
+    def day_levels(self, count: int) -> list[float]:
+        """``count`` day levels (residents over the mean) spread evenly over the quantiles
+        of the past days' spread beyond Poisson's (a normal fit): rehearsal n meets a day as
+        busy as quantile (n + 1/2) / count of the days the hall has had."""
         totals = [len(day) for day in self.arrivals]
         mean = sum(totals) / len(totals) if totals else 0.0
-        return [t / mean for t in totals] if mean > 0 else [1.0]
+        if mean <= 0 or len(totals) < 2:
+            return [1.0] * count
+        variance = sum((t - mean) ** 2 for t in totals) / (len(totals) - 1) - mean
+        spread = math.sqrt(max(0.0, variance)) / mean
+        return [max(0.0, 1 + spread * _NORMAL.inv_cdf((n + 0.5) / count))
+                for n in range(count)]
 
     def lanes(self, service: str) -> tuple[float, float]:
         """The shares of a service's residents in the green channel and by appointment."""
@@ -128,16 +135,17 @@ def _normal_quantile(u: float) -> float:
 class Draws:
     """The residents of the rehearsals of one day, drawn from a demand."""
 
-    def __init__(self, demand: Demand, planning_minutes: dict[str, float], seed: int) -> None:
+    def __init__(self, demand: Demand, planning_minutes: dict[str, float], seed: int,
+                 rehearsals: int) -> None:
         self.demand = demand
         self.minutes = planning_minutes
         self.seed = seed
         self.counts = demand.mean_counts()
-        self.levels = demand.day_levels()
+        self.levels = demand.day_levels(rehearsals)
 
     def residents(self, rehearsal: int, open_at: float, close_at: float) -> list[Arrival]:
-        """One rehearsal's residents in time order (rehearsal n takes past day n's level)."""
-        level = self.levels[rehearsal % len(self.levels)]
+        """One rehearsal's residents in time order, at the rehearsal's day level."""
+        level = self.levels[rehearsal]
         out = []
         for (service, quarter), mean in self.counts.items():
             rng = random.Random(f"{self.seed}/{rehearsal}/{service}/{quarter}")

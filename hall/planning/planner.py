@@ -2,9 +2,10 @@
 wait target in rehearsals of the day drawn from its history.
 
 The search goes forward through the day. Hour h starts from the windows its expected work
-needs (residents times service time, comprehensive windows first) with every later hour still
-fully open; while some service's residents of hours up to h wait past its target more often
-than the level allows (pooled over the rehearsals), a window of the kind serving the most of
+needs (residents times service time, comprehensive windows first), every later hour from one
+more than its own; while some service's residents of hours up to h wait past its target more
+often than the level allows (pooled over the rehearsals, held 5 points above the target's
+90%: the day itself will be a new draw), a window of the kind serving the most of
 those late residents opens (the broadest on a tie); while they do not, the kind least busy in
 hour h closes one window, as long as the targets still hold. A last pass over the whole day
 asks the same of every rehearsal on its own, service by service, opening a window in the hour
@@ -37,7 +38,8 @@ from hall.planning.rehearse import (
 from hallconfig import HallConfig
 
 LEVEL = 0.9  # a service meets its target when 90% of its residents are called within it
-REHEARSALS = 6  # rehearsals per staffing, each at one past day's level
+MARGIN = 0.05  # the rehearsals are held to 95%: the day itself is a new draw
+REHEARSALS = 8  # rehearsals per staffing, each at its own day level
 TAIL_S = 1800.0  # hour h is judged with the residents of the half hour after it too
 
 
@@ -105,9 +107,9 @@ def plan_day(config: HallConfig, day: date, demand: Demand, rehearsals: int = RE
     if hours is None:
         return Plan(day, kinds, (), demand.days, 0, level, True, {}, 0)
     minutes = {s.id: s.mean_minutes for s in hall.services}
-    draws = Draws(demand, minutes, seed)
+    draws = Draws(demand, minutes, seed, rehearsals)
     residents = [draws.residents(r, hours.open_at, hours.close_at) for r in range(rehearsals)]
-    search = _Search(hall, hours, kinds, residents, level)
+    search = _Search(hall, hours, kinds, residents, min(1.0, level + MARGIN))
     staffing = search.forward(_Guess(demand, minutes, hours, kinds))
     staffing, tallies, met = search.finish(staffing)
     return _plan(hall, day, hours, kinds, demand, staffing, tallies, met, level,
@@ -130,9 +132,9 @@ class _Guess:
             self.work[s] += mean * service_s / length
             self.by_service[s][service] = self.by_service[s].get(service, 0.0) + mean
 
-    def windows(self, s: int) -> list[int]:
+    def windows(self, s: int, headroom: int = 0) -> list[int]:
         """Comprehensive windows first, then specialists by the work of their services."""
-        wanted = max(1, math.ceil(self.work[s]))
+        wanted = max(1, math.ceil(self.work[s])) + headroom
         order = sorted(range(len(self.kinds)), key=lambda k: (
             self.kinds[k].services is not None,
             -sum(n for svc, n in self.by_service[s].items() if self.kinds[k].serves(svc))))
@@ -189,7 +191,7 @@ class _Search:
         return bad
 
     def forward(self, guess: _Guess) -> Staffing:
-        staffing = [self.all_open] * len(self.hours.slots)
+        staffing = [tuple(guess.windows(s, headroom=1)) for s in range(len(self.hours.slots))]
         last = len(staffing) - 1
         for s in range(len(staffing)):
             until = None if s == last else self.hours.slots[s][1] + TAIL_S
