@@ -6,9 +6,9 @@ Each group (a service, a counter, a clerk, an hour of the day) keeps counts, rat
 distributions of durations in seconds: waits and service times. A distribution keeps its
 count, its exact sum (the merged mean is ``statistics.fmean`` of every value, to the last
 bit) and its maximum; the waits, and a service's service times, also how many values fall in
-each ``BUCKET_S``-wide bucket, their values being kept by bucket beside the summary: the one
-bucket that holds a percentile or a target is read back, so the merged p90 and the shares
-within a target are exact too.
+each bucket (``bucket_of``: ``SPLITS`` a doubling), the values themselves being kept, sorted,
+beside the summary: only the one bucket that holds a percentile or a target is read back, so
+the merged p90 and the shares within a target are exact too.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from array import array
-from base64 import b64decode, b64encode
+from binascii import a2b_base64, b2a_base64
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -30,7 +30,7 @@ from hall.engine.events import NOT_SERVED
 from hall.visits import Leg, Visit
 
 SUMMARY_VERSION = 3  # bump when a summary's content or meaning changes: caches recompute
-SPLITS = 8  # buckets per doubling of a duration: each is 1/16 to 1/8 of its durations wide
+SPLITS = 8  # buckets per doubling of a duration: each 6 to 12% of its durations wide
 Key = tuple[str, str]  # (kind, id): ("service", "A"), ("counter", "3"), ("hour", "09"), …
 Series = tuple[str, str, str]  # (kind, id, metric): ("service", "A", "wait")
 ValuesIn = Callable[[Series, float, float], list[float]]  # a series' values in [lo, hi)
@@ -99,19 +99,20 @@ class Dist:
     def encode(self) -> list[Any]:
         """As JSON holds it; the buckets' counts packed (parsed far quicker than numbers)."""
         first = next((b for b, count in enumerate(self.hist) if count), len(self.hist))
-        packed = b64encode(array("I", self.hist[first:]).tobytes()).decode("ascii")
+        packed = b2a_base64(array("I", self.hist[first:]).tobytes(), newline=False).decode()
         return [self.n, *self.total, self.top, first, packed]
 
     def merge(self, raw: list[Any]) -> None:
         """Add an encoded distribution's values."""
         n, num, exp, top, first, packed = raw
-        counts = array("I")
-        counts.frombytes(b64decode(packed))
         self.n += n
         self.total = _exact_add(self.total, num, exp)
         if top is not None and (self.top is None or top > self.top):
             self.top = top
-        self.count_in(first, counts)
+        if packed:
+            counts = array("I")
+            counts.frombytes(a2b_base64(packed))
+            self.count_in(first, counts)
 
     def mean(self) -> float | None:
         """As ``fmean`` gives it: the correctly rounded sum divided by the count."""
