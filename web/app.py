@@ -28,6 +28,7 @@ from web.auth import Auth
 from web.guard import Origin, safe_next, secured, served_origins
 from web.live import Hub, StreamLimits, fit_open_files
 from web.pages import page
+from web.plan_page import serve_plan
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler
@@ -73,6 +74,7 @@ def build_manager_app(view: HallView, hub: Hub, streams: StreamLimits,
 
     whatif = tidal.WhatIf(view, auth)  # its worker process stops with the app
     app.on_cleanup.append(whatif.cleanup)
+    serve_plan(app, view, auth)  # the morning plan: /plan, /api/plan, its worker process
     app.add_routes([web.get("/", home), web.get("/login", login_page),
                     web.get("/live", live_page), *live.routes(view, hub, auth, streams),
                     *auth.routes(), *actions.routes(view, auth),

@@ -67,6 +67,7 @@ class Plan:
     level: float
     met: bool  # every rehearsal met every service's target (or did as well as all open)
     services: dict[str, float]  # per service the lowest share within target of a rehearsal
+    all_open: dict[str, float]  # the same with every window open all day
     evaluations: int  # staffings rehearsed
 
     @property
@@ -93,6 +94,7 @@ class Plan:
                        "within": None if s.within is None else round(s.within, 3)}
                       for s in self.slots],
             "services": {k: round(v, 3) for k, v in self.services.items()},
+            "services_all_open": {k: round(v, 3) for k, v in self.all_open.items()},
             "window_hours": round(self.window_hours, 2),
             "all_open_window_hours": round(self.all_open_window_hours, 2),
             "evaluations": self.evaluations}
@@ -105,7 +107,7 @@ def plan_day(config: HallConfig, day: date, demand: Demand, rehearsals: int = RE
     kinds = window_kinds(hall)
     hours = hours_of(hall, day)
     if hours is None:
-        return Plan(day, kinds, (), demand.days, 0, level, True, {}, 0)
+        return Plan(day, kinds, (), demand.days, 0, level, True, {}, {}, 0)
     minutes = {s.id: s.mean_minutes for s in hall.services}
     draws = Draws(demand, minutes, seed, rehearsals)
     residents = [draws.residents(r, hours.open_at, hours.close_at) for r in range(rehearsals)]
@@ -113,7 +115,7 @@ def plan_day(config: HallConfig, day: date, demand: Demand, rehearsals: int = RE
     staffing = search.forward(_Guess(demand, minutes, hours, kinds))
     staffing, tallies, met = search.finish(staffing)
     return _plan(hall, day, hours, kinds, demand, staffing, tallies, met, level,
-                 search.evaluations)
+                 search.evaluations, _worst(hall, search.best))
 
 
 class _Guess:
@@ -291,7 +293,7 @@ def _changed(current: tuple[int, ...], k: int, delta: int) -> tuple[int, ...]:
 
 def _plan(config: HallConfig, day: date, hours: Hours, kinds: tuple[WindowKind, ...],
           demand: Demand, staffing: Staffing, tallies: list[Tally], met: bool, level: float,
-          evaluations: int) -> Plan:
+          evaluations: int, all_open: dict[str, float]) -> Plan:
     expected = [0.0] * len(hours.slots)
     for (_, quarter), mean in demand.mean_counts().items():
         at = hours.open_at + quarter * INTERVAL_S
@@ -304,11 +306,16 @@ def _plan(config: HallConfig, day: date, hours: Hours, kinds: tuple[WindowKind, 
         label = f"{datetime.fromtimestamp(start, ZoneInfo(config.hall.timezone)):%H:%M}"
         slots.append(SlotPlan(start, end, label, staffing[s], expected[s],
                               1 - late / came if came else None))
-    services = {}
+    return Plan(day, kinds, tuple(slots), demand.days, len(tallies), level, met,
+                _worst(config, tallies), all_open, evaluations)
+
+
+def _worst(config: HallConfig, tallies: list[Tally]) -> dict[str, float]:
+    """Per service, the lowest share of residents called within target of a rehearsal."""
+    worst = {}
     for service in (s.id for s in config.services):
         shares = [1 - late / n for t in tallies
                   for svc, (late, n) in t.service_totals().items() if svc == service and n]
         if shares:
-            services[service] = min(shares)
-    return Plan(day, kinds, tuple(slots), demand.days, len(tallies), level, met, services,
-                evaluations)
+            worst[service] = min(shares)
+    return worst
