@@ -29,7 +29,13 @@ from hall.engine.engine import HallEngine, Refused
 from hall.engine.events import BY, Event, Kind
 from hall.engine.projection import Projection, project
 from hall.intake import IN_PROCESS, Request, check, error, internal
-from hall.journal import DuplicateCommand, Journal, StorageUnavailable, backup_dir
+from hall.journal import (
+    DuplicateCommand,
+    Journal,
+    StorageUnavailable,
+    backup_dir,
+    stored_day,
+)
 from hall.refusals import RefusalLog
 from hall.replies import ReplyBook, answer_to_retry, record
 from hall.signin import SignInGuard
@@ -84,7 +90,8 @@ class Controller:
         self.refusals = RefusalLog()
         self.sign_ins = SignInGuard(config.clerks, secret, self._sign_in_locked)
         self.engine: HallEngine
-        self._committed: list[Event] = []  # today's committed events: the engine's fold
+        self._committed: list[Event] = []  # committed events the engine is the fold of
+        self._today = 0  # those stored under today's day: the snapshots' rev
         self._storage_failure: str | None = None
         self._progress = time.monotonic()
         self._backed_up = time.monotonic()
@@ -131,7 +138,9 @@ class Controller:
     async def _load_day(self, now: datetime) -> None:
         """Rebuild the day's state from the journal (after a restart, or at midnight)."""
         day = now.date()
-        self._committed = await self.journal.events_of(day)
+        today = await self.journal.events_of(day)
+        self._today = len(today)
+        self._committed = [*today, *await self.journal.bookings_after(day)]
         self.engine = self._fold(day)
         self.replies.load(await self.journal.replies_since(day - timedelta(days=1)))
         self._reproject(now)
@@ -301,7 +310,7 @@ class Controller:
             return error(command.id, m.ErrorCode.STORAGE_UNAVAILABLE,
                           "the hall's journal cannot be written now; nothing was done: "
                           "try again shortly")
-        self._committed.extend(events)
+        self._extend(events)
         self.replies.keep(entry, durable=True)
         self._storage_recovered(now)
         self._after_safely(events, now)
@@ -415,10 +424,16 @@ class Controller:
             self.link.publish(self.link.topics.event(EventKind.ALERT), alert)
             self._publish_alerts()
 
+    def _extend(self, events: list[Event]) -> None:
+        self._committed.extend(events)
+        today = self.engine.day.isoformat()
+        self._today += sum(1 for e in events if stored_day(self.engine.day, e) == today)
+
     @property
     def rev(self) -> int:
-        """The day's committed events, which every snapshot carries (hall/snapshots.py)."""
-        return len(self._committed)
+        """How many events the journal holds under today's day, which every snapshot
+        carries (hall/snapshots.py): it only ever grows through the day, restarts too."""
+        return self._today
 
     def publish_all(self) -> None:
         """Every retained snapshot, as after a reconnect."""
@@ -515,7 +530,7 @@ class Controller:
             self._restore()
             self._storage_failed(str(exc), now)
             return []
-        self._committed.extend(events)
+        self._extend(events)
         self._storage_recovered(now)
         return events
 

@@ -141,7 +141,7 @@ class Journal:
             await self._db.execute("BEGIN IMMEDIATE")
             await self._db.executemany(
                 "INSERT INTO events(day, at, kind, data) VALUES (?, ?, ?, ?)",
-                [(_event_day(day, e), e.at, e.kind.value, json.dumps(e.data)) for e in events])
+                [(stored_day(day, e), e.at, e.kind.value, json.dumps(e.data)) for e in events])
             if command is not None:
                 await self._db.execute(
                     "INSERT INTO replies(device, id, name, digest, day, at, reply) "
@@ -228,6 +228,14 @@ class Journal:
                 (day.isoformat(),)) as cursor:
             return [Event(Kind(kind), at, json.loads(data)) async for at, kind, data in cursor]
 
+
+    async def bookings_after(self, day: date) -> list[Event]:
+        """Appointments booked for days after ``day`` (stored under their own day), in
+        commit order: they count against those days' slots already."""
+        async with self._db.execute(
+                "SELECT at, kind, data FROM events WHERE day > ? AND kind = ? ORDER BY seq",
+                (day.isoformat(), Kind.APPOINTMENT_BOOKED.value)) as cursor:
+            return [Event(Kind(kind), at, json.loads(data)) async for at, kind, data in cursor]
     async def replies_since(self, day: date) -> list[CommandRecord]:
         """Stored replies of ``day`` and later (kept in memory for quick retries)."""
         async with self._db.execute(
@@ -314,7 +322,7 @@ def _without_hash(data: str) -> str:
     return json.dumps(fields)
 
 
-def _event_day(day: date, event: Event) -> str:
+def stored_day(day: date, event: Event) -> str:
     """An appointment booked for another day belongs to that day's log."""
     if event.kind is Kind.APPOINTMENT_BOOKED and "slot_day" in event.data:
         return str(event.data["slot_day"])

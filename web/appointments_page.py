@@ -129,7 +129,7 @@ def _reason(exc: ValueError) -> str:
 
 def routes(view: HallView, auth: Auth) -> list[web.RouteDef]:
     """The page, its picture and the booking endpoint."""
-    secret = view._secret  # the hall secret the replica was built with: today's hash key
+    secret = view.secret  # the hall secret the replica was built with: today's hash key
 
     async def appointments_page(request: web.Request) -> web.Response:
         session = auth.page_session(request)

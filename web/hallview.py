@@ -61,7 +61,7 @@ class HallView:
         self.state_dir = state_dir  # what this service may write: its report cache
         self.clock = clock
         self.journal_path = journal_path
-        self._secret = secret
+        self.secret = secret  # status pages' tokens; staff bookings' keyed hash of an ID
         self.link = Link(broker, config.hall.id, device, m.Role.MANAGER)
         topics = self.link.topics
         self.link.follow = [topics.all_state, topics.all_events, topics.all_presence,
@@ -78,6 +78,7 @@ class HallView:
         self._pending: list[tuple[str, m.Message | None]] = []
         self._reading: asyncio.Task[None] | None = None
         self._changed = asyncio.Condition()
+        self._read_lock = asyncio.Lock()  # one read of the journal at a time
 
     async def start(self) -> None:
         """Open the journal read-only, fold today, then follow the hall over MQTT; raises
@@ -136,9 +137,14 @@ class HallView:
         if by is not None:
             command = command.model_copy(update={"by": by})
         try:
-            return await self.link.request(name, command, timeout=COMMAND_TIMEOUT_S)
+            reply = await self.link.request(name, command, timeout=COMMAND_TIMEOUT_S)
         except LinkError as exc:
             raise HallUnreachable(str(exc)) from exc
+        if reply.ok:  # committed before it was answered: the pages show it from now on
+            await self._read_on()
+            for listener in self.listeners:
+                listener(self.link.topics.reply(self.link.device), reply)
+        return reply
 
     # ------------------------------------------------------------ following
     def _on_inbound(self, inbound: Inbound) -> None:
@@ -164,9 +170,13 @@ class HallView:
     async def _read_on(self) -> None:
         """Fold the events committed since the last read; a new business day starts a new
         replica (the controller's day, as its snapshots say, or the hall's clock)."""
+        async with self._read_lock:
+            await self._fold_new()
+
+    async def _fold_new(self) -> None:
         day = max(self._announced_day() or self.engine.day, self.clock.now().date())
         if day != self.engine.day:
-            self.engine = HallEngine(self.config, day, self._secret)
+            self.engine = HallEngine(self.config, day, self.secret)
             self._applied = 0
         events = await self.reader.events_of(self.engine.day, after=self._seq)
         for seq, event in events:

@@ -51,11 +51,15 @@ async def test_upstream_book_honours_capacity_across_a_restart(
             assert (await book(upstream, person(10 + n), "C", tuesday)).ok
         refused = await book(upstream, person(14), "C", tuesday)
         assert refused.error is not None and refused.error.code is m.ErrorCode.SLOT_FULL
+        rev = controller.rev
     finally:
         await controller.stop()
     again = await start_controller(fresh_broker, tmp_path, clock, config(), staffed=False)
     try:
+        assert again.rev == rev  # today's events: Tuesday's bookings are not today's
         refused = await book(upstream, person(5), "C", ten)
+        assert refused.error is not None and refused.error.code is m.ErrorCode.SLOT_FULL
+        refused = await book(upstream, person(15), "C", tuesday)  # the restart forgot nothing
         assert refused.error is not None and refused.error.code is m.ErrorCode.SLOT_FULL
     finally:
         await again.stop()
