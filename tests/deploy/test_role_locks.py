@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -83,7 +84,8 @@ def test_every_requirement_of_the_role_is_locked_at_a_version_it_allows(role: st
 @pytest.mark.parametrize(("role", "absent", "present"), [
     ("display", {"aiohttp", "python-escpos", "pyusb", "mypy", "gpiozero", "aiosqlite"},
      {"kivy", "paho-mqtt", "pydantic"}),
-    ("caller", {"aiohttp", "kivy", "python-escpos", "pyusb", "mypy"}, {"gpiozero", "lgpio"}),
+    ("caller", {"aiohttp", "kivy", "python-escpos", "pyusb", "mypy"},
+     {"gpiozero", "lgpio", "pyserial"}),
     ("kiosk", {"aiohttp", "mypy", "gpiozero", "aiosqlite"},
      {"kivy", "python-escpos", "pyusb", "pyserial", "pillow", "qrcode"}),
     ("hall", {"kivy", "python-escpos", "pyusb", "gpiozero"}, {"aiohttp", "aiosqlite", "mypy"}),
@@ -110,3 +112,30 @@ def test_a_fresh_resolution_gives_the_same_lock_files() -> None:
                           text=True, timeout=300, check=False, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("is current") == len(ROLES)
+
+
+@pytest.mark.parametrize(("role", "example", "not_there"), [
+    ("caller", "caller-3.toml", "aiohttp"),
+    ("display", "display-lobby.toml", "escpos"),
+])
+def test_a_venv_of_exactly_the_lock_runs_the_role(tmp_path: Path, role: str, example: str,
+                                                  not_there: str) -> None:
+    """As ./install makes it: a venv of the role's lock alone (hash-checked, no resolving),
+    in which the role's app checks its example config, and another role's library is absent."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    python = str(venv / "bin/python")
+    done = subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--require-hashes",
+                           "-r", str(ROOT / f"requirements/{role}.txt")], capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    config = tmp_path / example
+    config.write_text((ROOT / "examples" / example).read_text(encoding="utf-8"))
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    done = subprocess.run([python, "-m", role, "--config", str(config), "--validate-config"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    absent = subprocess.run([python, "-c", f"import {not_there}"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert f"No module named '{not_there}'" in absent.stderr
