@@ -132,6 +132,12 @@ def _counter(ctx: Context, counter: str) -> m.CounterState:
     return counter_state(ctx.engine, ctx.engine.desks[counter], ctx.now)
 
 
+def pause(ctx: Context, cmd: m.Pause) -> m.CounterResult:
+    counter = own_counter(ctx, cmd)
+    ctx.engine.set_counter_status(ctx.now, counter, m.CounterStatus.PAUSED, cmd.reason.value)
+    return m.CounterResult(counter=_counter(ctx, counter))
+
+
 def transfer(ctx: Context, cmd: m.Transfer) -> m.TransferResult:
     counter = own_counter(ctx, cmd)
     ticket = ctx.engine.transfer(ctx.now, counter, cmd.to_service, cmd.to_counter)
@@ -211,8 +217,7 @@ HANDLERS: dict[str, Handler] = {
     "start": _counter_action(HallEngine.start),
     "done": _counter_action(HallEngine.done),
     "transfer": transfer,
-    "pause": _counter_action(
-        lambda e, now, c: e.set_counter_status(now, c, m.CounterStatus.PAUSED)),
+    "pause": pause,
     "resume": _counter_action(
         lambda e, now, c: e.set_counter_status(now, c, m.CounterStatus.OPEN)),
     "sign_in": sign_in,

@@ -54,6 +54,7 @@ def counter_state(engine: HallEngine, desk: Desk, now: datetime,
         ticket_status=ticket.status if ticket else None,
         clerk=m.Clerk(name=clerk.name, staff_no=clerk.staff_no) if clerk else None,
         since=engine.local(desk.since) if desk.since else None,
+        pause_reason=desk.pause_reason,
         recalls=ticket.recalls if ticket else 0, updated=now, day=engine.day.isoformat(),
         rev=rev)
 

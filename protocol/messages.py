@@ -184,8 +184,18 @@ class Transfer(CounterCommand):
     to_counter: CounterId | None = None
 
 
+class PauseReason(StrEnum):
+    """Why a window pauses: shown on the tablet and counted in the reports."""
+
+    LUNCH = "lunch"  # 午休
+    MEETING = "meeting"  # 开会
+    SYSTEM_DOWN = "system_down"  # 系统故障 (the line-of-business system, not ours)
+    BREAK = "break"  # 短暂离开
+    OTHER = "other"  # 其他
+
+
 class Pause(CounterCommand):
-    pass
+    reason: PauseReason = PauseReason.OTHER
 
 
 class Resume(CounterCommand):
@@ -470,6 +480,7 @@ class CounterState(Message):
     ticket_status: TicketStatus | None = None
     clerk: Clerk | None = None
     since: datetime | None = None  # when the current ticket was called, or the pause began
+    pause_reason: PauseReason | None = None  # while paused
     recalls: int = 0
     updated: datetime
     day: str | None = None  # YYYY-MM-DD, the business day ``rev`` counts in

@@ -372,11 +372,19 @@ class HallEngine:
         self._emit(Kind.TICKET_CANCELLED, seconds(now), ticket=ticket_id)
         return ticket
 
-    def set_counter_status(self, now: Moment, counter_id: str, status: CounterStatus) -> Desk:
+    def set_counter_status(self, now: Moment, counter_id: str, status: CounterStatus,
+                           reason: str | None = None) -> Desk:
+        """Open, pause (with a reason) or close a window; a pause with another reason is
+        recorded too (lunch became a meeting)."""
         desk = self.desk(counter_id)
-        if desk.status is not status:
+        if status is CounterStatus.PAUSED and desk.status is status \
+                and reason != desk.pause_reason:
             self._emit(Kind.COUNTER_STATUS, seconds(now), counter=counter_id,
-                       status=status.value)
+                       status=status.value, reason=reason)
+        elif desk.status is not status:
+            extra = {"reason": reason} if status is CounterStatus.PAUSED else {}
+            self._emit(Kind.COUNTER_STATUS, seconds(now), counter=counter_id,
+                       status=status.value, **extra)
         return desk
 
     def set_counter_services(self, now: Moment, counter_id: str, services: list[str]) -> Desk:

@@ -250,13 +250,17 @@ def _transferred(e: HallEngine, at: float, ticket: str, service: str,
         queue.add(t, front=True)
 
 
-def _counter_status(e: HallEngine, at: float, counter: str, status: str) -> None:
+def _counter_status(e: HallEngine, at: float, counter: str, status: str,
+                    reason: str | None = None) -> None:
+    """A window opened, paused (with its reason: journals of old have none) or closed."""
     desk = _desk(e, counter)
     if desk is None:
         return
     e.layout_changes += 1
+    was = desk.status
     desk.status = CounterStatus(status)
-    if desk.ticket is None or desk.status is not CounterStatus.OPEN:
+    desk.pause_reason = reason if desk.status is CounterStatus.PAUSED else None
+    if (desk.ticket is None or desk.status is not CounterStatus.OPEN) and was is not desk.status:
         desk.since = at
 
 

@@ -52,6 +52,7 @@ class Desk:
     ticket: Ticket | None = None
     clerk: str | None = None
     since: float | None = None
+    pause_reason: str | None = None  # while paused (protocol PauseReason)
     last_finished: Ticket | None = None
     served: int = 0
 
