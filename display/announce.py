@@ -11,11 +11,11 @@ import logging
 import sys
 from pathlib import Path
 
-from display.voice.audio import write_wav
-from display.voice.default_pack import ensure_default_pack
-from display.voice.errors import UnspeakableError, VoiceError
-from display.voice.pack import DEFAULT_PACK_DIR, load_pack
 from display.voice.phrase import announcement_clips, render_announcement
+from voice.audio import write_wav
+from voice.default_pack import ensure_default_pack
+from voice.errors import UnspeakableError, VoiceError
+from voice.pack import DEFAULT_PACK_DIR, load_pack
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:

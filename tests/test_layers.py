@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("protocol", "hallconfig", "hall", "web", "city", "broker_config", "kiosk",
-            "caller", "display", "hardware", "demo", "bench", "installer")
+            "caller", "display", "voice", "hardware", "demo", "bench", "installer")
 UIS = ("kiosk", "caller", "display")
 HARDWARE_LIBRARIES = {"serial", "escpos", "usb", "gpiozero", "RPi", "lgpio", "pigpio",
                       "smbus", "smbus2", "spidev", "evdev", "smartcard", "hid"}

@@ -6,9 +6,10 @@ Start with ``phrase`` (what a call sounds like), then ``announcer`` (the queue).
 from __future__ import annotations
 
 from display.voice.announcer import AnnouncementQueue, Call
-from display.voice.audio import Audio, read_wav, write_wav
-from display.voice.default_pack import build_pack, ensure_default_pack, open_voice
-from display.voice.errors import (
+from display.voice.phrase import Pauses, announcement_clips, render_announcement
+from voice.audio import Audio, read_wav, write_wav
+from voice.default_pack import build_pack, ensure_default_pack, open_voice
+from voice.errors import (
     ClipError,
     PackError,
     PackMissingError,
@@ -18,9 +19,8 @@ from display.voice.errors import (
     UnspeakableError,
     VoiceError,
 )
-from display.voice.pack import DEFAULT_PACK_DIR, VoicePack, load_pack
-from display.voice.phrase import Pauses, announcement_clips, render_announcement
-from display.voice.speaker import CommandSpeaker, RecordingSpeaker, Speaker, choose_speaker
+from voice.pack import DEFAULT_PACK_DIR, VoicePack, load_pack
+from voice.speaker import CommandSpeaker, RecordingSpeaker, Speaker, choose_speaker
 
 __all__ = [
     "DEFAULT_PACK_DIR",

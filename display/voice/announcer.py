@@ -11,8 +11,6 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from display.voice.errors import VoiceError
-from display.voice.pack import VoicePack
 from display.voice.phrase import (
     MAX_REPEAT,
     PAUSES,
@@ -20,7 +18,9 @@ from display.voice.phrase import (
     announcement_plan,
     render_announcement,
 )
-from display.voice.speaker import Speaker
+from voice.errors import VoiceError
+from voice.pack import VoicePack
+from voice.speaker import Speaker
 
 log = logging.getLogger(__name__)
 

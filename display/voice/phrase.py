@@ -10,9 +10,9 @@ import logging
 import unicodedata
 from dataclasses import dataclass
 
-from display.voice.audio import Audio, join, silence
-from display.voice.errors import UnspeakableError
-from display.voice.pack import LETTERS, VoicePack
+from voice.audio import Audio, join, silence
+from voice.errors import UnspeakableError
+from voice.pack import LETTERS, VoicePack
 
 log = logging.getLogger(__name__)
 

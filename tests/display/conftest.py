@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from display.voice.default_pack import ensure_default_pack
-from display.voice.pack import VoicePack, load_pack
+from voice.default_pack import ensure_default_pack
+from voice.pack import VoicePack, load_pack
 
 
 @pytest.fixture(scope="session")

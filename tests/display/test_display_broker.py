@@ -17,13 +17,13 @@ from display.feed import DisplayFeed
 from display.model import DisplayModel
 from display.picture import lobby_picture
 from display.voice.announcer import AnnouncementQueue
-from display.voice.default_pack import ensure_default_pack
-from display.voice.pack import load_pack
-from display.voice.speaker import RecordingSpeaker
 from hall.controller import Controller
 from protocol import messages as m
 from protocol.link import Link, new_command_id
 from protocol.topics import EventKind, HallTopics
+from voice.default_pack import ensure_default_pack
+from voice.pack import load_pack
+from voice.speaker import RecordingSpeaker
 
 HALL = "tianping"
 WAIT_S = 10.0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from display.voice.audio import (
+from voice.audio import (
     Audio,
     chime,
     fade,
@@ -24,7 +24,7 @@ from display.voice.audio import (
     trim,
     write_wav,
 )
-from display.voice.errors import ClipError
+from voice.errors import ClipError
 
 RATE = 22050
 

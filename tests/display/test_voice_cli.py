@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from display.voice.audio import Audio, read_wav, write_wav
-from display.voice.pack import ALL_KEYS, PackManifest, is_complete, load_pack, write_manifest
 from display.voice.phrase import render_announcement
+from voice.audio import Audio, read_wav, write_wav
+from voice.pack import ALL_KEYS, PackManifest, is_complete, load_pack, write_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,7 +93,7 @@ def test_announce_builds_the_default_pack_when_it_is_missing(tmp_path: Path) -> 
 
 
 def test_build_pack_at_another_rate(tmp_path: Path) -> None:
-    done = run("display.voice.build_pack", "--out", str(tmp_path / "p16"), "--rate", "16000")
+    done = run("voice.build_pack", "--out", str(tmp_path / "p16"), "--rate", "16000")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"{len(ALL_KEYS)} clips at 16000 Hz in {tmp_path / 'p16'}")
     pack = load_pack(tmp_path / "p16")
@@ -102,6 +102,6 @@ def test_build_pack_at_another_rate(tmp_path: Path) -> None:
 
 
 def test_build_pack_refuses_a_silly_rate(tmp_path: Path) -> None:
-    done = run("display.voice.build_pack", "--out", str(tmp_path / "p"), "--rate", "100")
+    done = run("voice.build_pack", "--out", str(tmp_path / "p"), "--rate", "100")
     assert done.returncode == 2
     assert "--rate 100: choose a rate from 8000 to 48000 Hz" in done.stderr

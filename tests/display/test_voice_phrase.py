@@ -6,8 +6,6 @@ import logging
 
 import pytest
 
-from display.voice.errors import UnspeakableError
-from display.voice.pack import ALL_KEYS
 from display.voice.phrase import (
     PAUSES,
     Pauses,
@@ -18,6 +16,8 @@ from display.voice.phrase import (
     english_number,
     window_number,
 )
+from voice.errors import UnspeakableError
+from voice.pack import ALL_KEYS
 
 
 def mandarin(*middle: str) -> list[str]:

@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from display.voice.announcer import AnnouncementQueue
-from display.voice.errors import SpeakerChoiceError, SpeakerError, UnspeakableError
-from display.voice.pack import VoicePack
 from display.voice.phrase import render_announcement
-from display.voice.speaker import (
+from voice.errors import SpeakerChoiceError, SpeakerError, UnspeakableError
+from voice.pack import VoicePack
+from voice.speaker import (
     CommandSpeaker,
     PlayedAnnouncement,
     RecordingSpeaker,

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from display.voice.errors import ClipError
+from voice.errors import ClipError
 
 FULL_SCALE = 32767
 

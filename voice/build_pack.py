@@ -1,4 +1,4 @@
-"""Build a voice pack with espeak-ng: ``python -m display.voice.build_pack --out DIR``."""
+"""Build a voice pack with espeak-ng: ``python -m voice.build_pack --out DIR``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from display.voice.default_pack import DEFAULT_RATE, build_pack
-from display.voice.errors import VoiceError
-from display.voice.pack import DEFAULT_PACK_DIR
+from voice.default_pack import DEFAULT_RATE, build_pack
+from voice.errors import VoiceError
+from voice.pack import DEFAULT_PACK_DIR
 
 
 def main(argv: list[str] | None = None) -> int:

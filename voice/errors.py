@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class VoiceError(Exception):
-    """Root of every error raised by the display's voice."""
+    """Root of every error raised by the voice (the displays' calls, the kiosks' prompts)."""
 
 
 class PackError(VoiceError, ValueError):

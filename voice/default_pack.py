@@ -1,8 +1,8 @@
-"""The default voice pack, generated with espeak-ng, and the display's voice built on it.
+"""The default voice pack, generated with espeak-ng, and the voice built on it.
 
 Every clip is synthesised, trimmed of silence, levelled, resampled and faded at its ends;
 the chime is synthesised in Python. The display builds the pack lazily on first start
-(``open_voice``); ``python -m display.voice.build_pack`` builds it by hand.
+(``open_voice``); ``python -m voice.build_pack`` builds it by hand.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from display.voice.audio import Audio, chime, fade, normalise, read_wav, resample, trim, write_wav
-from display.voice.errors import PackError, SynthesisError
-from display.voice.pack import (
+from voice.audio import Audio, chime, fade, normalise, read_wav, resample, trim, write_wav
+from voice.errors import PackError, SynthesisError
+from voice.kiosk_words import KIOSK_TEXTS
+from voice.pack import (
     ALL_KEYS,
     DEFAULT_PACK_DIR,
     LETTERS,
@@ -64,6 +65,7 @@ def clip_texts() -> dict[str, tuple[str, str]]:
         "num_shi": "十",
         "hao_dao": "号到",
         "hao_chuangkou_banli": "号窗口办理",
+        **KIOSK_TEXTS,
     }
     en: dict[str, str] = {
         "en_number": "Number",
@@ -160,7 +162,7 @@ def ensure_default_pack(directory: Path = DEFAULT_PACK_DIR) -> Path:
 
 
 def open_voice(hall_pack: Path | None = None, default_dir: Path = DEFAULT_PACK_DIR) -> VoicePack:
-    """The display's voice: the hall's pack (argument, then LOBBY_VOICEPACK) over the default."""
+    """The voice: the hall's pack (argument, then LOBBY_VOICEPACK) over the default."""
     default = load_pack(ensure_default_pack(default_dir))
     if hall_pack is None and os.environ.get("LOBBY_VOICEPACK"):
         hall_pack = Path(os.environ["LOBBY_VOICEPACK"])

@@ -15,13 +15,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from display.voice.audio import Audio, read_wav, resample
-from display.voice.errors import PackError, PackMissingError
+from voice.audio import Audio, read_wav, resample
+from voice.errors import PackError, PackMissingError
+from voice.kiosk_words import KIOSK_KEYS
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "pack.toml"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PACK_DIR = PROJECT_ROOT / "voicepacks" / "generated" / "default"
 
 LETTERS = string.ascii_uppercase
@@ -42,7 +43,7 @@ ENGLISH_KEYS: tuple[str, ...] = (
     *(f"en_num_{n}" for n in range(10, 20)),
     *(f"en_num_{n}" for n in range(20, 100, 10)),
 )
-ALL_KEYS: tuple[str, ...] = CORE_KEYS + ENGLISH_KEYS
+ALL_KEYS: tuple[str, ...] = CORE_KEYS + ENGLISH_KEYS + KIOSK_KEYS
 
 
 class PackManifest(BaseModel):

@@ -16,8 +16,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from display.voice.audio import Audio, wav_bytes
-from display.voice.errors import SpeakerChoiceError, SpeakerError
+from voice.audio import Audio, wav_bytes
+from voice.errors import SpeakerChoiceError, SpeakerError
 
 log = logging.getLogger(__name__)
 
