@@ -54,7 +54,7 @@ def _lower_priority() -> None:
     try:
         os.nice(WORKER_NICE)
     except OSError as exc:  # e.g. a unit's SystemCallFilter=~@resources
-        logging.getLogger(__name__).warning("the what-if worker keeps its priority: %s", exc)
+        log.warning("the what-if worker keeps its priority: %s", exc)
 
 
 Rehearsed = tuple[list[dict[str, Any]], int, int, float]  # rows, pid, niceness, seconds
@@ -111,7 +111,7 @@ class WhatIf:
         pool, self._pool = self._pool, None
         if pool is None:
             return
-        workers = list(pool._processes.values())  # the executor can only wait for a task
+        workers = list((pool._processes or {}).values())  # it can only wait for a task
         for worker in workers:
             worker.terminate()
         pool.shutdown(wait=True, cancel_futures=True)

@@ -8,6 +8,7 @@ import copy
 import logging
 import multiprocessing
 import os
+import signal
 from datetime import datetime
 from pathlib import Path
 
@@ -90,3 +91,20 @@ async def test_one_what_if_at_a_time(web_hall: WebHall) -> None:
         assert refusal["error"]["code"] == "busy"
         assert "already being estimated" in refusal["error"]["message"]
         assert (await manager.get(url)).status == 200  # and free again once it is done
+
+
+async def test_a_worker_that_dies_is_told_and_replaced(web_hall: WebHall) -> None:
+    async with await signed_in(web_hall) as manager:
+        await busy_hall(web_hall, manager, 40)
+        url = f"{web_hall.url}/api/whatif"
+        asking = asyncio.create_task(manager.get(url))
+        async with asyncio.timeout(10):
+            while not (workers := multiprocessing.active_children()):
+                await asyncio.sleep(0.01)  # polling for the worker the request starts
+        for worker in workers:
+            os.kill(worker.pid or 0, signal.SIGKILL)
+        response = await asking
+        assert response.status == 503
+        assert (await response.json())["error"]["code"] == "worker_stopped"
+        again = await manager.get(url)
+        assert again.status == 200 and len((await again.json())["outlooks"]) == 4
