@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 PROJECTION_MAX_AGE_S = 2.0  # estimates move on with time even when nothing changes
 COMMAND_TIMEOUT_S = 5.0
+READ_EVERY_S = 1.0  # and on a timer: a change that altered no published state (a rating, a
+# later day's booking) sends no message to read on
 CACHE_FILE = "report-days.sqlite3"
 Listener = Callable[[str, m.Message | None], None]
 
@@ -77,6 +79,8 @@ class HallView:
         self._projected_at = 0.0
         self._pending: list[tuple[str, m.Message | None]] = []
         self._reading: asyncio.Task[None] | None = None
+        self._keeping: asyncio.Task[int] | None = None
+        self._polling: asyncio.Task[None] | None = None
         self._changed = asyncio.Condition()
         self._read_lock = asyncio.Lock()  # one read of the journal at a time
 
@@ -87,19 +91,26 @@ class HallView:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.history = History(self.reader, self.state_dir / CACHE_FILE)
         await self._read_on()
+        self._keeping = asyncio.create_task(self.history.keep_up(self.engine.tz),
+                                            name="report-cache")  # past days, in the background
+        self._polling = asyncio.create_task(self._read_regularly(), name="read-regularly")
         self.link.on_message(self._on_inbound)
         try:
             await self.link.start()
         except BaseException:
+            for task in (self._keeping, self._polling):
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
             await self.link.close()
             self.history.close()
             self.reader.close()
             raise
 
     async def stop(self) -> None:
-        if self._reading is not None:
-            self._reading.cancel()
-            await asyncio.gather(self._reading, return_exceptions=True)
+        for task in (self._reading, self._keeping, self._polling):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await self.link.close()
         self.history.close()
         self.reader.close()
@@ -140,10 +151,8 @@ class HallView:
             reply = await self.link.request(name, command, timeout=COMMAND_TIMEOUT_S)
         except LinkError as exc:
             raise HallUnreachable(str(exc)) from exc
-        if reply.ok:  # committed before it was answered: the pages show it from now on
-            await self._read_on()
-            for listener in self.listeners:
-                listener(self.link.topics.reply(self.link.device), reply)
+        if reply.ok and await self._read_on():  # committed before it was answered: shown now
+            self._tell(self.link.topics.reply(self.link.device), reply)
         return reply
 
     # ------------------------------------------------------------ following
@@ -164,16 +173,29 @@ class HallView:
             except Exception:
                 log.exception("reading the journal on failed; trying again on the next change")
             for topic, message in arrived:
-                for listener in self.listeners:
-                    listener(topic, message)
+                self._tell(topic, message)
 
-    async def _read_on(self) -> None:
-        """Fold the events committed since the last read; a new business day starts a new
-        replica (the controller's day, as its snapshots say, or the hall's clock)."""
+    async def _read_regularly(self) -> None:
+        while True:
+            await asyncio.sleep(READ_EVERY_S)
+            try:
+                if await self._read_on():
+                    self._tell("", None)
+            except Exception:
+                log.exception("reading the journal on failed; trying again")
+
+    def _tell(self, topic: str, message: m.Message | None) -> None:
+        for listener in self.listeners:
+            listener(topic, message)
+
+    async def _read_on(self) -> int:
+        """Fold the events committed since the last read (how many); a new business day
+        starts a new replica (the controller's day, as its snapshots say, or the hall's
+        clock)."""
         async with self._read_lock:
-            await self._fold_new()
+            return await self._fold_new()
 
-    async def _fold_new(self) -> None:
+    async def _fold_new(self) -> int:
         day = max(self._announced_day() or self.engine.day, self.clock.now().date())
         if day != self.engine.day:
             self.engine = HallEngine(self.config, day, self.secret)
@@ -187,6 +209,7 @@ class HallView:
             self._projection = None
         async with self._changed:
             self._changed.notify_all()
+        return len(events)
 
     def _announced_day(self) -> date | None:
         hall = self.link.state.get(self.link.topics.state(StateKind.HALL))
