@@ -20,9 +20,12 @@ from hardware.printer import PrinterError, TicketPrinter, open_printer
 from kiosk import kivy_env
 from kiosk.runtime import KioskRuntime
 from kiosk.settings import KioskConfigError, KioskSettings, load_secret, load_settings
+from kiosk.voice import KioskVoice, open_kiosk_voice
 from protocol.link import Link
 from protocol.messages import Role
 from protocol.service import supervised
+from voice.errors import VoiceError
+from voice.pack import DEFAULT_PACK_DIR
 
 log = logging.getLogger("kiosk")
 
@@ -64,7 +67,25 @@ def devices(settings: KioskSettings, simulate: bool
     return (lambda: open_reader(reader.kind, reader.port, **reader.options)), printer, None
 
 
-async def run(settings: KioskSettings, secret: bytes, simulate: bool) -> None:
+async def kiosk_voice(settings: KioskSettings, config: Path) -> KioskVoice | None:
+    """The voice when [kiosk] voice is on; None (logged) when it is off or unusable. The
+    default pack lives in systemd's state directory, else voicepacks/generated/default."""
+    kiosk = settings.kiosk
+    if not kiosk.voice:
+        return None
+    state = os.environ.get("STATE_DIRECTORY")
+    default = Path(state.split(":")[0]) / "voicepack" if state else DEFAULT_PACK_DIR
+    pack = config.parent / kiosk.voice_pack if kiosk.voice_pack else None
+    try:
+        return await asyncio.get_running_loop().run_in_executor(
+            None, lambda: open_kiosk_voice(pack, default, kiosk.speaker, kiosk.speaker_device,
+                                           kiosk.volume))
+    except (VoiceError, OSError) as exc:
+        log.error("no voice: %s; the screens still show every step", exc)
+        return None
+
+
+async def run(settings: KioskSettings, secret: bytes, simulate: bool, config: Path) -> None:
     """Start the runtime and the Kivy app on this loop; stop both on SIGTERM or SIGINT."""
     from kiosk.app import KioskApp
 
@@ -72,7 +93,8 @@ async def run(settings: KioskSettings, secret: bytes, simulate: bool) -> None:
     link = Link(settings.broker, settings.device.hall, settings.device.id, Role.KIOSK)
     runtime = KioskRuntime(link, secret, open_card_reader, printer, settings.kiosk.flow(),
                            request_timeout=settings.kiosk.request_timeout_s,
-                           printer_poll_s=settings.kiosk.printer_poll_s)
+                           printer_poll_s=settings.kiosk.printer_poll_s,
+                           voice=await kiosk_voice(settings, config))
     await runtime.start()
     app = KioskApp(runtime, demo)
     loop = asyncio.get_running_loop()
@@ -103,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     kivy_env.prepare(size, fullscreen=settings.kiosk.fullscreen and not args.headless,
                      headless=args.headless)
     try:
-        asyncio.run(run(settings, secret, args.simulate))
+        asyncio.run(run(settings, secret, args.simulate, args.config))
     except PrinterError as exc:
         print(f"kiosk: printer: {exc}", file=sys.stderr)
         return 2

@@ -76,6 +76,11 @@ class HelpRequested:
 
 
 @dataclass(frozen=True, slots=True)
+class SpeakRequested:
+    """A touch on the screen itself: say this screen's prompt again."""
+
+
+@dataclass(frozen=True, slots=True)
 class Answered:
     reply: Reply
 
@@ -137,8 +142,8 @@ class NearbyUpdated:
 
 
 Event = (CardRead | CardFailed | ReaderChanged | ServicePicked | Back | LanguageToggled
-         | HelpRequested | Answered | NoAnswer | PrinterChecked | Printed | PrintFailed | Tick
-         | LinkChanged | HallUpdated | ServiceUpdated | NearbyUpdated)
+         | HelpRequested | SpeakRequested | Answered | NoAnswer | PrinterChecked | Printed
+         | PrintFailed | Tick | LinkChanged | HallUpdated | ServiceUpdated | NearbyUpdated)
 
 
 # ---------------------------------------------------------------- effects
@@ -172,4 +177,17 @@ class Show:
     phase: Phase
 
 
-Effect = Send | CheckPrinter | PrintTicket | PublishHealth | Show
+@dataclass(frozen=True, slots=True)
+class Speak:
+    """Say a prompt: clip keys of the voice pack, grouped in words (a pause after each)."""
+
+    name: str  # the step, for logs: "printing", "done A013", "notice card_unreadable"
+    words: tuple[tuple[str, ...], ...]
+
+    @property
+    def clips(self) -> tuple[str, ...]:
+        """Every clip key, in the order they play."""
+        return tuple(key for word in self.words for key in word)
+
+
+Effect = Send | CheckPrinter | PrintTicket | PublishHealth | Show | Speak

@@ -43,9 +43,11 @@ from kiosk.events import (
     ServicePicked,
     ServiceUpdated,
     Show,
+    SpeakRequested,
     Tick,
 )
 from kiosk.identity import Resident
+from kiosk.prompts import prompt_after
 from kiosk.refusals import Notice, availability_notice, notice_for_refusal, simple_notice
 from kiosk.texts import Language
 from protocol.messages import (
@@ -128,7 +130,7 @@ class Flow:
     # ------------------------------------------------------------ the one entry point
     def step(self, event: Event, now: datetime) -> list[Effect]:
         """Apply one input at ``now``; return what the shell must do."""
-        before = self.phase
+        before, notice = self.phase, self.notice
         handler = _HANDLERS[type(event)]
         effects: list[Effect] = handler(self, event, now)
         self.awaiting.update((e.command.id, e.name) for e in effects
@@ -139,7 +141,9 @@ class Flow:
         effects += self._health(now)
         if self.phase is not before:
             effects.append(Show(self.phase))
-        return effects
+        changed = self.phase is not before or self.notice is not notice
+        spoken = prompt_after(before, event, self, changed, now)
+        return [*effects, spoken] if spoken is not None else effects
 
     # ------------------------------------------------------------ derived state
     @property
@@ -280,6 +284,11 @@ class Flow:
     def _on_language(self, event: LanguageToggled, now: datetime) -> list[Effect]:
         self.language = self.language.other
         if self.phase in (Phase.IDLE, Phase.OUT_OF_SERVICE, Phase.CHOOSING):
+            self.deadline = now + timedelta(seconds=self.settings.idle_timeout_s)
+        return []
+
+    def _on_speak(self, event: SpeakRequested, now: datetime) -> list[Effect]:
+        if self.deadline is not None and self.phase is Phase.CHOOSING:
             self.deadline = now + timedelta(seconds=self.settings.idle_timeout_s)
         return []
 
@@ -470,6 +479,7 @@ _HANDLERS: dict[type, Callable[[Flow, Any, datetime], list[Effect]]] = {
     Back: Flow._on_back,
     LanguageToggled: Flow._on_language,
     HelpRequested: Flow._on_help,
+    SpeakRequested: Flow._on_speak,
     Answered: Flow._on_answered,
     NoAnswer: Flow._on_no_answer,
     PrinterChecked: Flow._on_printer_checked,

@@ -53,12 +53,14 @@ from kiosk.events import (
     Send,
     ServiceUpdated,
     Show,
+    Speak,
     Tick,
 )
 from kiosk.flow import Flow, FlowSettings
 from kiosk.identity import DEFAULT_GREEN_AGE, resident_from_card
 from kiosk.ticket import printout_for
 from kiosk.view import View, build_view
+from kiosk.voice import KioskVoice
 from protocol import messages as m
 from protocol.identity import IdentityError
 from protocol.link import Inbound, Link, NotConnected, RequestTimeout
@@ -93,8 +95,10 @@ class KioskRuntime:
     def __init__(self, link: Link, secret: bytes, open_reader: Callable[[], CardReader],
                  printer: TicketPrinter, settings: FlowSettings | None = None, *,
                  request_timeout: float = 3.0, printer_poll_s: float = 5.0,
-                 clock: Callable[[], datetime] = system_now) -> None:
+                 clock: Callable[[], datetime] = system_now,
+                 voice: KioskVoice | None = None) -> None:
         self.link = link
+        self.voice = voice
         self.flow = Flow(settings or FlowSettings())
         self.printer = printer
         self.request_timeout = request_timeout
@@ -126,6 +130,8 @@ class KioskRuntime:
         self._reader_thread.start()
         self._spawn(self._tick(), "ticker")
         self._spawn(self._poll_printer(), "printer-poll")
+        if self.voice is not None:
+            self._spawn(self.voice.run(), "voice")
         self.dispatch(Tick())
 
     async def stop(self) -> None:
@@ -194,6 +200,8 @@ class KioskRuntime:
                               retain=True)
         elif isinstance(effect, Show):
             log.info("screen: %s", effect.phase.value)
+        elif isinstance(effect, Speak) and self.voice is not None:
+            self.voice.say(effect)
 
     # ------------------------------------------------------------ the controller
     async def _send(self, effect: Send) -> None:

@@ -45,6 +45,14 @@ class KioskSection(Section):
     recovery_s: float = Field(10, ge=0, le=600,
                               description="the printer must be well this long to resume")
     paper_low_stops: bool = Field(True, description="paper low takes the kiosk out of service")
+    voice: bool = Field(False, description="speak each step's prompt (kiosk/README.md, Voice)")
+    volume: float = Field(0.8, ge=0, le=1, description="prompt loudness, 0 to 1")
+    voice_pack: str | None = Field(
+        None, description="the hall's recorded clips (e.g. Shanghainese), relative to this "
+                          "file; they replace the default pack's clips of the same name")
+    speaker: Literal["aplay", "paplay", "play", "sim"] | None = Field(
+        None, description="how prompts are played; unset: $LOBBY_SPEAKER, then detect")
+    speaker_device: str | None = Field(None, description="ALSA/Pulse device of the speaker")
 
     def flow(self) -> FlowSettings:
         """The flow's share of these settings."""

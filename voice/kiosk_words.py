@@ -22,6 +22,7 @@ KIOSK_TEXTS: dict[str, str] = {
     "kiosk_people": "人",
     "kiosk_wait_about": "预计等候约",
     "kiosk_minutes": "分钟",
+    "kiosk_wait_under_minute": "预计等候不到一分钟",
     "kiosk_nobody_ahead": "您前面没有人",
     "kiosk_wait_unknown": "等候时间待定",
     "kiosk_listen": "请留意叫号",

@@ -23,6 +23,7 @@ from kiosk.events import (
     Send,
     ServicePicked,
     Show,
+    Speak,
     Tick,
 )
 from kiosk.flow import Flow, FlowSettings
@@ -167,7 +168,8 @@ def test_an_appointment_outside_its_window_is_explained_not_sent() -> None:
     offer = build_view(flow, early).appointment
     assert offer is not None and not offer.enabled
     assert offer.label == "您预约了 10:00，请于 09:30 后签到"
-    assert flow.step(ServicePicked("C", appointment=True), early) == [Show(Phase.NOTICE)]
+    assert flow.step(ServicePicked("C", appointment=True), early) == [
+        Show(Phase.NOTICE), Speak("notice outside_window", (("kiosk_outside_window",),))]
     view = build_view(flow, early)
     assert (view.title, view.lines) == ("不在签到时间", ("请在 09:30 至 10:15 之间签到",))
 

@@ -19,6 +19,7 @@ from kiosk.events import (
     Send,
     ServicePicked,
     Show,
+    Speak,
     Tick,
 )
 from kiosk.flow import FlowSettings
@@ -100,7 +101,8 @@ def test_a_held_ticket_is_shown_and_not_sent_again() -> None:
     flow = swiped(ready_flow(), ELDER, elder_lookup())
     buttons = {b.service: b for b in build_view(flow, NOW).services}
     assert (buttons["B"].enabled, buttons["B"].status) == (False, "您已取号 B007")
-    assert flow.step(ServicePicked("B"), NOW) == [Show(Phase.NOTICE)]
+    assert flow.step(ServicePicked("B"), NOW) == [
+        Show(Phase.NOTICE), Speak("notice already_holds", (("kiosk_already_holds",),))]
     assert build_view(flow, NOW).lines == ("您已持有医疗保险的号 B007，请留意叫号",)
 
 
