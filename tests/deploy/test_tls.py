@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
-from support.hall import start_controller
+from support.hall import follow, start_controller
 
 from broker_config.process import MosquittoProcess, free_port
 from hall.controller import Controller
@@ -32,6 +32,7 @@ from protocol.link import new_command_id
 from protocol.topics import CONTROLLER_ID, HallTopics, StateKind
 from web.accounts import Account, WebRole, hash_password, save_accounts
 from web.app import HSTS, WebServers, start_web
+from web.hallview import HallView
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "hall.toml"
@@ -195,15 +196,16 @@ def test_mqtt_over_tls_with_the_hall_ca_and_refused_with_another(
 class HttpsHall:
     """A controller with both web listeners on HTTPS (the installer's web.crt)."""
 
-    def __init__(self, controller: Controller, servers: WebServers, url: str,
+    def __init__(self, controller: Controller, view: HallView, servers: WebServers, url: str,
                  status_url: str) -> None:
-        self.controller, self.servers = controller, servers
+        self.controller, self.view, self.servers = controller, view, servers
         self.url, self.status_url = url, status_url
 
     async def ticket_url(self) -> tuple[str, str]:
         reply = await self.controller.execute("issue", m.IssueTicket(
             id=new_command_id(), service="A", print_on_kiosk=False))
         assert reply.ok and reply.result
+        await self.view.settled(self.controller.rev)
         number = str(reply.result["ticket"]["number"])
         ticket = next(t for t in self.controller.engine.tickets.values() if t.number == number)
         return number, f"{self.status_url}/t/{ticket.token}"
@@ -221,9 +223,11 @@ async def https_hall(tls_broker: MosquittoProcess, hall_ca: Path,
     url = f"https://localhost:{port}"  # the name the tablet opens it at, as [web] origins says
     manager = WebSettings(host="127.0.0.1", port=port, origins=[url], **tls)
     status = StatusPageSettings(host="127.0.0.1", port=free_port(), **tls)
-    servers = await start_web(controller, manager, status, managers)
-    yield HttpsHall(controller, servers, url, f"https://localhost:{status.port}")
+    view = await follow(controller, tls_broker, tmp_path)
+    servers = await start_web(view, manager, status, managers)
+    yield HttpsHall(controller, view, servers, url, f"https://localhost:{status.port}")
     await servers.cleanup()
+    await view.stop()
     await controller.stop()
 
 
@@ -257,12 +261,14 @@ async def test_https_sends_hsts_a_secure_cookie_and_takes_writes_from_its_own_or
 async def test_a_missing_certificate_is_named(tmp_path: Path, tls_broker: MosquittoProcess,
                                               hall_ca: Path) -> None:
     controller = await start_controller(tls_broker, tmp_path, staffed=False)
+    view = await follow(controller, tls_broker, tmp_path)
     try:
         missing = WebSettings(port=free_port(), tls_cert=str(tmp_path / "none.crt"),
                               tls_key=str(hall_ca / "web.key"))
         with pytest.raises(OSError, match=r"manager's web app: cannot load tls_cert .*none\.crt"):
-            await start_web(controller, missing, StatusPageSettings(port=free_port()))
+            await start_web(view, missing, StatusPageSettings(port=free_port()))
     finally:
+        await view.stop()
         await controller.stop()
 
 

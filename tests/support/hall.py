@@ -19,6 +19,7 @@ from hallconfig import HallConfig, hash_pin, load_hall_config
 from protocol import messages as m
 from protocol.link import new_command_id
 from protocol.messages import Role
+from web.hallview import HallView
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_HALL = ROOT / "examples" / "hall.toml"
@@ -93,6 +94,16 @@ async def start_controller(broker: MosquittoProcess, directory: Path,
     if staffed:
         await staff_counters(controller)
     return controller
+
+
+async def follow(controller: Controller, broker: MosquittoProcess, directory: Path) -> HallView:
+    """The web service's view of a running controller (device web, the journal read-only),
+    caught up with everything committed so far; ``stop()`` it before the controller."""
+    view = HallView(controller.config, controller.clock, SECRET, controller.journal_path,
+                    broker.broker_settings("web"), "web", directory / "web-state")
+    await view.start()
+    await view.settled(controller.rev)
+    return view
 
 
 async def staff_counters(controller: Controller, counters: Iterable[str] | None = None) -> None:
