@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 UNITS_DIR = ROOT / "systemd"
 ROLES = ("hall", "kiosk", "caller", "display")
-UNITS = [f"lobby-{role}.service" for role in ROLES]
+UNITS = [*(f"lobby-{role}.service" for role in ROLES), "lobby-web.service"]
 DROP_IN = UNITS_DIR / "mosquitto.service.d" / "lobby.conf"
 HOST_UNITS = Path("/usr/lib/systemd/system")
 VENV_PYTHON = "/opt/lobby/.venv/bin/python"
@@ -110,3 +110,17 @@ def test_each_unit_runs_its_role_supervised(role: str) -> None:
                  "StateDirectory=lobby",
                  "LoadCredential=broker-password:/etc/lobby/credentials/broker-password"):
         assert f"\n{line}\n" in text, f"lobby-{role}.service lacks {line}"
+
+
+def test_the_web_service_is_a_reader_of_its_own() -> None:
+    """The web service runs as its own user, with the journal's directory read-only, its own
+    state directory and broker credential, and room for its event streams."""
+    text = (UNITS_DIR / "lobby-web.service").read_text()
+    assert f"ExecStart={VENV_PYTHON} -m web --config /etc/lobby/hall.toml\n" in text
+    for line in ("Type=notify", "WatchdogSec=30", "Restart=on-failure", "User=lobby-web",
+                 "SupplementaryGroups=lobby", "ReadOnlyPaths=/var/lib/lobby",
+                 "StateDirectory=lobby-web", "NoNewPrivileges=yes", "ProtectSystem=strict",
+                 "LoadCredential=broker-password:/etc/lobby/credentials/web-broker-password"):
+        assert f"\n{line}\n" in text, f"lobby-web.service lacks {line}"
+    limit = re.search(r"^LimitNOFILE=(\d+)$", text, re.MULTILINE)
+    assert limit is not None and int(limit.group(1)) >= 2000 + 50 + 256  # the default caps
