@@ -190,6 +190,11 @@ class WebSettings(TlsFiles):
     state_dir: str | None = Field(
         None, description="where the web service keeps its report cache; default "
                           "$STATE_DIRECTORY (systemd), else web-state beside the journal")
+    soft_callers_file: str | None = Field(
+        None, description="absolute path of a TOML file {device = \"password\"}: the broker "
+                          "passwords of the soft callers (caller devices) the clerk's screen "
+                          "/window/<counter> acts as; without it, the systemd credential "
+                          "soft-callers of the web service's unit, else no clerk's screen")
 
 
 class StatusPageSettings(TlsFiles):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,8 @@ from web.guard import Origin, safe_next, secured, served_origins
 from web.live import Hub, StreamLimits, fit_open_files
 from web.pages import page
 from web.plan_page import serve_plan
+from web.softcallers import SoftCallers, load_passwords
+from web.window_page import serve_windows
 
 if TYPE_CHECKING:
     from aiohttp.typedefs import Handler
@@ -45,9 +48,10 @@ HSTS = "max-age=31536000"  # a year; no includeSubDomains: a hall names no subdo
 
 def build_manager_app(view: HallView, hub: Hub, streams: StreamLimits,
                       managers: Path | None = None,
-                      origins: frozenset[Origin] = frozenset()) -> web.Application:
+                      origins: frozenset[Origin] = frozenset(),
+                      callers: SoftCallers | None = None) -> web.Application:
     """The manager's app of one hall; ``managers`` is the accounts file, ``origins``
-    those its writes may come from."""
+    those its writes may come from, ``callers`` the soft callers of the clerks' screens."""
     book = AccountBook(managers or default_managers_path(view))
     if not len(book):
         log.warning("no manager accounts in %s: add one with python -m web.accounts "
@@ -75,6 +79,8 @@ def build_manager_app(view: HallView, hub: Hub, streams: StreamLimits,
     whatif = tidal.WhatIf(view, auth)  # its worker process stops with the app
     app.on_cleanup.append(whatif.cleanup)
     serve_plan(app, view, auth)  # the morning plan: /plan, /api/plan, its worker process
+    if callers is not None:  # the clerks' screens: /window/<counter>
+        serve_windows(app, view, hub, streams, callers)
     app.add_routes([web.get("/", home), web.get("/login", login_page),
                     web.get("/live", live_page), *live.routes(view, hub, auth, streams),
                     *auth.routes(), *actions.routes(view, auth),
@@ -120,9 +126,13 @@ class WebServers:
 
 
 async def start_web(view: HallView, manager: WebSettings, status_page: StatusPageSettings,
-                    managers: Path | None = None) -> WebServers:
+                    managers: Path | None = None,
+                    soft_callers: Mapping[str, str] | None = None) -> WebServers:
     """Serve the manager's app and the residents' status page, each on its own listener, in
-    the running loop; OSError (nothing left running) if either cannot listen."""
+    the running loop; OSError (nothing left running) if either cannot listen, or if the soft
+    callers' passwords (``soft_callers``, else read as ``[web]`` says) cannot be read."""
+    passwords = load_passwords(manager) if soft_callers is None else soft_callers
+    callers = SoftCallers(view.config, view.link.broker, passwords)
     hub = Hub()
     view.listeners.append(hub.notice)
     fit_open_files(manager.max_streams + status_page.max_streams)
@@ -131,7 +141,7 @@ async def start_web(view: HallView, manager: WebSettings, status_page: StatusPag
     try:
         for app, listener, what in (
                 (build_manager_app(view, hub, _limits(manager, "manager's web app"), managers,
-                                   origins), manager, "manager's web app"),
+                                   origins, callers), manager, "manager's web app"),
                 (build_status_app(view, hub, _limits(status_page, "residents' status page")),
                  status_page, "residents' status page")):
             context = tls_context(listener, what)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from support.hall import SECRET, start_controller
+from support.hall import follow, start_controller
 
 from broker_config.process import MosquittoProcess, free_port
 from hall.controller import Controller
@@ -71,11 +71,10 @@ async def start_web_hall(broker: MosquittoProcess, directory: Path,
     write_accounts(managers)
     manager = WebSettings(host="127.0.0.1", port=free_port())
     status = StatusPageSettings(host="127.0.0.1", port=free_port())
-    view = HallView(controller.config, controller.clock, SECRET, controller.journal_path,
-                    broker.broker_settings("web"), "web", directory / "web-state")
-    await view.start()
-    await view.settled(controller.rev)
-    servers = await start_web(view, manager, status, managers)
+    view = await follow(controller, broker, directory)
+    soft = {d.id: broker.credentials[d.id] for d in controller.config.devices
+            if d.id.startswith("soft-") and d.id in broker.credentials}  # the clerks' screens
+    servers = await start_web(view, manager, status, managers, soft)
     return WebHall(controller, view, broker, servers, f"http://127.0.0.1:{manager.port}",
                    f"http://127.0.0.1:{status.port}", managers)
 
