@@ -4,7 +4,8 @@ counter and with a broker account of its own, whose passwords the service holds.
 A clerk's screen (web/window_page.py) sends every command from its counter's soft caller, so
 the broker's ACL and the controller treat it exactly as a hardware caller: only the caller's
 commands, only for that device's counter, never the web service's manager account. Each
-soft caller's ``Link`` opens when its screen is first used and closes with the service.
+soft caller's ``Link`` opens when the service starts (the device is present while it runs)
+and closes with it.
 """
 
 from __future__ import annotations
@@ -82,7 +83,13 @@ class SoftCallers:
         except LinkError as exc:
             raise HallUnreachable(str(exc)) from exc
 
-    async def _link(self, counter: str) -> Link:
+    async def start(self) -> None:
+        """Connect every soft caller in the background: present, as a hardware caller is,
+        while the service runs (a refused account is logged and its screen answers 503)."""
+        for counter in self.devices:
+            await self._open(counter)
+
+    async def _open(self, counter: str) -> Link:
         device = self.devices[counter]
         async with self._opening:
             link = self._links.get(device)
@@ -92,11 +99,13 @@ class SoftCallers:
                     "password_file": None})
                 link = Link(settings, self.config.hall.id, device, m.Role.CALLER)
                 self._links[device] = link
-                try:
-                    await link.start(wait=None)
-                except LinkError as exc:
-                    raise HallUnreachable(str(exc)) from exc
+                await link.start(wait=None)
                 log.info("soft caller %s of counter %s connecting", device, counter)
+        return link
+
+    async def _link(self, counter: str) -> Link:
+        device = self.devices[counter]
+        link = await self._open(counter)
         try:
             await link.wait_connected(CONNECT_S)
         except TimeoutError:

@@ -327,11 +327,15 @@ class WindowPages:
 
 def serve_windows(app: web.Application, view: HallView, hub: Hub, streams: StreamLimits,
                   callers: SoftCallers) -> None:
-    """Add the clerks' screens to the manager's app; their links close with it."""
+    """Add the clerks' screens to the manager's app; their links open and close with it."""
     pages = WindowPages(view, hub, streams, callers)
     app.add_routes(pages.routes())
+
+    async def start(_app: web.Application) -> None:
+        await callers.start()
 
     async def close(_app: web.Application) -> None:
         await callers.close()
 
+    app.on_startup.append(start)
     app.on_cleanup.append(close)
