@@ -125,11 +125,12 @@ class Rig:
                     "LOBBY_MANAGERS": str(workdir / "hall" / "managers.toml")}
 
     def _source(self) -> Path:
-        """The history's hall with the web service's own device."""
+        """The history's hall, with the web service's own device if it lacks one."""
         path = self.workdir / "readers-hall.toml"
         text = self.history.hall.read_text(encoding="utf-8")
-        path.write_text(f'{text}\n[[devices]]\nid = "{WEB_DEVICE}"\nrole = "manager"\n',
-                        encoding="utf-8")
+        if all(d["id"] != WEB_DEVICE for d in tomllib.loads(text).get("devices", [])):
+            text += f'\n[[devices]]\nid = "{WEB_DEVICE}"\nrole = "manager"\n'
+        path.write_text(text, encoding="utf-8")
         return path
 
     # ------------------------------------------------------------ start and stop
@@ -338,14 +339,15 @@ async def run(opts: Options, workdir: Path) -> dict[str, Any]:
           file=sys.stderr, flush=True)
     rng = random.Random(opts.seed)
     rig = Rig(workdir, history, opts)
+    _warn_of_midnight(rig.config)
     phases: dict[str, dict[str, Any]] = {}
     try:
         await rig.start()
         await rig.open_hall()
         month = await rig.once(("month",), 4)
         for name, loads in PHASES.items():
-            print(f"phase {name}", file=sys.stderr, flush=True)
             phases[name] = await rig.phase(loads, rng)
+            print(f"phase {name}: {json.dumps(phases[name])}", file=sys.stderr, flush=True)
     finally:
         await rig.close()
     return _result(opts, rig, history, phases, month)
@@ -388,6 +390,17 @@ async def _main(opts: Options, workdir: Path) -> dict[str, Any]:
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     return await run(opts, workdir)
+
+
+def _warn_of_midnight(config: HallConfig) -> None:
+    """The hall's day ends at its midnight (tickets refused from 23:59, the day closed): a
+    run across it measures that, not the readers."""
+    now = datetime.now(ZoneInfo(config.hall.timezone))
+    left = (datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
+            - now).total_seconds() / 60
+    if left < 60:
+        print(f"warning: the hall's day ({config.hall.timezone}) ends in {left:.0f} min; a "
+              "run across its midnight measures the day's close", file=sys.stderr, flush=True)
 
 
 def _memory_gb() -> float:
