@@ -1,6 +1,6 @@
 """``images/build --dry-run``: every step of a role's image, with the commands it would run,
-and nothing changed; bad arguments named with exit 2. (A real build takes the better part of
-an hour under emulation: docs/operators-guide.md, "Flashing a ready image".)"""
+and nothing changed; bad arguments named with exit 2. (A real build runs emulated for well
+over an hour: docs/operators-guide.md, section 10.1.)"""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def test_dry_run_of_a_display_lists_every_step(tmp_path: Path) -> None:
                    "etc/lobby/firstboot-pending", "systemctl enable lobby-firstboot.service"):
         assert needle in first, needle
     image = "\n".join(step(out, "image"))
-    for needle in ("sfdisk", "losetup", "mkfs.vfat -F 32 -n RASPIFIRM",
+    for needle in ("sfdisk", "losetup", "mkfs.vfat -F 32 -n RASPIFIRM", "mcopy -s",
                    "mkfs.ext4 -q -L RASPIROOT", f"{out_file}"):
         assert needle in image, needle
     assert f"images/check {out_file} --role display" in "\n".join(step(out, "check"))
