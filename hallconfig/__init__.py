@@ -195,6 +195,10 @@ class WebSettings(TlsFiles):
                           "passwords of the soft callers (caller devices) the clerk's screen "
                           "/window/<counter> acts as; without it, the systemd credential "
                           "soft-callers of the web service's unit, else no clerk's screen")
+    notifier: Literal["none", "record"] = Field(
+        "none", description="the residents' notices at 3 ahead and when called (web/notify.py):"
+                            " none, or record (a stub that writes what would be sent to "
+                            "notices.jsonl in state_dir); the city tier plugs in SMS or WeChat")
 
 
 class StatusPageSettings(TlsFiles):

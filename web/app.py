@@ -28,6 +28,7 @@ from web.accounts import DEFAULT_FILE, ENV_FILE, AccountBook
 from web.auth import Auth
 from web.guard import Origin, safe_next, secured, served_origins
 from web.live import Hub, StreamLimits, fit_open_files
+from web.notify import NoticeWatch, make_notifier
 from web.pages import page
 from web.plan_page import serve_plan
 from web.softcallers import SoftCallers, load_passwords
@@ -116,9 +117,12 @@ class WebServers:
     view: HallView
     hub: Hub
     runners: list[web.AppRunner]
+    notices: NoticeWatch | None = None  # the residents' notices, if [web] notifier is set
 
     async def cleanup(self) -> None:
         self.hub.close()  # open event streams end, so the listeners stop at once
+        if self.notices is not None:
+            await self.notices.stop()
         if self.hub.notice in self.view.listeners:
             self.view.listeners.remove(self.hub.notice)
         for runner in reversed(self.runners):
@@ -137,6 +141,10 @@ async def start_web(view: HallView, manager: WebSettings, status_page: StatusPag
     view.listeners.append(hub.notice)
     fit_open_files(manager.max_streams + status_page.max_streams)
     servers = WebServers(view, hub, [])
+    notifier = make_notifier(manager.notifier, view.state_dir)
+    if notifier is not None:
+        servers.notices = NoticeWatch(view, notifier)
+        servers.notices.start()
     origins = served_origins(manager.host, manager.port, manager.origins, _scheme(manager))
     try:
         for app, listener, what in (

@@ -64,12 +64,13 @@ def write_accounts(path: Path) -> None:
 
 
 async def start_web_hall(broker: MosquittoProcess, directory: Path,
-                         config: HallConfig | None = None) -> WebHall:
-    """The example hall (or ``config``) with both web listeners on loopback, free ports."""
+                         config: HallConfig | None = None, notifier: str = "none") -> WebHall:
+    """The example hall (or ``config``) with both web listeners on loopback, free ports;
+    ``notifier`` as ``[web] notifier``."""
     controller = await start_controller(broker, directory, config=config)
     managers = directory / "managers.toml"
     write_accounts(managers)
-    manager = WebSettings(host="127.0.0.1", port=free_port())
+    manager = WebSettings(host="127.0.0.1", port=free_port(), notifier=notifier)
     status = StatusPageSettings(host="127.0.0.1", port=free_port())
     view = await follow(controller, broker, directory)
     soft = {d.id: broker.credentials[d.id] for d in controller.config.devices
