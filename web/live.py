@@ -26,14 +26,16 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from aiohttp import web
 
 from hall.engine.model import Ticket
 from hall.snapshots import counter_state, service_state
 from protocol import messages as m
-from protocol.topics import TopicError, parse
+from protocol.topics import StateKind, TopicError, parse
 from web.auth import Auth
 from web.guard import error_json
 
@@ -281,7 +283,8 @@ def render_parts(view: HallView, rows: Rows | None = None) -> Parts:
     hall = {"id": cfg.hall.id, "name": cfg.hall.name, "name_en": cfg.hall.name_en,
             "timezone": cfg.hall.timezone, "date": engine.day.isoformat(),
             "notice": engine.notice, "ended": engine.ended,
-            "wait_target_min": cfg.rules.wait_target_min, "online": view.controller_online}
+            "wait_target_min": cfg.rules.wait_target_min, "online": view.controller_online,
+            "upstream": upstream_state(view)}
     return Parts(hall, counters, services, tickets, waits,
                  [a.model_dump(mode="json") for a in alerts], devices,
                  now.isoformat(), now.timestamp())
@@ -306,8 +309,18 @@ def ticket_row(view: HallView, ticket: Ticket, rows: Rows) -> dict[str, Any]:
     return row
 
 
+_GROUPS = {m.Role.KIOSK: "kiosk", m.Role.CALLER: "caller", m.Role.DISPLAY: "display"}
+_CAME: WeakKeyDictionary[HallView, tuple[date, set[str]]] = WeakKeyDictionary()
+
+
 def device_states(view: HallView) -> list[dict[str, Any]]:
-    """Each configured device with its presence and health as last heard."""
+    """Each expected device (the config's, but the web service's own and the manager's) with
+    its group (kiosk, caller, display, other), presence and health as last heard; "never":
+    not heard today (not seen online by this service today, no health report dated today)."""
+    day, came = _CAME.get(view, (view.engine.day, set()))
+    if day != view.engine.day:
+        came = set()
+    _CAME[view] = (view.engine.day, came)
     heard: dict[str, dict[str, Any]] = {}
     for topic, message in view.link.state.items():
         try:
@@ -317,19 +330,33 @@ def device_states(view: HallView) -> list[dict[str, Any]]:
         entry = heard.setdefault(parsed.kind, {})
         if isinstance(message, m.Presence):
             entry["state"] = message.state.value
+            if message.state == m.PresenceState.ONLINE:
+                came.add(parsed.kind)
         elif isinstance(message, m.DeviceHealth):
             entry["ok"] = message.ok
             entry["printer"] = message.printer.value if message.printer else None
             entry["detail"] = message.detail
+            entry["today"] = view.engine.local(message.at.timestamp()).date() == view.engine.day
     devices = []
     for device in view.config.devices:
-        if device.role == m.Role.MANAGER:  # this very web app
+        if device.role == m.Role.MANAGER:  # this very web app, and the manager's account
             continue
         entry = heard.get(device.id, {})
-        devices.append({"id": device.id, "role": str(device.role), "counter": device.counter,
-                        "state": entry.get("state", "unknown"), "ok": entry.get("ok", True),
+        state = entry.get("state", "never")
+        if device.id not in came and not entry.get("today"):
+            state = "never"
+        devices.append({"id": device.id, "role": str(device.role),
+                        "group": _GROUPS.get(m.Role(device.role), "other"),
+                        "counter": device.counter, "state": state, "ok": entry.get("ok", True),
                         "printer": entry.get("printer"), "detail": entry.get("detail", "")})
     return devices
+
+
+def upstream_state(view: HallView) -> dict[str, Any]:
+    """The last summary the controller published for the city (its time, or None)."""
+    summary = view.link.state.get(view.link.topics.state(StateKind.SUMMARY))
+    return {"summary_at": summary.at.isoformat() if isinstance(summary, m.HallSummary)
+            else None}
 
 
 # ---------------------------------------------------------------- the feed

@@ -20,8 +20,17 @@ const ALERT_KIND = {
 };
 const DEVICE_STATE = {
   online: ["在线", "online"], offline: ["离线", "offline"], stopped: ["已停止", "stopped"],
-  unknown: ["未知", "unknown"],
+  never: ["未上线", "never came today"],
 };
+const DEVICE_GROUP = {
+  kiosk: ["取号机", "Kiosks"], caller: ["呼叫器", "Callers, by window"],
+  display: ["显示屏", "Displays"], other: ["其他", "Others"],
+};
+const PAUSE_REASON = {
+  lunch: ["午休", "lunch"], meeting: ["开会", "meeting"], system_down: ["系统故障", "system down"],
+  break: ["短暂离开", "break"], other: ["其他", "other"],
+};
+const CHIME_KEY = "lobby.live.chime";
 
 let state = null;
 let skew = 0;
@@ -80,12 +89,17 @@ function counterCard(c) {
     el("span", { class: `badge st-${status}` }, bi(COUNTER_STATUS[status]))),
   el("span", { class: "card-number" }, c.number || "—"),
   el("span", { class: "card-state" },
-    ticketState ? bi(ticketState) : (c.status === "paused" ? bi(["暂停中", "Paused"]) : bi(["空闲", "Idle"])),
+    ticketState ? bi(ticketState) : (c.status === "paused" ? pauseText(c) : bi(["空闲", "Idle"])),
     showTimer ? el("span", { class: "timer", "data-since": String(c.since_ts) }, elapsed(c.since_ts)) : null),
   el("span", { class: "card-clerk" }, c.clerk ? `${c.clerk.name} ${c.clerk.staff_no}` : "未签到 No clerk"),
   el("span", { class: "card-foot" },
     el("span", {}, c.services.includes("*") ? "全部 All" : c.services.join(" ")),
     el("span", {}, `办结 ${c.served}`)));
+}
+
+function pauseText(c) {
+  const reason = PAUSE_REASON[c.pause_reason];
+  return el("span", { class: "pause-reason" }, bi(reason ? ["暂停·" + reason[0], "paused: " + reason[1]] : ["暂停中", "Paused"]));
 }
 
 function serviceTile(s) {
@@ -139,15 +153,92 @@ function alertItem(a) {
   const handle = MAY_ACT ? el("button", { type: "button", class: "button small ghost",
     "data-follow-kind": a.kind, "data-follow-subject": a.subject }, "处理 ", el("span", { lang: "en" }, "Follow up")) : null;
   return el("li", { class: `alert kind-${a.kind}` }, el("span", { class: "alert-kind" }, bi(kind)),
-    el("span", { class: "alert-text" }, a.message), el("span", { class: "alert-time" }, time), handle);
+    alertText(a.message), el("span", { class: "alert-time" }, time), handle);
+}
+
+/* An alert's message is Chinese first, then " / " and the English: the Chinese large. */
+function alertText(message) {
+  const cut = message.indexOf(" / ");
+  if (cut < 0) { return el("span", { class: "alert-text" }, el("span", { class: "alert-zh" }, message)); }
+  return el("span", { class: "alert-text" }, el("span", { class: "alert-zh" }, message.slice(0, cut)),
+    el("span", { class: "alert-en", lang: "en" }, message.slice(cut + 3)));
+}
+
+// ---------------------------------------------------------------- chime
+/* A short two-note tone from the Web Audio API when a new alert arrives, if the manager
+   turned the chime on (remembered in localStorage). No audio files: halls have no Internet. */
+let audio = null;
+let alertsSeen = null;
+
+function chimeOn() { return localStorage.getItem(CHIME_KEY) === "on"; }
+
+function showChime() {
+  const button = document.getElementById("chime");
+  button.setAttribute("aria-checked", String(chimeOn()));
+}
+
+function audioContext() {
+  if (!audio) {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) { return null; }
+    audio = new Context();
+  }
+  if (audio.state === "suspended") { audio.resume(); }
+  return audio;
+}
+
+function chime() {
+  const context = audioContext();
+  if (!context) { return; }
+  const start = context.currentTime;
+  for (const [i, freq] of [880, 660].entries()) {
+    const osc = context.createOscillator();
+    const gain = context.createGain();
+    osc.frequency.value = freq;
+    gain.gain.setValueAtTime(0.25, start + i * 0.22);
+    gain.gain.exponentialRampToValueAtTime(0.001, start + i * 0.22 + 0.2);
+    osc.connect(gain).connect(context.destination);
+    osc.start(start + i * 0.22);
+    osc.stop(start + i * 0.22 + 0.2);
+  }
+}
+
+function alertKey(a) { return `${a.kind}|${a.subject}|${a.at}`; }
+
+/* Chime once for alerts not seen before (none for those on the board at first sight). */
+function noticeAlerts(alerts) {
+  const keys = new Set(alerts.map(alertKey));
+  const fresh = alertsSeen !== null && [...keys].some((k) => !alertsSeen.has(k));
+  alertsSeen = new Set([...(alertsSeen || []), ...keys]);
+  if (fresh && chimeOn()) { chime(); }
 }
 
 function deviceChip(d) {
   const trouble = d.state === "offline" || !d.ok;
   const label = DEVICE_STATE[d.state] || [d.state, d.state];
   const extra = d.printer && d.printer !== "ok" ? ` · ${d.printer}` : "";
-  return el("li", { class: "chip" + (trouble ? " bad" : d.state === "online" ? " ok" : "") },
-    `${d.id} `, bi(label), extra);
+  const name = d.group === "caller" && d.counter ? `${d.counter}号 ` : `${d.id} `;
+  return el("li", { class: "chip" + (trouble ? " bad" : d.state === "online" ? " ok" : d.state === "never" ? " never" : ""),
+    "data-device": d.id, title: d.id }, name, bi(label), extra);
+}
+
+/* The expected devices by group: kiosks, callers by window, displays, others. */
+function deviceGroups(devices) {
+  return Object.entries(DEVICE_GROUP).map(([group, label]) => {
+    const members = devices.filter((d) => d.group === group);
+    if (!members.length) { return null; }
+    const online = members.filter((d) => d.state === "online").length;
+    return el("div", { class: "device-group", "data-group": group },
+      el("h3", {}, bi(label), el("span", { class: "count" }, `${online}/${members.length}`)),
+      el("ul", { class: "chips" }, ...members.map(deviceChip)));
+  }).filter(Boolean);
+}
+
+function upstreamLine(up) {
+  if (!up || !up.summary_at) { return bi(["上报：尚无摘要", "upstream: no summary yet"]); }
+  const time = new Intl.DateTimeFormat("zh-CN", { timeZone: state.hall.timezone, hour: "2-digit",
+    minute: "2-digit", second: "2-digit", hour12: false }).format(new Date(up.summary_at));
+  return bi([`上报：最近摘要 ${time}`, `upstream: last summary ${time}`]);
 }
 
 function render(changedTickets) {
@@ -159,14 +250,15 @@ function render(changedTickets) {
   draw("alerts", state.alerts, document.getElementById("alerts"), (alerts) =>
     alerts.length ? alerts.map(alertItem) : [el("li", { class: "alert none" }, bi(["一切正常", "All clear"]))]);
   document.getElementById("alert-count").textContent = String(state.alerts.length);
+  noticeAlerts(state.alerts);
   draw("counters", state.counters, document.getElementById("counters"), (cs) => cs.map(counterCard));
   const open = state.counters.filter((c) => c.status === "open").length;
   document.getElementById("counter-summary").textContent = `${open}/${state.counters.length} 开放 open`;
   draw("services", [state.services, hall.wait_target_min], document.getElementById("services"),
     ([ss]) => ss.map(serviceTile));
   drawTickets(changedTickets);
-  draw("devices", state.devices, document.getElementById("devices"), (ds) =>
-    [...ds].sort((a, b) => Number(b.state === "offline" || !b.ok) - Number(a.state === "offline" || !a.ok)).map(deviceChip));
+  draw("devices", state.devices, document.getElementById("devices"), deviceGroups);
+  document.getElementById("upstream").replaceChildren(upstreamLine(hall.upstream));
   const online = state.devices.filter((d) => d.state === "online").length;
   document.getElementById("device-count").textContent = `${online}/${state.devices.length}`;
   if (openCounter) { fillCounterDialog(); }
@@ -494,6 +586,12 @@ async function estimateWhatIf() {
 
 document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("whatif-go").addEventListener("click", estimateWhatIf);
+  showChime();
+  document.getElementById("chime").addEventListener("click", () => {
+    localStorage.setItem(CHIME_KEY, chimeOn() ? "off" : "on");
+    showChime();
+    if (chimeOn()) { chime(); }  // a tap: lets the browser play, and the manager hear it
+  });
   document.addEventListener("click", onClick);
   document.getElementById("ticket-filter").addEventListener("input", () => { if (state) { drawTickets([]); } });
   wireDialogs();
