@@ -17,7 +17,15 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from kiosk.events import Back, Event, HelpRequested, LanguageToggled, Phase, ServicePicked
+from kiosk.events import (
+    Back,
+    Event,
+    HelpRequested,
+    LanguageToggled,
+    Phase,
+    ServicePicked,
+    SpeakRequested,
+)
 from kiosk.texts import Language
 from kiosk.view import NearbyCentre, ServiceButton, View
 
@@ -36,6 +44,7 @@ DISABLED: RGBA = (0.88, 0.89, 0.91, 1)
 
 Emit = Callable[[Event], None]
 NEARBY_SHOWN = {True: 3, False: 4}  # nearby centres on the idle screen: landscape, portrait
+QUEUE_TILE, CENTRE_TILE = 136, 84  # tile heights in u: the waits and centres in large type
 
 
 class Panel(BoxLayout):
@@ -67,6 +76,17 @@ class Tap(ButtonBehavior, Panel):
         self._paint.rgba = self._color
         if self._action is not None:
             self._action()
+
+
+class Listen(ButtonBehavior, BoxLayout):
+    """A screen's body that runs ``action`` when touched (the spoken prompt, again)."""
+
+    def __init__(self, action: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._action = action
+
+    def on_release(self) -> None:
+        self._action()
 
 
 def text(value: str, size: float, color: RGBA = INK, *, bold: bool = False,
@@ -120,7 +140,13 @@ def build_screen(view: View, emit: Emit, size: tuple[int, int]) -> Widget:
     wide = size[0] > size[1]
     root = Panel(RED_SOFT if view.alarm else PAPER, orientation="vertical")
     root.add_widget(_header(view, u, wide))
-    root.add_widget(_BODIES.get(view.phase, _message)(view, emit, u, wide))
+    body = _BODIES.get(view.phase, _message)(view, emit, u, wide)
+    if view.phase is Phase.CHOOSING:
+        root.add_widget(body)
+    else:  # no choices on it: a touch anywhere on the body says the screen again
+        listen = Listen(lambda: emit(SpeakRequested()))
+        listen.add_widget(body)
+        root.add_widget(listen)
     root.add_widget(_footer(view, emit, u, wide))
     return root
 
@@ -169,22 +195,20 @@ def _button(label: str, action: Callable[[], None], color: RGBA, ink: RGBA, u: f
 # ---------------------------------------------------------------- bodies
 def _idle(view: View, emit: Emit, u: float, wide: bool) -> Widget:
     body = BoxLayout(orientation="vertical", padding=(36 * u, 20 * u), spacing=14 * u)
-    top = BoxLayout(orientation="horizontal" if wide else "vertical", spacing=20 * u)
-    crowded = bool(view.nearby and view.hall_notice)  # less air, or the prompt is cut off
-    words = BoxLayout(orientation="vertical", spacing=6 * u,
-                      padding=(0, (8 if crowded else 30) * u))
+    top = BoxLayout(orientation="horizontal", spacing=20 * u)  # side by side: room for the waits
+    words = BoxLayout(orientation="vertical", spacing=4 * u, padding=(0, 4 * u))
     latin = view.language is Language.EN  # longer words: smaller type, or they are cut off
-    words.add_widget(text(view.title, (56 if latin else 80) * u, BLUE, bold=True,
+    words.add_widget(text(view.title, (52 if latin else 72 if wide else 64) * u, BLUE, bold=True,
                           valign="bottom"))
-    words.add_widget(text(view.lines[0] if view.lines else "", 32 * u, MUTED,
-                          valign="top", size_hint_y=0.6))
+    words.add_widget(text(view.lines[0] if view.lines else "", 30 * u, INK,
+                          valign="top", size_hint_y=0.55))
     top.add_widget(words)
-    top.add_widget(CardPicture(size_hint_x=0.45 if wide else 1))
+    top.add_widget(CardPicture(size_hint_x=0.45 if wide else 0.3))
     body.add_widget(top)
     if view.hall_notice:
         body.add_widget(text(view.hall_notice, 26 * u, INK, size_hint_y=None, height=44 * u))
     grid = GridLayout(cols=4 if wide else 2, spacing=12 * u, size_hint_y=None,
-                      height=(2 if wide else 4) * 104 * u + 12 * u)
+                      height=(2 if wide else 4) * (QUEUE_TILE + 12) * u - 12 * u)
     for button in view.services:
         grid.add_widget(_queue_tile(button, u, latin))
     body.add_widget(grid)
@@ -200,12 +224,13 @@ def _nearby(view: View, u: float, wide: bool) -> Widget:
     cols = 3 if wide else 2
     shown = view.nearby[:NEARBY_SHOWN[wide]]
     rows = -(-len(shown) // cols)
-    tiles = rows * 66 * u + (rows - 1) * 8 * u
-    heading = 36 * u
+    tiles = rows * CENTRE_TILE * u + (rows - 1) * 8 * u
+    heading = 40 * u
     strip = BoxLayout(orientation="horizontal" if wide else "vertical", spacing=8 * u,
                       size_hint_y=None, height=tiles if wide else tiles + heading + 8 * u)
-    strip.add_widget(text(view.nearby_title, 26 * u, MUTED, bold=True, halign="left",
-                          **({"size_hint_x": None, "width": 150 * u} if wide
+    strip.add_widget(text(view.nearby_title, 30 * u, INK, bold=True, halign="left",
+                          valign="top",
+                          **({"size_hint_x": None, "width": 130 * u} if wide
                              else {"size_hint_y": None, "height": heading})))
     grid = GridLayout(cols=cols, spacing=8 * u)
     for centre in shown:
@@ -217,21 +242,24 @@ def _nearby(view: View, u: float, wide: bool) -> Widget:
 def _centre_tile(centre: NearbyCentre, u: float) -> Widget:
     tile = Panel(WHITE if centre.current else DISABLED, radius=10 * u, orientation="vertical",
                  padding=(12 * u, 4 * u))
-    tile.add_widget(text(centre.name, 24 * u, INK if centre.current else MUTED, bold=True,
-                         halign="left"))
+    tile.add_widget(text(centre.name, 28 * u, INK, bold=True, halign="left"))
     figures = f"{centre.waiting} · {centre.wait}" if centre.waiting else centre.wait
-    tile.add_widget(text(figures, 22 * u, BLUE if centre.current else MUTED, halign="left"))
+    tile.add_widget(text(figures, 30 * u, BLUE if centre.current else INK, halign="left"))
     return tile
 
 
 def _queue_tile(button: ServiceButton, u: float, latin: bool) -> Widget:
     tile = Panel(WHITE, radius=12 * u, orientation="horizontal",
-                 padding=(12 * u, (4 if latin else 8) * u), spacing=10 * u)
-    tile.add_widget(_letter(button.service, u, BLUE if button.enabled else MUTED, 60))
+                 padding=(12 * u, 4 * u), spacing=10 * u)
+    tile.add_widget(_letter(button.service, u, BLUE if button.enabled else MUTED, 56))
     words = BoxLayout(orientation="vertical")
-    words.add_widget(text(button.name, (18 if latin else 22) * u, INK, halign="left"))
-    words.add_widget(text(button.status or button.waiting, (19 if latin else 24) * u,
-                          RED if button.status else BLUE, halign="left"))
+    words.add_widget(text(button.name, (18 if latin else 22) * u, INK, halign="left",
+                          size_hint_y=1.3 if latin else 0.8))
+    if button.status:
+        words.add_widget(text(button.status, (24 if latin else 30) * u, RED, halign="left"))
+    else:
+        words.add_widget(text(button.waiting, (24 if latin else 30) * u, INK, halign="left"))
+        words.add_widget(text(button.wait, (24 if latin else 30) * u, BLUE, halign="left"))
     tile.add_widget(words)
     return tile
 
@@ -279,8 +307,8 @@ def _service_button(button: ServiceButton, emit: Emit, u: float) -> Widget:
     if button.status:
         side.add_widget(text(button.status, 26 * u, RED, bold=True, halign="right"))
     else:
-        side.add_widget(text(button.waiting, 26 * u, INK, halign="right"))
-        side.add_widget(text(button.wait, 24 * u, MUTED, halign="right"))
+        side.add_widget(text(button.waiting, 28 * u, INK, halign="right"))
+        side.add_widget(text(button.wait, 28 * u, BLUE, halign="right"))
     tap.add_widget(side)
     return tap
 
@@ -291,16 +319,18 @@ def _done(view: View, emit: Emit, u: float, wide: bool) -> Widget:
                          height=72 * u))
     card = Panel(WHITE, radius=20 * u, orientation="vertical", padding=(20 * u, 8 * u),
                  size_hint=(None, None), width=(640 if wide else 700) * u,
-                 height=(300 if wide else 420) * u, pos_hint={"center_x": 0.5})
+                 height=(260 if wide else 420) * u, pos_hint={"center_x": 0.5})
     if view.badge:
         card.add_widget(text(view.badge, 28 * u, GREEN, bold=True, size_hint_y=None,
                              height=40 * u))
-    card.add_widget(text(view.number, (180 if wide else 230) * u, BLUE, bold=True))
+    card.add_widget(text(view.number, (160 if wide else 230) * u, BLUE, bold=True))
     card.add_widget(text(view.service_name, 32 * u, INK, size_hint_y=None, height=52 * u))
     body.add_widget(card)
-    body.add_widget(text(view.lines[0] if view.lines else "", 42 * u, INK, bold=True))
-    body.add_widget(text(view.lines[1] if len(view.lines) > 1 else "", 28 * u, MUTED,
-                         size_hint_y=None, height=40 * u))
+    latin = view.language is Language.EN
+    body.add_widget(text(view.lines[0] if view.lines else "", (44 if latin else 56) * u, INK,
+                         bold=True))
+    body.add_widget(text(view.lines[1] if len(view.lines) > 1 else "", 34 * u, INK,
+                         size_hint_y=None, height=48 * u))
     return body
 
 

@@ -204,3 +204,16 @@ def test_the_committed_screenshots_are_there_and_in_the_readme() -> None:
         shot = ROOT / "images" / "screenshots" / f"kiosk-{name}.png"
         assert shot.is_file(), "run python -m kiosk.screenshots --out images/screenshots"
         assert f"kiosk-{name}.png" in readme
+
+
+def test_the_waits_are_large_enough_to_be_read_back(screens: dict[str, tuple[View, str]]) -> None:
+    """The idle screen's waits per service and the ticket's ahead and wait, read by OCR."""
+    view, text = screens["idle"]
+    squeezed = "".join(text.split())
+    waits = [b.wait for b in view.services if b.wait]
+    assert len(waits) == 6
+    for wait in waits:
+        assert "".join(wait.split()) in squeezed, f"{wait!r} not in OCR: {text!r}"
+    view, text = screens["done"]
+    squeezed = "".join(text.split())
+    assert recognised(view.lines[0], text) == 1.0 and "5人" in squeezed and "12分钟" in squeezed
