@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from web.hallview import HallView
 
 TOKEN = re.compile(r"^[0-9a-f]{30}$")
+NEAR = 3  # this many ahead or fewer: "almost your turn", in large text, with a sound
 
 _STATUS_TEXT: dict[TicketStatus, tuple[str, str]] = {
     TicketStatus.PENDING_PRINT: ("等候中", "Waiting"),
@@ -85,6 +86,12 @@ def status_view(view: HallView, ticket: Ticket, ranks: Ranks, version: int) -> d
     ahead = ranks.ahead(engine, projection, version, ticket) if waiting else None
     wait_s = projection.wait_seconds(ticket) if waiting else None
     minutes = None if wait_s is None else round(round(wait_s / 60, 1))  # as the kiosk's
+    alert, alert_zh, alert_en = "", "", ""
+    if ticket.status is TicketStatus.CALLED and counter is not None:
+        alert = "called"
+        alert_zh, alert_en = f"请到 {counter.name}", f"Please go to {counter.name_en}"
+    elif ticket.status is TicketStatus.WAITING and ahead is not None and ahead <= NEAR:
+        alert, alert_zh, alert_en = "near", "快到您了", "Almost your turn"
     return {
         "number": ticket.number, "status": ticket.status.value,
         "status_zh": zh, "status_en": en,
@@ -102,6 +109,7 @@ def status_view(view: HallView, ticket: Ticket, ranks: Ranks, version: int) -> d
         "hall_zh": engine.config.hall.name, "hall_en": engine.config.hall.name_en,
         "issued": f"{engine.local(ticket.issued_at):%H:%M}",
         "recalls": ticket.recalls if at_counter else 0,
+        "alert": alert, "alert_zh": alert_zh, "alert_en": alert_en,
     }
 
 
