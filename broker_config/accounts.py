@@ -14,7 +14,7 @@ from enum import StrEnum
 from broker_config.errors import AccountError
 from hallconfig import HallConfig
 from protocol.messages import ALLOWED, Role
-from protocol.topics import CONTROLLER_ID, EventKind, HallTopics, StateKind
+from protocol.topics import CONTROLLER_ID, CityTopics, EventKind, HallTopics, StateKind
 
 
 class Access(StrEnum):
@@ -73,12 +73,15 @@ def _display(topics: HallTopics, device: str) -> list[Grant]:
 
 
 def _manager(topics: HallTopics, device: str) -> list[Grant]:
+    """The tablet's service: the whole hall, and the city bridge's up/down flag, which
+    Mosquitto keeps (retained) on the hall's broker too (``city.broker``'s notification_topic)."""
     return [
         Grant(Access.READ, topics.reply(device)),
         Grant(Access.READ, topics.all_state),
         Grant(Access.READ, topics.all_events),
         Grant(Access.READ, topics.all_presence),
         Grant(Access.READ, topics.all_health),
+        Grant(Access.READ, CityTopics.bridge(topics.hall)),
         Grant(Access.WRITE, topics.presence(device)),
     ]
 
