@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 from browser import axe_violations, launch
+from PIL import Image
 from playwright.async_api import expect
 from support.hall import TEST_PIN, clerk_of
 from webhall import JSON, MANAGER, WebHall, client
@@ -183,7 +184,8 @@ async def test_the_screen_is_the_clerks_alone(web_hall: WebHall) -> None:
 
 async def test_the_page_in_chromium_by_its_keys(web_hall: WebHall) -> None:
     hall = web_hall
-    issued = {await issue(hall, "F"), await issue(hall, "G"), await issue(hall, "F")}
+    issued = {await issue(hall, "F"), await issue(hall, "G"), await issue(hall, "F"),
+              await issue(hall, "G", green=True)}
     before = len(await senders(hall))
     async with launch() as browser:
         page = await browser.new_page(viewport={"width": 1180, "height": 820},
@@ -217,6 +219,9 @@ async def test_the_page_in_chromium_by_its_keys(web_hall: WebHall) -> None:
         await page.keyboard.press("s")
         await expect(page.locator("#hand-service")).to_contain_text("办理中")
         served = await hand.inner_text()
+        late = await issue(hall, "F", green=True)  # arrives live, ahead of the others
+        await expect(listed.first).to_have_text(late)
+        await expect(page.locator("#waiting tr").first).to_have_class("ch-green")
         await page.locator("#history li").nth(2).wait_for()
         assert await axe_violations(page) == []
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -225,8 +230,10 @@ async def test_the_page_in_chromium_by_its_keys(web_hall: WebHall) -> None:
         read = ocr(shot)
         for words in ("重呼", "转移", "暂停", "开始办理", "本窗口等候", "Recall", "Transfer"):
             assert words in read, (words, read)
-        number = SHOTS.parent / "window-number.png"  # tesseract misses glyphs this large
-        await hand.screenshot(path=str(number))
+        number = SHOTS.parent / "window-number.png"  # tesseract misses glyphs this large:
+        await hand.screenshot(path=str(number))  # read the number alone, at a third its size
+        with Image.open(number) as big:
+            big.resize((big.width // 3, big.height // 3), Image.Resampling.LANCZOS).save(number)
         try:
             assert numeral(ocr(number, line=True)) == numeral(served)
         finally:

@@ -195,15 +195,15 @@ function renderWaiting(picture) {
 
 // ------------------------------------------------------------ acting
 async function act(name, fields) {
-  if (busy) { return; }
+  if (busy) { say("上一个操作还在进行 The last key is still being sent", true); return; }
   busy = true;
   document.body.classList.add("busy");
   try {
     await send(`${API}/commands/${name}`, { id: newId(), ...(fields || {}) });
     if (name === "sign_out") { signedOut("已签退 Signed out"); return; }
-    say(DONE[name] || name);
     const fresh = await fetch(API, { credentials: "same-origin" });
     if (fresh.ok) { render(await fresh.json()); }
+    say(DONE[name] || name);
   } catch (e) {
     say(e.message, true);
   } finally {
