@@ -195,6 +195,13 @@ class WebSettings(TlsFiles):
                           "passwords of the soft callers (caller devices) the clerk's screen "
                           "/window/<counter> acts as; without it, the systemd credential "
                           "soft-callers of the web service's unit, else no clerk's screen")
+
+    @field_validator("soft_callers_file")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_absolute():
+            raise ValueError(f"soft_callers_file {value!r}: give an absolute path")
+        return value
     notifier: Literal["none", "record"] = Field(
         "none", description="the residents' notices at 3 ahead and when called (web/notify.py):"
                             " none, or record (a stub that writes what would be sent to "

@@ -23,8 +23,10 @@ from support.hall import TEST_PIN, clerk_of
 from webhall import JSON, MANAGER, WebHall, client
 from yarl import URL
 
+from hallconfig import WebSettings
 from protocol import messages as m
 from protocol.link import new_command_id
+from web.softcallers import load_passwords
 
 COUNTER = "13"  # serves F and G
 DEVICE = "soft-13"
@@ -255,3 +257,20 @@ async def test_the_page_in_chromium_by_its_keys(web_hall: WebHall) -> None:
     sent = [n for d, n in (await senders(hall))[before:] if d == DEVICE]
     assert sent == ["sign_in", "call_next", "recall", "transfer", "call_next", "start", "done",
                     "pause", "resume", "sign_out"]
+
+
+def test_the_soft_callers_passwords_are_read_or_refused_by_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    assert load_passwords(WebSettings()) == {}
+    good = tmp_path / "soft-callers"
+    good.write_text('soft-13 = "s3cret"\n')
+    assert load_passwords(WebSettings(soft_callers_file=str(good))) == {"soft-13": "s3cret"}
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))  # the unit's credential
+    assert load_passwords(WebSettings()) == {"soft-13": "s3cret"}
+    for text, named in (('soft-13 = 5\n', "soft-13"), ('soft-13 = "\n', "soft-callers")):
+        good.write_text(text)
+        with pytest.raises(OSError, match=named):
+            load_passwords(WebSettings())
+    with pytest.raises(ValueError, match="absolute"):
+        WebSettings(soft_callers_file="soft-callers.toml")
