@@ -61,14 +61,15 @@ class Demand:
 
     def day_levels(self, count: int) -> list[float]:
         """``count`` day levels (residents over the mean) spread evenly over the quantiles
-        of the past days' spread beyond Poisson's (a normal fit): rehearsal n meets a day as
-        busy as quantile (n + 1/2) / count of the days the hall has had."""
+        of the past days' spread (a normal fit): rehearsal n meets a day as busy as quantile
+        (n + 1/2) / count of the days the hall has had, and Poisson's spread besides (counted
+        twice: on the safe side)."""
         totals = [len(day) for day in self.arrivals]
         mean = sum(totals) / len(totals) if totals else 0.0
         if mean <= 0 or len(totals) < 2:
             return [1.0] * count
-        variance = sum((t - mean) ** 2 for t in totals) / (len(totals) - 1) - mean
-        spread = math.sqrt(max(0.0, variance)) / mean
+        variance = sum((t - mean) ** 2 for t in totals) / (len(totals) - 1)
+        spread = math.sqrt(variance) / mean
         return [max(0.0, 1 + spread * _NORMAL.inv_cdf((n + 0.5) / count))
                 for n in range(count)]
 

@@ -66,8 +66,9 @@ def test_the_peak_hour_gets_more_windows_than_a_quiet_one(peak: int) -> None:
     plan = plan_day(small_hall(), MONDAY, history(per_hour, seed=peak))
     windows = [sum(s.open) for s in plan.slots]
     assert len(windows) == 4
-    quiet = [w for h, w in enumerate(windows) if h != peak]
-    assert windows[peak] > max(quiet), windows
+    assert windows[peak] == max(windows), windows
+    quiet = [w for h, w in enumerate(windows) if h not in (peak, peak + 1)]  # (the next
+    assert windows[peak] > max(quiet), windows  # may need as many, to clear the peak's queue)
     assert plan.window_hours < plan.all_open_window_hours
 
 
