@@ -44,7 +44,7 @@ DISABLED: RGBA = (0.88, 0.89, 0.91, 1)
 
 Emit = Callable[[Event], None]
 NEARBY_SHOWN = {True: 3, False: 4}  # nearby centres on the idle screen: landscape, portrait
-QUEUE_TILE, CENTRE_TILE = 136, 84  # tile heights in u: the waits and centres in large type
+QUEUE_TILE, CENTRE_TILE = 136, 96  # tile heights in u: the waits and centres in large type
 
 
 class Panel(BoxLayout):
@@ -229,22 +229,23 @@ def _nearby(view: View, u: float, wide: bool) -> Widget:
     strip = BoxLayout(orientation="horizontal" if wide else "vertical", spacing=8 * u,
                       size_hint_y=None, height=tiles if wide else tiles + heading + 8 * u)
     strip.add_widget(text(view.nearby_title, 30 * u, INK, bold=True, halign="left",
-                          valign="top",
-                          **({"size_hint_x": None, "width": 130 * u} if wide
+                          **({"size_hint_x": None, "width": 150 * u} if wide
                              else {"size_hint_y": None, "height": heading})))
     grid = GridLayout(cols=cols, spacing=8 * u)
     for centre in shown:
-        grid.add_widget(_centre_tile(centre, u))
+        grid.add_widget(_centre_tile(centre, u, view.language is Language.EN))
     strip.add_widget(grid)
     return strip
 
 
-def _centre_tile(centre: NearbyCentre, u: float) -> Widget:
+def _centre_tile(centre: NearbyCentre, u: float, latin: bool) -> Widget:
     tile = Panel(WHITE if centre.current else DISABLED, radius=10 * u, orientation="vertical",
-                 padding=(12 * u, 4 * u))
+                 padding=(12 * u, 8 * u))
     tile.add_widget(text(centre.name, 28 * u, INK, bold=True, halign="left"))
-    figures = f"{centre.waiting} · {centre.wait}" if centre.waiting else centre.wait
-    tile.add_widget(text(figures, 30 * u, BLUE if centre.current else INK, halign="left"))
+    comma = ", " if latin else "，"  # a middle dot here made tesseract misread the next glyph
+    figures = f"{centre.waiting}{comma}{centre.wait}" if centre.waiting else centre.wait
+    size = 26 if latin else 30  # English runs longer: it must fit on one line
+    tile.add_widget(text(figures, size * u, BLUE if centre.current else INK, halign="left"))
     return tile
 
 

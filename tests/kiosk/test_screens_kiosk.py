@@ -25,7 +25,7 @@ from kivy.tests.common import UnitTestTouch  # noqa: E402
 from kivy.uix.label import Label  # noqa: E402
 from kivy.uix.widget import Widget  # noqa: E402
 
-from kiosk.events import Event, HelpRequested, ServicePicked  # noqa: E402
+from kiosk.events import Event, HelpRequested, ServicePicked, SpeakRequested  # noqa: E402
 from kiosk.samples import SAMPLE_NOW, SCREENS  # noqa: E402
 from kiosk.screens import Tap, build_screen  # noqa: E402
 from kiosk.texts import Language  # noqa: E402
@@ -217,3 +217,66 @@ def test_the_waits_are_large_enough_to_be_read_back(screens: dict[str, tuple[Vie
     view, text = screens["done"]
     squeezed = "".join(text.split())
     assert recognised(view.lines[0], text) == 1.0 and "5人" in squeezed and "12分钟" in squeezed
+
+
+def luminance(rgb: tuple[int, ...]) -> float:
+    """WCAG relative luminance of an sRGB pixel."""
+    linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4
+              for c in rgb[:3]]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def ink_and_contrast(image: Image.Image, label: Label) -> tuple[int, float]:
+    """The drawn text's height in pixels and its WCAG contrast with the paper around it,
+    measured on the rendered image inside the label's box."""
+    x, y = label.to_window(*label.pos)
+    box = (int(x), int(SIZE[1] - y - label.height), int(x + label.width), int(SIZE[1] - y))
+    crop = image.convert("RGB").crop(box)
+    colours = crop.getcolors(crop.width * crop.height) or []
+    paper = max(colours)[1]
+    far = max((abs(luminance(c) - luminance(paper)), c) for _n, c in colours)[1]
+    rows = [r for r in range(crop.height)
+            if any(abs(luminance(crop.getpixel((c, r))) - luminance(paper)) > 0.2
+                   for c in range(crop.width))]
+    lighter, darker = sorted((luminance(paper), luminance(far)), reverse=True)
+    return (rows[-1] - rows[0] + 1 if rows else 0), (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.parametrize(("name", "min_px"), [("idle", 26), ("done", 44)])
+def test_the_waits_are_drawn_large_and_dark_on_light(tmp_path: Path, name: str,
+                                                     min_px: int) -> None:
+    """Waits and nearby centres: glyphs at least min_px tall (about 4.5 mm, 7.5 mm on the
+    panel) and WCAG AAA contrast (7:1), not small grey text."""
+    view = build_view(SCREENS[name](), SAMPLE_NOW)
+    wanted = [b.wait for b in view.services if b.wait] + [c.name for c in view.nearby]
+    wanted += [line for line in view.lines[:1] if name == "done"]
+    screen = build_screen(view, lambda _e: None, SIZE)
+    screen.size_hint, screen.size = (None, None), SIZE
+    show(screen)
+    try:
+        path = tmp_path / f"{name}.png"
+        screen.export_to_png(str(path))
+        labels = {w.text: w for w in screen.walk() if isinstance(w, Label)}
+        with Image.open(path) as image:
+            for words in wanted:
+                label = next(lab for text_, lab in labels.items() if words in text_)
+                height, contrast = ink_and_contrast(image, label)
+                assert height >= min_px, (words, height)
+                assert contrast >= 7.0, (words, contrast)
+    finally:
+        Window.remove_widget(screen)
+
+
+@pytest.mark.parametrize("name", ["idle", "done", "notice", "out-of-service", "staff-help"])
+def test_a_touch_on_a_screen_without_choices_asks_to_hear_it(name: str) -> None:
+    emitted: list[Event] = []
+    screen = build_screen(build_view(SCREENS[name](), SAMPLE_NOW), emitted.append, SIZE)
+    screen.size_hint, screen.size = (None, None), SIZE
+    show(screen)
+    try:
+        finger = UnitTestTouch(SIZE[0] / 2, SIZE[1] * 0.55)
+        finger.touch_down()
+        finger.touch_up()
+    finally:
+        Window.remove_widget(screen)
+    assert emitted == [SpeakRequested()]
