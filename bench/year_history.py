@@ -40,10 +40,17 @@ from typing import Any
 from bench.halls import big_hall
 from hall.commands import HANDLERS, Context
 from hall.engine.engine import HallEngine, Refused
-from hall.engine.events import Event, Kind
+from hall.engine.events import (
+    SCHEMA_VERSION,
+    AppointmentBooked,
+    Event,
+    EventData,
+    TicketIssued,
+    to_json,
+)
 from hall.engine.model import Ticket
 from hall.engine.projection import Projection, project
-from hall.journal import SCHEMA, SCHEMA_VERSION, Journal
+from hall.journal import SCHEMA, Journal, stored_day
 from hall.replies import digest
 from hallconfig import HallConfig, load_hall_config
 from protocol import messages as m
@@ -61,7 +68,6 @@ VOIDED, CANCELLED, NO_SHOW, TRANSFERRED, STARTED, RATED = 0.003, 0.005, 0.04, 0.
 RATINGS = ((5, 0.70), (4, 0.18), (3, 0.07), (2, 0.03), (1, 0.02))
 SPEED = 45.0  # seconds of service per planned minute: clerks beat the hall's planning means
 REPROJECT_S = 1800.0  # the replies' estimates come from a projection at most this old
-ERASED = {Kind.TICKET_ISSUED.value, Kind.APPOINTMENT_BOOKED.value}
 ERASED_COMMANDS = {"issue", "lookup", "book"}
 
 
@@ -212,16 +218,20 @@ def _rows(day: date, commits: list[Commit]) -> tuple[list[EventRow], list[ReplyR
     replies: list[ReplyRow] = []
     for commit in commits:
         for event in commit.events:
-            data = {**event.data, "id_hash": None} if event.kind.value in ERASED \
-                else event.data
-            slot_day = data.get("slot_day") if event.kind is Kind.APPOINTMENT_BOOKED else None
-            events.append((slot_day or day.isoformat(), event.at, event.kind.value,
-                           json.dumps(data)))
+            events.append((stored_day(day, event), event.at, event.kind.value,
+                           to_json(_erased(event.data))))
         if commit.reply is not None:
             device, cid, name, dig, reply = commit.reply
             replies.append((device, cid, name, "" if name in ERASED_COMMANDS else dig,
                             day.isoformat(), commit.at, reply))
     return events, replies
+
+
+def _erased(data: EventData) -> EventData:
+    """An event's data with the resident's hash erased (hall/journal.py erase_identities)."""
+    if isinstance(data, TicketIssued | AppointmentBooked):
+        return data.model_copy(update={"id_hash": None})
+    return data
 
 
 def _write_day(db: sqlite3.Connection, events: list[EventRow], replies: list[ReplyRow]) -> None:

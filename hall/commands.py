@@ -134,7 +134,7 @@ def _counter(ctx: Context, counter: str) -> m.CounterState:
 
 def pause(ctx: Context, cmd: m.Pause) -> m.CounterResult:
     counter = own_counter(ctx, cmd)
-    ctx.engine.set_counter_status(ctx.now, counter, m.CounterStatus.PAUSED, cmd.reason.value)
+    ctx.engine.set_counter_status(ctx.now, counter, m.CounterStatus.PAUSED, cmd.reason)
     return m.CounterResult(counter=_counter(ctx, counter))
 
 

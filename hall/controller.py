@@ -26,7 +26,18 @@ from hall.alerts import AlertBoard
 from hall.clock import Clock
 from hall.commands import HANDLERS, Context
 from hall.engine.engine import HallEngine, Refused
-from hall.engine.events import BY, Event, Kind
+from hall.engine.events import (
+    AlertFollowedUp,
+    CounterEvent,
+    Event,
+    HelpRequested,
+    Kind,
+    Rated,
+    TicketCalled,
+    TicketEvent,
+    TicketRecalled,
+    TicketTransferred,
+)
 from hall.engine.projection import Projection, project
 from hall.intake import IN_PROCESS, Request, check, error, internal
 from hall.journal import (
@@ -366,16 +377,16 @@ class Controller:
             hall_wide |= event.kind in _HALL_WIDE
             counter_wide |= event.kind in _COUNTER_WIDE
             counters.update(self._counters_of(event))
-            if event.kind in (Kind.TICKET_CALLED, Kind.TICKET_RECALLED):
+            data = event.data
+            if isinstance(data, TicketCalled | TicketRecalled):
                 self._publish_call(event)
-            elif event.kind is Kind.ALERT_FOLLOWED_UP:
-                self.alerts.followed_up(m.AlertKind(event.data["alert"]), event.data["subject"])
-            elif event.kind is Kind.HELP_REQUESTED:
-                self._announce(self.alerts.help_requested(event.data["device"], now))
-            elif event.kind is Kind.RATED:
-                d = event.data
-                self._announce(self.alerts.rating(d["counter"], d["ticket"], d["rating"], now,
-                                                  d.get("clerk")))
+            elif isinstance(data, AlertFollowedUp):
+                self.alerts.followed_up(data.alert, data.subject)
+            elif isinstance(data, HelpRequested):
+                self._announce(self.alerts.help_requested(data.device, now))
+            elif isinstance(data, Rated):
+                self._announce(self.alerts.rating(data.counter, data.ticket, data.rating, now,
+                                                  data.clerk))
         if hall_wide:
             self._publish(self.link.topics.state(StateKind.HALL), hall_state(self.engine, self.rev))
         for counter in self.engine.desks if counter_wide else counters:
@@ -387,9 +398,10 @@ class Controller:
         self._dirty.set()
 
     def _counters_of(self, event: Event) -> Iterable[str]:
-        if event.data.get("counter"):
-            yield event.data["counter"]
-        ticket = self.engine.tickets.get(event.data.get("ticket", ""))
+        data = event.data
+        if isinstance(data, CounterEvent | TicketTransferred) and data.counter:
+            yield data.counter
+        ticket = self.engine.tickets.get(data.ticket) if isinstance(data, TicketEvent) else None
         if ticket is not None:
             yield from (d.counter_id for d in self.engine.desks.values()
                         if d.ticket is ticket or d.last_finished is ticket)
@@ -580,7 +592,7 @@ def _signed(events: list[Event], by: str | None) -> list[Event]:
     """A manager's events name the staff member who acted, for the journal."""
     if by is None:
         return events
-    return [event._replace(data={**event.data, BY: by}) for event in events]
+    return [event._replace(data=event.data.model_copy(update={"by": by})) for event in events]
 
 
 def _same(a: m.Message, b: m.Message) -> bool:

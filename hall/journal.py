@@ -9,6 +9,10 @@ The journal is checked when opened: a damaged file, or an empty or missing one w
 state directory has held a journal before, stops the controller with a message naming the
 cause and the backups to restore from (``backup`` writes them while the hall runs).
 
+Its schema (tables, and each event kind's model in hall/engine/events.py) has a version,
+``PRAGMA user_version``; opening an older journal migrates it step by step (``STEPS``), a
+newer one is refused. hall/README.md says what each version changed.
+
 Residents' hashes are kept only while the hall needs them: ``erase_identities`` blanks the
 ``id_hash`` of every day before today (and the digests of the replies to commands that
 carried one), with SQLite's secure delete on and the WAL truncated, so the file keeps no copy.
@@ -27,14 +31,21 @@ from typing import Any
 
 import aiosqlite
 
-from hall.engine.events import Event, Kind
+from hall.engine.events import (
+    SCHEMA_VERSION,
+    AppointmentBooked,
+    Event,
+    EventInvalid,
+    Kind,
+    event_from_row,
+    to_json,
+)
 
 log = logging.getLogger(__name__)
 # aiosqlite logs every statement with its parameters at DEBUG (residents' hashes, status
 # tokens): this module is its only user, and it never logs below INFO, whatever the level.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
-SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     seq  INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -120,7 +131,7 @@ class Journal:
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA secure_delete=ON")  # erased hashes are overwritten
             await db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            await _migrate(db)
+            await _migrate(db, path)
         except BaseException:
             await db.close()
             raise
@@ -141,7 +152,7 @@ class Journal:
             await self._db.execute("BEGIN IMMEDIATE")
             await self._db.executemany(
                 "INSERT INTO events(day, at, kind, data) VALUES (?, ?, ?, ?)",
-                [(stored_day(day, e), e.at, e.kind.value, json.dumps(e.data)) for e in events])
+                [(stored_day(day, e), e.at, e.kind.value, to_json(e.data)) for e in events])
             if command is not None:
                 await self._db.execute(
                     "INSERT INTO replies(device, id, name, digest, day, at, reply) "
@@ -222,20 +233,24 @@ class Journal:
                         "erased hashes stay in it until the next checkpoint")
 
     async def events_of(self, day: date) -> list[Event]:
-        """The day's events in commit order."""
-        async with self._db.execute(
-                "SELECT at, kind, data FROM events WHERE day = ? ORDER BY seq",
-                (day.isoformat(),)) as cursor:
-            return [Event(Kind(kind), at, json.loads(data)) async for at, kind, data in cursor]
-
+        """The day's events in commit order (JournalDamaged: one does not match its model)."""
+        return await self._events("WHERE day = ?", (day.isoformat(),))
 
     async def bookings_after(self, day: date) -> list[Event]:
         """Appointments booked for days after ``day`` (stored under their own day), in
         commit order: they count against those days' slots already."""
+        return await self._events("WHERE day > ? AND kind = ?",
+                                  (day.isoformat(), Kind.APPOINTMENT_BOOKED.value))
+
+    async def _events(self, where: str, params: tuple[str, ...]) -> list[Event]:
         async with self._db.execute(
-                "SELECT at, kind, data FROM events WHERE day > ? AND kind = ? ORDER BY seq",
-                (day.isoformat(), Kind.APPOINTMENT_BOOKED.value)) as cursor:
-            return [Event(Kind(kind), at, json.loads(data)) async for at, kind, data in cursor]
+                f"SELECT seq, kind, at, data FROM events {where} ORDER BY seq", params) as cursor:
+            rows = await cursor.fetchall()
+        try:
+            return [event_from_row(*row) for row in rows]
+        except EventInvalid as exc:
+            raise JournalDamaged(f"journal {self.path}: {exc}") from None
+
     async def replies_since(self, day: date) -> list[CommandRecord]:
         """Stored replies of ``day`` and later (kept in memory for quick retries)."""
         async with self._db.execute(
@@ -283,21 +298,52 @@ async def _check(db: aiosqlite.Connection, path: Path) -> None:
                              f"newest backup from {backup_dir(path)}")
 
 
-async def _migrate(db: aiosqlite.Connection) -> None:
+async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
+    """Bring the journal to SCHEMA_VERSION one step at a time, each step recorded as it
+    completes; refuse a journal newer than this code."""
     async with db.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()
     version = int(row[0]) if row else 0
     if version > SCHEMA_VERSION:
-        raise JournalDamaged(f"journal schema {version} is newer than this controller's "
-                             f"({SCHEMA_VERSION}): install the newer release")
+        raise JournalDamaged(f"journal {path} has schema {version}, newer than this "
+                             f"controller's ({SCHEMA_VERSION}): install the newer release")
     await db.executescript(SCHEMA)
+    for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
+        await STEPS[target](db, path)
+        await db.execute(f"PRAGMA user_version = {target}")
+        if version:  # not a new file (schema 1 files may also say 0: they are checked)
+            log.info("journal %s: migrated to schema %d", path, target)
+
+
+async def _to_2(db: aiosqlite.Connection, path: Path) -> None:
+    """Schema 2: replies keyed by (device, id), moved from schema 1's ``commands``."""
     async with db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'commands'") as cursor:
         old = await cursor.fetchone()
     if old is not None:
-        log.info("journal: moving replies to schema %d", SCHEMA_VERSION)
         await db.executescript(f"BEGIN; {MIGRATE_FROM_1} COMMIT;")
-    await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+async def _to_3(db: aiosqlite.Connection, path: Path) -> None:
+    """Schema 3: every event's data is its kind's model (hall/engine/events.py). The JSON
+    is unchanged (old shapes are the models' defaults), so nothing is rewritten: every
+    stored event is checked, and one that does not match refuses the journal."""
+    count = 0
+    async with db.execute("SELECT seq, kind, at, data FROM events ORDER BY seq") as cursor:
+        while rows := list(await cursor.fetchmany(10_000)):
+            try:
+                for row in rows:
+                    event_from_row(*row)
+            except EventInvalid as exc:
+                raise JournalDamaged(f"journal {path} cannot move to schema 3: {exc}; it is "
+                                     f"left unchanged (restore a backup from "
+                                     f"{backup_dir(path)}, or fix that event)") from None
+            count += len(rows)
+    log.info("journal %s: %d events match their models", path, count)
+
+
+# The step that brings a journal to each version from the one before (version 1: the first).
+STEPS = {2: _to_2, 3: _to_3}
 
 
 def _copy(source: Path, target: Path) -> None:
@@ -324,6 +370,6 @@ def _without_hash(data: str) -> str:
 
 def stored_day(day: date, event: Event) -> str:
     """An appointment booked for another day belongs to that day's log."""
-    if event.kind is Kind.APPOINTMENT_BOOKED and "slot_day" in event.data:
-        return str(event.data["slot_day"])
+    if isinstance(event.data, AppointmentBooked) and event.data.slot_day is not None:
+        return event.data.slot_day
     return day.isoformat()

@@ -9,7 +9,6 @@ caller's event loop; the plain ones are for a caller already in a worker thread.
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -17,11 +16,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from hall.engine.events import Event, Kind
+from hall.engine.events import SCHEMA_VERSION, Event, EventInvalid, Kind, event_from_row
 
 
 class JournalUnreadable(Exception):
-    """The journal cannot be opened for reading (missing, or not a journal)."""
+    """The journal cannot be read: missing, not a journal, of a newer schema than this code,
+    or holding an event that does not match its kind's model."""
 
 
 class JournalReader:
@@ -42,8 +42,13 @@ class JournalReader:
             db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
                                  check_same_thread=False)
             db.execute("SELECT seq FROM events LIMIT 1").fetchall()
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
         except sqlite3.Error as exc:
             raise JournalUnreadable(f"journal {path} cannot be read: {exc}") from exc
+        if version > SCHEMA_VERSION:
+            db.close()
+            raise JournalUnreadable(f"journal {path} has schema {version}, newer than this "
+                                    f"reader's ({SCHEMA_VERSION}): install the newer release")
         return cls(db, path)
 
     def close(self) -> None:
@@ -55,9 +60,16 @@ class JournalReader:
         """The day's events committed after sequence number ``after``, with their numbers,
         in commit order."""
         rows = await self.query(
-            "SELECT seq, at, kind, data FROM events WHERE day = ? AND seq > ? ORDER BY seq",
+            "SELECT seq, kind, at, data FROM events WHERE day = ? AND seq > ? ORDER BY seq",
             (day.isoformat(), after))
-        return [(seq, Event(Kind(kind), at, json.loads(data))) for seq, at, kind, data in rows]
+        return [(row[0], self._event(row)) for row in rows]
+
+    def _event(self, row: tuple[Any, ...]) -> Event:
+        """A row (seq, kind, at, data) as its event; JournalUnreadable if it does not match."""
+        try:
+            return event_from_row(*row)
+        except EventInvalid as exc:
+            raise JournalUnreadable(f"journal {self.path}: {exc}") from None
 
     async def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Rows of a read-only query, fetched in a thread."""
@@ -73,11 +85,11 @@ class JournalReader:
         commit order, straight from the cursor (memory holds one event, however long the day);
         returns the last one's sequence number (``after`` if none). In the calling thread."""
         with self._lock:
-            for seq, at, kind, data in self._db.execute(
-                    "SELECT seq, at, kind, data FROM events WHERE day = ? AND seq > ? "
+            for row in self._db.execute(
+                    "SELECT seq, kind, at, data FROM events WHERE day = ? AND seq > ? "
                     "ORDER BY seq", (day.isoformat(), after)):
-                apply(Event(Kind(kind), at, json.loads(data)))
-                after = seq
+                apply(self._event(row))
+                after = row[0]
         return after
 
     def last_event(self, day: date) -> tuple[int, float] | None:

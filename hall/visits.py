@@ -11,9 +11,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar, cast
 
-from hall.engine.events import NOT_CONFIRMED, NOT_SERVED, Event, Kind
+from hall.engine.events import (
+    NOT_CONFIRMED,
+    NOT_SERVED,
+    ClerkSignedIn,
+    ClerkSignedOut,
+    DayEnded,
+    Event,
+    EventData,
+    Kind,
+    Rated,
+    ServiceStarted,
+    TicketCalled,
+    TicketCancelled,
+    TicketClosed,
+    TicketDone,
+    TicketEvent,
+    TicketIssued,
+    TicketNoShow,
+    TicketPrinted,
+    TicketTransferred,
+    TicketVoided,
+)
 
 OPEN = ("pending_print", "waiting", "called", "serving")
 
@@ -83,24 +104,24 @@ class DayFold:
         if handler is not None:
             handler(self, event.at, event.data)
 
-    def visit(self, data: dict[str, Any]) -> Visit | None:
-        return self.visits.get(str(data.get("ticket", "")))
+    def visit(self, data: TicketEvent) -> Visit | None:
+        return self.visits.get(data.ticket)
 
     def close_leg(self, visit: Visit, at: float, outcome: str) -> None:
         if visit.legs and visit.legs[-1].ended_at is None:
             visit.legs[-1].ended_at, visit.legs[-1].outcome = at, outcome
 
 
-def _issued(d: DayFold, at: float, data: dict[str, Any]) -> None:
-    ticket = str(data["ticket"])
+def _issued(d: DayFold, at: float, data: TicketIssued) -> None:
+    ticket = data.ticket
     d.visits[ticket] = Visit(
-        d.day, ticket, ticket.split("-", 1)[-1], data["service"], data["channel"], at,
-        "pending_print" if data.get("pending") else "waiting", data["service"])
+        d.day, ticket, ticket.split("-", 1)[-1], data.service, data.channel.value, at,
+        "pending_print" if data.pending else "waiting", data.service)
 
 
-def _status(status: str, outcome: str | None = None) -> Callable[[DayFold, float, dict[str, Any]],
+def _status(status: str, outcome: str | None = None) -> Callable[[DayFold, float, TicketEvent],
                                                                    None]:
-    def fold(d: DayFold, at: float, data: dict[str, Any]) -> None:
+    def fold(d: DayFold, at: float, data: TicketEvent) -> None:
         visit = d.visit(data)
         if visit is None:
             return
@@ -111,17 +132,17 @@ def _status(status: str, outcome: str | None = None) -> Callable[[DayFold, float
     return fold
 
 
-def _called(d: DayFold, at: float, data: dict[str, Any]) -> None:
+def _called(d: DayFold, at: float, data: TicketCalled) -> None:
     visit = d.visit(data)
     if visit is None:
         return
-    counter = str(data["counter"])
+    counter = data.counter
     visit.status = "called"
     visit.called_at = visit.called_at if visit.called_at is not None else at
     visit.legs.append(Leg(counter, d.clerk_at.get(counter), visit.final_service, at))
 
 
-def _started(d: DayFold, at: float, data: dict[str, Any]) -> None:
+def _started(d: DayFold, at: float, data: ServiceStarted) -> None:
     visit = d.visit(data)
     if visit is not None:
         visit.status = "serving"
@@ -129,28 +150,28 @@ def _started(d: DayFold, at: float, data: dict[str, Any]) -> None:
             visit.legs[-1].started_at = at
 
 
-def _transferred(d: DayFold, at: float, data: dict[str, Any]) -> None:
+def _transferred(d: DayFold, at: float, data: TicketTransferred) -> None:
     visit = d.visit(data)
     if visit is not None:
         d.close_leg(visit, at, "transferred")
-        visit.status, visit.final_service = "waiting", str(data["service"])
+        visit.status, visit.final_service = "waiting", data.service
 
 
-def _signed_in(d: DayFold, at: float, data: dict[str, Any]) -> None:
+def _signed_in(d: DayFold, at: float, data: ClerkSignedIn) -> None:
     for counter, clerk in list(d.clerk_at.items()):
-        if clerk == data["staff_no"]:
+        if clerk == data.staff_no:
             d.clerk_at[counter] = None
-    d.clerk_at[str(data["counter"])] = str(data["staff_no"])
+    d.clerk_at[data.counter] = data.staff_no
 
 
-def _signed_out(d: DayFold, at: float, data: dict[str, Any]) -> None:
-    d.clerk_at[str(data["counter"])] = None
+def _signed_out(d: DayFold, at: float, data: ClerkSignedOut) -> None:
+    d.clerk_at[data.counter] = None
 
 
-def _rated(d: DayFold, at: float, data: dict[str, Any]) -> None:
+def _rated(d: DayFold, at: float, data: Rated) -> None:
     visit = d.visit(data)
     if visit is not None:
-        visit.rating, visit.rated_clerk = int(data["rating"]), data.get("clerk")
+        visit.rating, visit.rated_clerk = data.rating, data.clerk
 
 
 def _end(visit: Visit, d: DayFold, at: float, reason: str) -> None:
@@ -162,31 +183,40 @@ def _end(visit: Visit, d: DayFold, at: float, reason: str) -> None:
         d.close_leg(visit, at, NOT_SERVED)
 
 
-def _closed(d: DayFold, at: float, data: dict[str, Any]) -> None:
+def _closed(d: DayFold, at: float, data: TicketClosed) -> None:
     visit = d.visit(data)
     if visit is not None:
-        _end(visit, d, at, str(data.get("reason", NOT_SERVED)))
+        _end(visit, d, at, data.reason)
 
 
-def _day_ended(d: DayFold, at: float, data: dict[str, Any]) -> None:
+def _day_ended(d: DayFold, at: float, data: DayEnded) -> None:
     """Journals written before tickets were closed one by one left them to this event."""
     for visit in d.visits.values():
         _end(visit, d, at, NOT_SERVED)
 
 
-_FOLD: dict[Kind, Callable[[DayFold, float, dict[str, Any]], None]] = {
-    Kind.TICKET_ISSUED: _issued,
-    Kind.TICKET_PRINTED: _status("waiting"),
-    Kind.TICKET_VOIDED: _status("void", "cancelled"),
-    Kind.TICKET_CALLED: _called,
-    Kind.SERVICE_STARTED: _started,
-    Kind.TICKET_DONE: _status("done", "done"),
-    Kind.TICKET_NO_SHOW: _status("no_show", "no_show"),
-    Kind.TICKET_TRANSFERRED: _transferred,
-    Kind.TICKET_CANCELLED: _status("cancelled", "cancelled"),
-    Kind.TICKET_CLOSED: _closed,
-    Kind.CLERK_SIGNED_IN: _signed_in,
-    Kind.CLERK_SIGNED_OUT: _signed_out,
-    Kind.RATED: _rated,
-    Kind.DAY_ENDED: _day_ended,
-}
+D = TypeVar("D", bound=EventData)
+Fold = Callable[[DayFold, float, EventData], None]
+
+
+def _on(model: type[D], fold: Callable[[DayFold, float, D], None]) -> tuple[Kind, Fold]:
+    """A table entry: mypy checks that the fold takes its kind's model."""
+    return model.kind, cast(Fold, fold)
+
+
+_FOLD: dict[Kind, Fold] = dict([
+    _on(TicketIssued, _issued),
+    _on(TicketPrinted, _status("waiting")),
+    _on(TicketVoided, _status("void", "cancelled")),
+    _on(TicketCalled, _called),
+    _on(ServiceStarted, _started),
+    _on(TicketDone, _status("done", "done")),
+    _on(TicketNoShow, _status("no_show", "no_show")),
+    _on(TicketTransferred, _transferred),
+    _on(TicketCancelled, _status("cancelled", "cancelled")),
+    _on(TicketClosed, _closed),
+    _on(ClerkSignedIn, _signed_in),
+    _on(ClerkSignedOut, _signed_out),
+    _on(Rated, _rated),
+    _on(DayEnded, _day_ended),
+])

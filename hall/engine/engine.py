@@ -10,12 +10,47 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hall.engine.appointments import booked_in, slot_start
-from hall.engine.events import BY, NOT_CONFIRMED, NOT_SERVED, Event, Kind
+from hall.engine.events import (
+    NOT_CONFIRMED,
+    NOT_SERVED,
+    AlertFollowedUp,
+    AppointmentBooked,
+    ClerkSignedIn,
+    ClerkSignedOut,
+    CloseReason,
+    CounterServicesSet,
+    CounterStatusSet,
+    DayEnded,
+    Event,
+    EventData,
+    HelpRequested,
+    IntakeSet,
+    NoticeSet,
+    Rated,
+    ServiceStarted,
+    TicketCalled,
+    TicketCancelled,
+    TicketClosed,
+    TicketDone,
+    TicketIssued,
+    TicketNoShow,
+    TicketPrinted,
+    TicketRecalled,
+    TicketTransferred,
+    TicketVoided,
+)
 from hall.engine.fold import APPLY, skills
 from hall.engine.model import Appointment, Desk, ServiceQueue, Ticket
 from hall.engine.policy import Balance, Policy, make_policy
 from hallconfig import HallConfig
-from protocol.messages import Channel, CounterStatus, ErrorCode, TicketStatus
+from protocol.messages import (
+    AlertKind,
+    Channel,
+    CounterStatus,
+    ErrorCode,
+    PauseReason,
+    TicketStatus,
+)
 
 Moment = datetime | float  # an aware datetime, or epoch seconds (virtual time)
 
@@ -83,17 +118,14 @@ class HallEngine:
         new, self._new = self._new, []
         return new
 
-    def _emit(self, kind: Kind, at: float, **data: Any) -> None:
-        APPLY[kind](self, at, **data)
-        self._new.append(Event(kind, at, data))
+    def _emit(self, at: float, data: EventData) -> None:
+        APPLY[data.kind](self, at, data)
+        self._new.append(Event(data.kind, at, data))
 
     def apply(self, event: Event) -> None:
         """Fold one event into the state (also used to replay the journal); who acted
         (``by``, a manager's staff member) is for the record and changes nothing."""
-        data = event.data
-        if BY in data:
-            data = {key: value for key, value in data.items() if key != BY}
-        APPLY[event.kind](self, event.at, **data)
+        APPLY[event.kind](self, event.at, event.data)
 
     # ------------------------------------------------------------ queue view (for policies)
     def balance(self) -> Balance:
@@ -194,9 +226,9 @@ class HallEngine:
         if appointment:
             channel = Channel.APPOINTMENT
         ticket_id = f"{self._day_prefix}{service}{queue.last_number + 1:03d}"
-        extra = {} if kiosk is None else {"kiosk": kiosk}
-        self._emit(Kind.TICKET_ISSUED, t, ticket=ticket_id, service=service, channel=channel.value,
-                   id_hash=id_hash, slot=slot, pending=pending_print, **extra)
+        self._emit(t, TicketIssued(ticket=ticket_id, service=service, channel=channel,
+                                   id_hash=id_hash, slot=slot, pending=pending_print,
+                                   kiosk=kiosk))
         return self.tickets[ticket_id]
 
     def _checkin_slot(self, id_hash: str | None, service: str, t: float) -> float:
@@ -223,12 +255,12 @@ class HallEngine:
 
     def printed(self, now: Moment, ticket_id: str, kiosk: str | None = None) -> Ticket:
         ticket = self._printing(ticket_id, kiosk)
-        self._emit(Kind.TICKET_PRINTED, seconds(now), ticket=ticket_id)
+        self._emit(seconds(now), TicketPrinted(ticket=ticket_id))
         return ticket
 
     def void(self, now: Moment, ticket_id: str, reason: str, kiosk: str | None = None) -> Ticket:
         ticket = self._printing(ticket_id, kiosk)
-        self._emit(Kind.TICKET_VOIDED, seconds(now), ticket=ticket_id, reason=reason)
+        self._emit(seconds(now), TicketVoided(ticket=ticket_id, reason=reason))
         return ticket
 
     def tick(self, now: Moment) -> None:
@@ -243,8 +275,8 @@ class HallEngine:
         limit = self.config.rules.pending_print_s
         for ticket in list(self.tickets.values()):
             if ticket.status is TicketStatus.PENDING_PRINT and t - ticket.issued_at > limit:
-                self._emit(Kind.TICKET_VOIDED, t, ticket=ticket.ticket_id,
-                           reason="print not confirmed in time")
+                self._emit(t, TicketVoided(ticket=ticket.ticket_id,
+                                           reason="print not confirmed in time"))
 
     def closes_at(self) -> float | None:
         """When the day closes itself, as things stand (None: it has ended, or the hall does
@@ -264,10 +296,10 @@ class HallEngine:
         """Close every open ticket with its reason (journaled one by one), then the day."""
         for ticket in list(self.tickets.values()):
             if ticket.is_open:
-                reason = NOT_CONFIRMED if ticket.status is TicketStatus.PENDING_PRINT \
+                reason: CloseReason = NOT_CONFIRMED if ticket.status is TicketStatus.PENDING_PRINT \
                     else NOT_SERVED
-                self._emit(Kind.TICKET_CLOSED, t, ticket=ticket.ticket_id, reason=reason)
-        self._emit(Kind.DAY_ENDED, t, auto=auto)
+                self._emit(t, TicketClosed(ticket=ticket.ticket_id, reason=reason))
+        self._emit(t, DayEnded(auto=auto))
 
     def book(self, now: Moment, id_hash: str, service: str, slot: datetime) -> None:
         """Book a slot (today or later); a new booking replaces the person's old one that day.
@@ -280,8 +312,9 @@ class HallEngine:
         if slot.date() == self.day and held is not None and held.checked_in:
             raise Refused(ErrorCode.ALREADY_HOLDS, "today's appointment is already checked in")
         self._check_room(id_hash, service, slot)
-        self._emit(Kind.APPOINTMENT_BOOKED, seconds(now), id_hash=id_hash, service=service,
-                   slot=slot.timestamp(), slot_day=slot.date().isoformat())
+        self._emit(seconds(now), AppointmentBooked(
+            id_hash=id_hash, service=service, slot=slot.timestamp(),
+            slot_day=slot.date().isoformat()))
 
     def _check_room(self, id_hash: str, service: str, slot: datetime) -> None:
         """Refuse a slot holding as many bookings as it takes (the person's own booking
@@ -308,9 +341,9 @@ class HallEngine:
         if ticket is None and desk.ticket is None:
             raise Refused(ErrorCode.NOTHING_WAITING, "nobody is waiting for this counter")
         if desk.ticket is not None:
-            self._emit(Kind.TICKET_DONE, t, ticket=desk.ticket.ticket_id)
+            self._emit(t, TicketDone(ticket=desk.ticket.ticket_id))
         if ticket is not None:
-            self._emit(Kind.TICKET_CALLED, t, ticket=ticket.ticket_id, counter=counter_id)
+            self._emit(t, TicketCalled(ticket=ticket.ticket_id, counter=counter_id))
         return ticket
 
     def _in_hand(self, counter_id: str | None, *allowed: TicketStatus) -> Ticket:
@@ -324,23 +357,22 @@ class HallEngine:
         if ticket.recalls >= self.config.rules.recall_limit:
             raise Refused(ErrorCode.LIMIT_REACHED, f"{ticket.number} was recalled "
                           f"{ticket.recalls} times already")
-        self._emit(Kind.TICKET_RECALLED, seconds(now), ticket=ticket.ticket_id,
-                   counter=counter_id)
+        self._emit(seconds(now), TicketRecalled(ticket=ticket.ticket_id, counter=counter_id))
         return ticket
 
     def no_show(self, now: Moment, counter_id: str) -> Ticket:
         ticket = self._in_hand(counter_id, TicketStatus.CALLED)
-        self._emit(Kind.TICKET_NO_SHOW, seconds(now), ticket=ticket.ticket_id)
+        self._emit(seconds(now), TicketNoShow(ticket=ticket.ticket_id))
         return ticket
 
     def start(self, now: Moment, counter_id: str) -> Ticket:
         ticket = self._in_hand(counter_id, TicketStatus.CALLED)
-        self._emit(Kind.SERVICE_STARTED, seconds(now), ticket=ticket.ticket_id)
+        self._emit(seconds(now), ServiceStarted(ticket=ticket.ticket_id))
         return ticket
 
     def done(self, now: Moment, counter_id: str) -> Ticket:
         ticket = self._in_hand(counter_id, TicketStatus.CALLED, TicketStatus.SERVING)
-        self._emit(Kind.TICKET_DONE, seconds(now), ticket=ticket.ticket_id)
+        self._emit(seconds(now), TicketDone(ticket=ticket.ticket_id))
         return ticket
 
     def transfer(self, now: Moment, counter_id: str, to_service: str | None,
@@ -361,30 +393,30 @@ class HallEngine:
             if not desk.serves(service):
                 raise Refused(ErrorCode.INVALID_STATE,
                               f"counter {counter} does not serve {service}")
-        self._emit(Kind.TICKET_TRANSFERRED, seconds(now), ticket=ticket.ticket_id,
-                   service=service, counter=counter)
+        self._emit(seconds(now), TicketTransferred(ticket=ticket.ticket_id, service=service,
+                                                   counter=counter))
         return ticket
 
     def cancel(self, now: Moment, ticket_id: str) -> Ticket:
         ticket = self.ticket(ticket_id)
         if not ticket.is_open:
             raise Refused(ErrorCode.INVALID_STATE, f"{ticket.number} is {ticket.status.value}")
-        self._emit(Kind.TICKET_CANCELLED, seconds(now), ticket=ticket_id)
+        self._emit(seconds(now), TicketCancelled(ticket=ticket_id))
         return ticket
 
     def set_counter_status(self, now: Moment, counter_id: str, status: CounterStatus,
-                           reason: str | None = None) -> Desk:
+                           reason: PauseReason | None = None) -> Desk:
         """Open, pause (with a reason) or close a window; a pause with another reason is
         recorded too (lunch became a meeting)."""
         desk = self.desk(counter_id)
         if status is CounterStatus.PAUSED and desk.status is status \
                 and reason != desk.pause_reason:
-            self._emit(Kind.COUNTER_STATUS, seconds(now), counter=counter_id,
-                       status=status.value, reason=reason)
+            self._emit(seconds(now), CounterStatusSet(counter=counter_id, status=status,
+                                                      reason=reason))
         elif desk.status is not status:
-            extra = {"reason": reason} if status is CounterStatus.PAUSED else {}
-            self._emit(Kind.COUNTER_STATUS, seconds(now), counter=counter_id,
-                       status=status.value, **extra)
+            paused = status is CounterStatus.PAUSED
+            self._emit(seconds(now), CounterStatusSet(counter=counter_id, status=status,
+                                                      reason=reason if paused else None))
         return desk
 
     def set_counter_services(self, now: Moment, counter_id: str, services: list[str]) -> Desk:
@@ -392,8 +424,8 @@ class HallEngine:
         for service in services:
             if service != "*":
                 self._service(service)
-        self._emit(Kind.COUNTER_SERVICES, seconds(now), counter=counter_id,
-                   services=sorted(set(services)))
+        self._emit(seconds(now), CounterServicesSet(counter=counter_id,
+                                                    services=tuple(sorted(set(services)))))
         return desk
 
     def sign_in(self, now: Moment, counter_id: str, staff_no: str) -> Desk:
@@ -401,13 +433,13 @@ class HallEngine:
         desk = self.desk(counter_id)
         if staff_no not in self.clerks:
             raise Refused(ErrorCode.BAD_CREDENTIALS, f"no clerk {staff_no!r} in this hall")
-        self._emit(Kind.CLERK_SIGNED_IN, seconds(now), counter=counter_id, staff_no=staff_no)
+        self._emit(seconds(now), ClerkSignedIn(counter=counter_id, staff_no=staff_no))
         return desk
 
     def sign_out(self, now: Moment, counter_id: str) -> Desk:
         desk = self.desk(counter_id)
         if desk.clerk is not None:
-            self._emit(Kind.CLERK_SIGNED_OUT, seconds(now), counter=counter_id)
+            self._emit(seconds(now), ClerkSignedOut(counter=counter_id))
         return desk
 
     def evaluate(self, now: Moment, counter_id: str, rating: int,
@@ -418,25 +450,24 @@ class HallEngine:
             raise Refused(ErrorCode.INVALID_STATE, f"counter {counter_id} has no ticket to rate")
         if any(r[0] == ticket.ticket_id for r in self.ratings):
             raise Refused(ErrorCode.INVALID_STATE, f"{ticket.number} was already rated")
-        self._emit(Kind.RATED, seconds(now), ticket=ticket.ticket_id, counter=counter_id,
-                   clerk=desk.clerk, rating=int(rating))
+        self._emit(seconds(now), Rated(ticket=ticket.ticket_id, counter=counter_id,
+                                       clerk=desk.clerk, rating=int(rating)))
         return ticket
 
     def set_intake(self, now: Moment, service: str, open_: bool) -> None:
         self._service(service)
-        self._emit(Kind.INTAKE_SET, seconds(now), service=service, open=open_)
+        self._emit(seconds(now), IntakeSet(service=service, open=open_))
 
     def set_notice(self, now: Moment, text: str) -> None:
-        self._emit(Kind.NOTICE_SET, seconds(now), text=text)
+        self._emit(seconds(now), NoticeSet(text=text))
 
     def request_help(self, now: Moment, device: str) -> None:
         """A resident at ``device`` asks for staff (counted, and an alert for the manager)."""
-        self._emit(Kind.HELP_REQUESTED, seconds(now), device=device)
+        self._emit(seconds(now), HelpRequested(device=device))
 
-    def follow_up(self, now: Moment, kind: str, subject: str, note: str) -> None:
+    def follow_up(self, now: Moment, kind: AlertKind, subject: str, note: str) -> None:
         """Record that the manager dealt with an alert (kept for reports and restarts)."""
-        self._emit(Kind.ALERT_FOLLOWED_UP, seconds(now), alert=kind, subject=subject,
-                   note=note)
+        self._emit(seconds(now), AlertFollowedUp(alert=kind, subject=subject, note=note))
 
     def end_day(self, now: Moment) -> None:
         """The manager ends the day (early, or again: then nothing changes); tickets still

@@ -13,10 +13,36 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 from weakref import WeakKeyDictionary
 
-from hall.engine.events import NOT_CONFIRMED, Kind
+from hall.engine.events import (
+    NOT_CONFIRMED,
+    AlertFollowedUp,
+    AppointmentBooked,
+    ClerkSignedIn,
+    ClerkSignedOut,
+    CounterServicesSet,
+    CounterStatusSet,
+    DayEnded,
+    EventData,
+    HelpRequested,
+    IntakeSet,
+    Kind,
+    NoticeSet,
+    Rated,
+    ServiceStarted,
+    TicketCalled,
+    TicketCancelled,
+    TicketClosed,
+    TicketDone,
+    TicketIssued,
+    TicketNoShow,
+    TicketPrinted,
+    TicketRecalled,
+    TicketTransferred,
+    TicketVoided,
+)
 from hall.engine.model import Appointment, Desk, ServiceQueue, Ticket
 from protocol.messages import Channel, CounterStatus, TicketStatus
 
@@ -65,9 +91,8 @@ def _reserve_number(e: HallEngine, number: str) -> None:
             else queue.last_number + 1
 
 
-def _issued(e: HallEngine, at: float, ticket: str, service: str, channel: str,
-            id_hash: str | None, slot: float | None, pending: bool,
-            kiosk: str | None = None) -> None:
+def _issued(e: HallEngine, at: float, d: TicketIssued) -> None:
+    ticket, service, id_hash = d.ticket, d.service, d.id_hash
     if ticket in e.tickets:
         log.warning("the journal of %s issues ticket %r twice: the second is skipped", e.day,
                     ticket)
@@ -79,21 +104,21 @@ def _issued(e: HallEngine, at: float, ticket: str, service: str, channel: str,
     if queue is not None:
         queue.issued += 1
     e.ticket_seq += 1
-    t = Ticket(ticket, number, service, e.ticket_seq, Channel(channel), at,
-               e.token_for(ticket), id_hash, slot, queued_at=at, kiosk=kiosk,
-               status=TicketStatus.PENDING_PRINT if pending else TicketStatus.WAITING)
+    t = Ticket(ticket, number, service, e.ticket_seq, d.channel, at,
+               e.token_for(ticket), id_hash, d.slot, queued_at=at, kiosk=d.kiosk,
+               status=TicketStatus.PENDING_PRINT if d.pending else TicketStatus.WAITING)
     e.tickets[ticket] = t
     e.tokens[t.token] = t
     if id_hash is not None:
         e.open_by_person[(id_hash, service)] = t
         if t.channel is Channel.APPOINTMENT and id_hash in e.appointments:
             e.appointments[id_hash].checked_in = ticket
-    if not pending and queue is not None:
+    if not d.pending and queue is not None:
         queue.add(t)
 
 
-def _printed(e: HallEngine, at: float, ticket: str) -> None:
-    t = _open_ticket(e, ticket)
+def _printed(e: HallEngine, at: float, d: TicketPrinted) -> None:
+    t = _open_ticket(e, d.ticket)
     if t is None or t.status is not TicketStatus.PENDING_PRINT:
         return
     t.status = TicketStatus.WAITING
@@ -145,7 +170,11 @@ def _open_ticket(e: HallEngine, ticket: str) -> Ticket | None:
     return t if t.finished_at is None else None  # _close sets it: the ticket is over
 
 
-def _voided(e: HallEngine, at: float, ticket: str, reason: str) -> None:
+def _voided(e: HallEngine, at: float, d: TicketVoided) -> None:
+    _void(e, at, d.ticket)
+
+
+def _void(e: HallEngine, at: float, ticket: str) -> None:
     t = _open_ticket(e, ticket)
     if t is None:
         return
@@ -158,7 +187,8 @@ def _voided(e: HallEngine, at: float, ticket: str, reason: str) -> None:
     _close(e, t, TicketStatus.VOID, at)
 
 
-def _called(e: HallEngine, at: float, ticket: str, counter: str) -> None:
+def _called(e: HallEngine, at: float, d: TicketCalled) -> None:
+    ticket, counter = d.ticket, d.counter
     t = _open_ticket(e, ticket)
     desk = _desk(e, counter)
     if t is None or desk is None:
@@ -174,8 +204,8 @@ def _called(e: HallEngine, at: float, ticket: str, counter: str) -> None:
     e.calls.appendleft((e.call_seq, t, counter, False, at))
 
 
-def _recalled(e: HallEngine, at: float, ticket: str, counter: str) -> None:
-    t = _open_ticket(e, ticket)
+def _recalled(e: HallEngine, at: float, d: TicketRecalled) -> None:
+    t, counter = _open_ticket(e, d.ticket), d.counter
     if t is None or t.counter != counter or _desk(e, counter) is None:
         return
     t.recalls += 1
@@ -183,14 +213,14 @@ def _recalled(e: HallEngine, at: float, ticket: str, counter: str) -> None:
     e.calls.appendleft((e.call_seq, t, counter, True, at))
 
 
-def _started(e: HallEngine, at: float, ticket: str) -> None:
-    t = _open_ticket(e, ticket)
+def _started(e: HallEngine, at: float, d: ServiceStarted) -> None:
+    t = _open_ticket(e, d.ticket)
     if t is not None and t.status is TicketStatus.CALLED:
         t.status, t.started_at = TicketStatus.SERVING, at
 
 
-def _done(e: HallEngine, at: float, ticket: str) -> None:
-    t = _open_ticket(e, ticket)
+def _done(e: HallEngine, at: float, d: TicketDone) -> None:
+    t = _open_ticket(e, d.ticket)
     if t is None:
         return
     begun = t.started_at or t.called_at
@@ -201,30 +231,30 @@ def _done(e: HallEngine, at: float, ticket: str) -> None:
     _close(e, t, TicketStatus.DONE, at)
 
 
-def _no_show(e: HallEngine, at: float, ticket: str) -> None:
-    t = _open_ticket(e, ticket)
+def _no_show(e: HallEngine, at: float, d: TicketNoShow) -> None:
+    t = _open_ticket(e, d.ticket)
     if t is not None:
         _close(e, t, TicketStatus.NO_SHOW, at)
 
 
-def _cancelled(e: HallEngine, at: float, ticket: str) -> None:
-    t = _open_ticket(e, ticket)
+def _cancelled(e: HallEngine, at: float, d: TicketCancelled) -> None:
+    t = _open_ticket(e, d.ticket)
     if t is not None:
         _close(e, t, TicketStatus.CANCELLED, at)
 
 
-def _closed(e: HallEngine, at: float, ticket: str, reason: str) -> None:
+def _closed(e: HallEngine, at: float, d: TicketClosed) -> None:
     """Still open when the day closed: an unconfirmed print is void, the rest not served."""
-    if reason == NOT_CONFIRMED:
-        _voided(e, at, ticket, reason)
+    if d.reason == NOT_CONFIRMED:
+        _void(e, at, d.ticket)
         return
-    t = _open_ticket(e, ticket)
+    t = _open_ticket(e, d.ticket)
     if t is not None:
         _close(e, t, TicketStatus.CANCELLED, at)
 
 
-def _transferred(e: HallEngine, at: float, ticket: str, service: str,
-                 counter: str | None) -> None:
+def _transferred(e: HallEngine, at: float, d: TicketTransferred) -> None:
+    ticket, service, counter = d.ticket, d.service, d.counter
     t = _open_ticket(e, ticket)
     if t is None:
         return
@@ -250,79 +280,78 @@ def _transferred(e: HallEngine, at: float, ticket: str, service: str,
         queue.add(t, front=True)
 
 
-def _counter_status(e: HallEngine, at: float, counter: str, status: str,
-                    reason: str | None = None) -> None:
+def _counter_status(e: HallEngine, at: float, d: CounterStatusSet) -> None:
     """A window opened, paused (with its reason: journals of old have none) or closed."""
-    desk = _desk(e, counter)
+    desk = _desk(e, d.counter)
     if desk is None:
         return
     e.layout_changes += 1
     was = desk.status
-    desk.status = CounterStatus(status)
-    desk.pause_reason = reason if desk.status is CounterStatus.PAUSED else None
+    desk.status = d.status
+    desk.pause_reason = d.reason if desk.status is CounterStatus.PAUSED else None
     if (desk.ticket is None or desk.status is not CounterStatus.OPEN) and was is not desk.status:
         desk.since = at
 
 
-def _counter_services(e: HallEngine, at: float, counter: str, services: list[str]) -> None:
-    desk = _desk(e, counter)
+def _counter_services(e: HallEngine, at: float, d: CounterServicesSet) -> None:
+    desk = _desk(e, d.counter)
     if desk is None:
         return
-    known = [s for s in services if s == "*" or _queue(e, s) is not None]
+    known = [s for s in d.services if s == "*" or _queue(e, s) is not None]
     e.layout_changes += 1
     desk.services = skills(known)
 
 
-def _signed_in(e: HallEngine, at: float, counter: str, staff_no: str) -> None:
+def _signed_in(e: HallEngine, at: float, d: ClerkSignedIn) -> None:
+    staff_no = d.staff_no
     for other in e.desks.values():
         if other.clerk == staff_no:
             other.clerk = None
-    desk = _desk(e, counter)
+    desk = _desk(e, d.counter)
     if desk is not None:
         desk.clerk = staff_no
     e.layout_changes += 1  # which windows can call: the policy's balance depends on it
 
 
-def _signed_out(e: HallEngine, at: float, counter: str) -> None:
-    desk = _desk(e, counter)
+def _signed_out(e: HallEngine, at: float, d: ClerkSignedOut) -> None:
+    desk = _desk(e, d.counter)
     if desk is not None:
         desk.clerk = None
     e.layout_changes += 1
 
 
-def _rated(e: HallEngine, at: float, ticket: str, counter: str, clerk: str | None,
-           rating: int) -> None:
-    e.ratings.append((ticket, counter, clerk, rating, at))
+def _rated(e: HallEngine, at: float, d: Rated) -> None:
+    e.ratings.append((d.ticket, d.counter, d.clerk, d.rating, at))
 
 
-def _intake(e: HallEngine, at: float, service: str, open: bool) -> None:
-    queue = _queue(e, service)
+def _intake(e: HallEngine, at: float, d: IntakeSet) -> None:
+    queue = _queue(e, d.service)
     if queue is not None:
-        queue.intake_open = open
+        queue.intake_open = d.open
 
 
-def _notice(e: HallEngine, at: float, text: str) -> None:
-    e.notice = text
+def _notice(e: HallEngine, at: float, d: NoticeSet) -> None:
+    e.notice = d.text
 
 
-def _booked(e: HallEngine, at: float, id_hash: str | None, service: str, slot: float,
-            slot_day: str) -> None:
+def _booked(e: HallEngine, at: float, d: AppointmentBooked) -> None:
     """An appointment of the day, or of a later day (booked today: it counts against its
     slot's capacity); one whose hash was erased (a past day) matches nobody."""
-    if id_hash is None or slot_day < e.day.isoformat() or _queue(e, service) is None:
+    slot_day = d.slot_day or e.local(d.slot).date().isoformat()
+    if d.id_hash is None or slot_day < e.day.isoformat() or _queue(e, d.service) is None:
         return
     day = e.appointments if slot_day == e.day.isoformat() else \
         e.later_appointments.setdefault(slot_day, {})
-    day[id_hash] = Appointment(id_hash, service, slot)
+    day[d.id_hash] = Appointment(d.id_hash, d.service, d.slot)
 
 
-def _day_ended(e: HallEngine, at: float, auto: bool = False) -> None:
+def _day_ended(e: HallEngine, at: float, d: DayEnded) -> None:
     """The day is over: counters close, and whatever a journal of old left open is closed
     as at the close (the engine closes each ticket first, with its reason)."""
     e.layout_changes += 1
     for t in list(e.tickets.values()):
         if t.status is TicketStatus.PENDING_PRINT:
-            _voided(e, at, t.ticket_id, NOT_CONFIRMED)
+            _void(e, at, t.ticket_id)
         elif t.is_open:
             _close(e, t, TicketStatus.CANCELLED, at)
     for desk in e.desks.values():
@@ -330,35 +359,44 @@ def _day_ended(e: HallEngine, at: float, auto: bool = False) -> None:
     e.ended = True
 
 
-def _help_requested(e: HallEngine, at: float, device: str) -> None:
+def _help_requested(e: HallEngine, at: float, d: HelpRequested) -> None:
     e.help_requests += 1
 
 
-def _followed_up(e: HallEngine, at: float, alert: str, subject: str, note: str) -> None:
-    e.followed_up[(alert, subject)] = note
+def _followed_up(e: HallEngine, at: float, d: AlertFollowedUp) -> None:
+    e.followed_up[(d.alert, d.subject)] = d.note
 
 
-APPLY: dict[Kind, Callable[..., None]] = {
-    Kind.TICKET_ISSUED: _issued,
-    Kind.TICKET_PRINTED: _printed,
-    Kind.TICKET_VOIDED: _voided,
-    Kind.TICKET_CALLED: _called,
-    Kind.TICKET_RECALLED: _recalled,
-    Kind.SERVICE_STARTED: _started,
-    Kind.TICKET_DONE: _done,
-    Kind.TICKET_NO_SHOW: _no_show,
-    Kind.TICKET_TRANSFERRED: _transferred,
-    Kind.TICKET_CANCELLED: _cancelled,
-    Kind.TICKET_CLOSED: _closed,
-    Kind.COUNTER_STATUS: _counter_status,
-    Kind.COUNTER_SERVICES: _counter_services,
-    Kind.CLERK_SIGNED_IN: _signed_in,
-    Kind.CLERK_SIGNED_OUT: _signed_out,
-    Kind.RATED: _rated,
-    Kind.INTAKE_SET: _intake,
-    Kind.NOTICE_SET: _notice,
-    Kind.APPOINTMENT_BOOKED: _booked,
-    Kind.DAY_ENDED: _day_ended,
-    Kind.HELP_REQUESTED: _help_requested,
-    Kind.ALERT_FOLLOWED_UP: _followed_up,
-}
+D = TypeVar("D", bound=EventData)
+Apply = Callable[["HallEngine", float, EventData], None]
+
+
+def _on(model: type[D], handler: Callable[[HallEngine, float, D], None]) -> tuple[Kind, Apply]:
+    """A table entry: mypy checks that the handler takes its kind's model."""
+    return model.kind, cast(Apply, handler)
+
+
+APPLY: dict[Kind, Apply] = dict([
+    _on(TicketIssued, _issued),
+    _on(TicketPrinted, _printed),
+    _on(TicketVoided, _voided),
+    _on(TicketCalled, _called),
+    _on(TicketRecalled, _recalled),
+    _on(ServiceStarted, _started),
+    _on(TicketDone, _done),
+    _on(TicketNoShow, _no_show),
+    _on(TicketTransferred, _transferred),
+    _on(TicketCancelled, _cancelled),
+    _on(TicketClosed, _closed),
+    _on(CounterStatusSet, _counter_status),
+    _on(CounterServicesSet, _counter_services),
+    _on(ClerkSignedIn, _signed_in),
+    _on(ClerkSignedOut, _signed_out),
+    _on(Rated, _rated),
+    _on(IntakeSet, _intake),
+    _on(NoticeSet, _notice),
+    _on(AppointmentBooked, _booked),
+    _on(DayEnded, _day_ended),
+    _on(HelpRequested, _help_requested),
+    _on(AlertFollowedUp, _followed_up),
+])

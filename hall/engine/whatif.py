@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from hall.engine.engine import HallEngine, Refused
-from hall.engine.events import Event, Kind
+from hall.engine.events import ClerkSignedIn, Event
 from hall.engine.model import Desk, Ticket
 from hall.engine.policy import breadth
 from hall.engine.projection import MIN_REMAINING_S, expected_seconds, project, staffed
@@ -235,8 +235,8 @@ class Rehearsal:
 def seat_clerk(engine: HallEngine, t: float, counter: str) -> None:
     """A rehearsal's own clerk signs in at ``counter`` (folded in, never journalled)."""
     if engine.desks[counter].clerk is None:
-        engine.apply(Event(Kind.CLERK_SIGNED_IN, t,
-                           {"counter": counter, "staff_no": f"rehearsal-{counter}"}))
+        engine.apply(Event.of(t, ClerkSignedIn(counter=counter,
+                                               staff_no=f"rehearsal-{counter}")))
 
 
 # ---------------------------------------------------------------- the manager's what-if

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench.year_history import Spec, ensure
 from hall.engine.engine import HallEngine
-from hall.engine.events import Event, Kind
+from hall.engine.events import Kind, event_from_row
 from hallconfig import load_hall_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,9 +65,9 @@ def test_generated_history_is_a_journal_of_closed_days(tmp_path: Path) -> None:
             "SELECT DISTINCT day FROM events ORDER BY day")]
         assert days == [date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)]
         for day in days:
-            rows = reader.execute("SELECT at, kind, data FROM events WHERE day = ? "
+            rows = reader.execute("SELECT seq, kind, at, data FROM events WHERE day = ? "
                                   "ORDER BY seq", (day.isoformat(),)).fetchall()
-            events = [Event(Kind(kind), at, json.loads(data)) for at, kind, data in rows]
+            events = [event_from_row(*row) for row in rows]
             engine = HallEngine(config, day, b"any secret")
             for event in events:
                 engine.apply(event)
@@ -77,7 +77,8 @@ def test_generated_history_is_a_journal_of_closed_days(tmp_path: Path) -> None:
             assert events[-1].kind is Kind.DAY_ENDED and engine.ended
             assert max(e.at for e in events) <= events[-1].at  # nothing after the close
             assert not any(t.is_open for t in engine.tickets.values())
-            assert all(e.data.get("id_hash") is None for e in events)  # erased, as at midnight
+            assert all(getattr(e.data, "id_hash", None) is None
+                       for e in events)  # erased, as at midnight
     finally:
         reader.close()
     with sqlite3.connect(history.journal) as db:

@@ -12,7 +12,7 @@ from support.hall import SECRET, hall_config, start_controller, weekday_morning
 from broker_config.process import MosquittoProcess
 from hall.controller import Controller
 from hall.engine.engine import HallEngine
-from hall.engine.events import Event, Kind
+from hall.engine.events import CounterStatusSet, Kind, event_from_row
 from hall.snapshots import counter_state
 from protocol import messages as m
 from protocol.link import new_command_id
@@ -52,8 +52,9 @@ async def test_a_new_reason_while_paused_keeps_the_pause_clock_and_resume_clears
         assert again.pause_reason is m.PauseReason.MEETING and again.since == began
         same = await pause(controller, "meeting")  # nothing new: no event
         assert same.ok
-        kinds = [e.data.get("reason") for e in await controller.journal.events_of(
-            controller.engine.day) if e.kind is Kind.COUNTER_STATUS and e.data["counter"] == "3"]
+        kinds = [e.data.reason for e in await controller.journal.events_of(
+            controller.engine.day) if isinstance(e.data, CounterStatusSet)
+            and e.data.counter == "3"]
         assert kinds == ["lunch", "meeting"]
         resumed = await controller.execute("resume", m.Resume(id=new_command_id()), "caller-3")
         assert resumed.result_as(m.CounterResult).counter.pause_reason is None
@@ -64,7 +65,8 @@ async def test_a_new_reason_while_paused_keeps_the_pause_clock_and_resume_clears
 def test_a_pause_without_a_reason_in_an_old_journal_replays() -> None:
     config = hall_config()
     engine = HallEngine(config, weekday_morning().now().date(), SECRET)
-    engine.apply(Event(Kind.COUNTER_STATUS, 1.0, {"counter": "3", "status": "paused"}))
+    engine.apply(event_from_row(1, Kind.COUNTER_STATUS, 1.0,
+                                '{"counter": "3", "status": "paused"}'))
     desk = engine.desks["3"]
     assert desk.status is m.CounterStatus.PAUSED and desk.pause_reason is None
     assert counter_state(engine, desk, weekday_morning().now()).pause_reason is None

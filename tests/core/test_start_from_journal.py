@@ -14,7 +14,7 @@ from support.hall import hall_config, start_controller, weekday_morning
 
 from broker_config.process import MosquittoProcess
 from hall.clock import VirtualClock
-from hall.engine.events import Kind
+from hall.engine.events import DayEnded, Kind, TicketClosed
 from hall.journal import Journal
 from protocol import messages as m
 from protocol.link import new_command_id
@@ -69,9 +69,9 @@ async def test_a_journal_of_another_config_starts_the_hall_and_the_day_closes_it
         await controller.tick(clock.now())
         assert engine.ended
         events = await controller.journal.events_of(engine.day)
-        closed = {e.data["ticket"] for e in events if e.kind is Kind.TICKET_CLOSED}
+        closed = {e.data.ticket for e in events if isinstance(e.data, TicketClosed)}
         assert closed == open_before
-        assert events[-1].kind is Kind.DAY_ENDED and events[-1].data == {"auto": True}
+        assert events[-1].kind is Kind.DAY_ENDED and events[-1].data == DayEnded(auto=True)
         before = state_of(engine)
     finally:
         await controller.stop()

@@ -17,7 +17,7 @@ from demo.day import Break, DayPlan, Resident
 from demo.hall import DemoHall, DemoOptions, every_window_closed
 from demo.summary import Output
 from demo.tally import NOT_SERVED
-from hall.engine.events import Kind
+from hall.engine.events import ClerkSignedIn, ClerkSignedOut, Rated, TicketIssued
 from hall.journal import Journal
 from protocol import messages as m
 
@@ -59,15 +59,15 @@ async def test_every_happening_of_the_demo_day_reaches_the_hall(tmp_path: Path) 
         events = await journal.events_of(hall.tally.day)
     finally:
         await journal.close()
-    signed_in = [e.data["counter"] for e in events if e.kind is Kind.CLERK_SIGNED_IN]
+    signed_in = [e.data.counter for e in events if isinstance(e.data, ClerkSignedIn)]
     assert sorted(set(signed_in), key=int) == [str(n) for n in range(1, 14)]
     assert signed_in.count("1") == 2  # again after lunch
-    signed_out = [e.data["counter"] for e in events if e.kind is Kind.CLERK_SIGNED_OUT]
+    signed_out = [e.data.counter for e in events if isinstance(e.data, ClerkSignedOut)]
     assert signed_out.count("1") == 2 and len(signed_out) == 14  # lunch, and the day's end
-    ratings = [e.data for e in events if e.kind is Kind.RATED]
-    assert ratings and all(r["clerk"] for r in ratings)
-    assert any(r["rating"] == 1 and r["counter"] == "7" for r in ratings)
-    channels = [e.data["channel"] for e in events if e.kind is Kind.TICKET_ISSUED]
+    ratings = [e.data for e in events if isinstance(e.data, Rated)]
+    assert ratings and all(r.clerk for r in ratings)
+    assert any(r.rating == 1 and r.counter == "7" for r in ratings)
+    channels = [e.data.channel for e in events if isinstance(e.data, TicketIssued)]
     assert channels.count("appointment") == 3 and channels.count("green") == 2
     assert "the day's first ticket: A001" in out.getvalue(), out.getvalue()[:3000]
     assert re.search(r"Alerts on the tablet: .*paused_too_long 1", out.getvalue())

@@ -10,7 +10,7 @@ from support.dayplay import SECRET, Day, edited, replayed, state_of
 from support.hall import hall_config, weekday_morning
 
 from hall.engine.engine import HallEngine, Refused
-from hall.engine.events import NOT_CONFIRMED, NOT_SERVED, Event, Kind
+from hall.engine.events import NOT_CONFIRMED, NOT_SERVED, DayEnded, Event, Kind, TicketClosed
 from hallconfig import HallConfig
 from protocol.messages import CounterStatus, ErrorCode, TicketStatus
 
@@ -81,7 +81,7 @@ def tick_until_closed(day: Day, step_s: float = 30.0, limit_h: float = 6.0) -> l
 
 
 def closed_reasons(events: list[Event]) -> dict[str, str]:
-    return {e.data["ticket"]: e.data["reason"] for e in events if e.kind is Kind.TICKET_CLOSED}
+    return {e.data.ticket: e.data.reason for e in events if isinstance(e.data, TicketClosed)}
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -98,7 +98,7 @@ def test_a_busy_day_left_open_at_closing_closes_itself_at_the_grace_limit(seed: 
     assert set(still_open) >= {t for t, what in left.items() if what != "pending"}
     assert day.engine.closes_at() == day.engine.close_at + 120 * 60  # counters hold tickets
     closing = tick_until_closed(day)
-    assert closing[-1].kind is Kind.DAY_ENDED and closing[-1].data == {"auto": True}
+    assert closing[-1].kind is Kind.DAY_ENDED and closing[-1].data == DayEnded(auto=True)
     assert closing[-1].at == day_at(config, "18:30")  # as due, whatever the tick's jitter
     assert closed_reasons(closing) == dict.fromkeys(still_open, NOT_SERVED)
     assert Counter(still_open.values())[TicketStatus.SERVING] >= 1
@@ -187,7 +187,7 @@ def test_end_day_pressed_early_closes_every_status_with_its_reason() -> None:
     start = len(day.events)
     day.act("end_day")
     closing = day.events[start:]
-    assert closing[-1] == Event(Kind.DAY_ENDED, day.now, {"auto": False})
+    assert closing[-1] == Event.of(day.now, DayEnded(auto=False))
     reasons = closed_reasons(closing)
     assert reasons == {t: NOT_CONFIRMED if t in pending else NOT_SERVED for t in still_open}
     assert all(e.tickets[t].status is TicketStatus.VOID for t in pending)
@@ -207,7 +207,7 @@ def test_a_journal_of_old_ends_its_open_tickets_with_the_day() -> None:
     day = busy_day(config, 5, until=day_at(config, "11:00"))
     day.act("issue", "A", pending_print=True)
     open_ids = {t.ticket_id: t.status for t in day.engine.tickets.values() if t.is_open}
-    old = [*day.events, Event(Kind.DAY_ENDED, day.now + 1, {})]
+    old = [*day.events, Event.of(day.now + 1, DayEnded())]
     engine = replayed(config, day.engine, old)
     assert engine.ended and not [t for t in engine.tickets.values() if t.is_open]
     for ticket, status in open_ids.items():

@@ -21,7 +21,7 @@ from support.dayplay import (
 from support.hall import hall_config, weekday_morning
 
 from hall.engine.engine import Refused
-from hall.engine.events import Event, Kind
+from hall.engine.events import Event, TicketClosed, TicketIssued
 from hall.engine.projection import project
 from hall.engine.whatif import what_if
 from hall.snapshots import ticket_view
@@ -50,7 +50,7 @@ def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def issued_ids(events: list[Event]) -> list[str]:
-    return [e.data["ticket"] for e in events if e.kind is Kind.TICKET_ISSUED]
+    return [e.data.ticket for e in events if isinstance(e.data, TicketIssued)]
 
 
 def resumed(config: HallConfig, events: list[Event], seed: int) -> Day:
@@ -135,7 +135,7 @@ def test_a_removed_service_keeps_its_tickets_in_the_day(
     hall.act("move", moved, "A")  # the manager moves one to a service the hall still has
     assert engine.tickets[moved] in engine.queues["A"].tickets()
     hall.act("end_day")
-    closed = {e.data["ticket"] for e in hall.events if e.kind is Kind.TICKET_CLOSED}
+    closed = {e.data.ticket for e in hall.events if isinstance(e.data, TicketClosed)}
     assert {*waiting[1:], in_hand.ticket_id, moved} <= closed
     check_consistent(engine)
 

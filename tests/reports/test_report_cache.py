@@ -20,12 +20,13 @@ from support.hall import SHANGHAI, hall_config
 from support.history_days import Days, assert_same, names, replayed, write_history
 
 import hall.history
-from hall.engine.events import Event, Kind
+from hall.engine.events import Event, NoticeSet, TicketIssued
 from hall.history import History
 from hall.journal import Journal
 from hall.journal_reader import JournalReader
 from hall.report_days import SUMMARY_VERSION
 from hall.reports import MAX_RANGE_DAYS
+from protocol.messages import Channel
 
 CONFIG = hall_config()
 MONDAY = date(2026, 11, 23)
@@ -158,10 +159,11 @@ async def test_a_full_disk_leaves_the_reports_right(small_disk: Path, tmp_path: 
     history = History(reader, small_disk / "reports.sqlite3")
     await history.report(MONDAY, MONDAY, names(CONFIG), SHANGHAI)  # Monday kept
     journal = await Journal.open(path, durable=False)
-    late = Event(Kind.TICKET_ISSUED, 1_795_000_000.0, {
-        "ticket": "2026-11-23-A999", "service": "A", "channel": "normal", "pending": False})
+    late = Event.of(1_795_000_000.0, TicketIssued(
+        ticket="2026-11-23-A999", service="A", channel=Channel.NORMAL, id_hash=None, slot=None,
+        pending=False))
     await journal.commit(MONDAY, late.at, [late])
-    await journal.commit(THURSDAY, late.at, [Event(Kind.NOTICE_SET, late.at, {"text": ""})])
+    await journal.commit(THURSDAY, late.at, [Event.of(late.at, NoticeSet(text=""))])
     await journal.close()
     fill(small_disk)
     report = await history.report(MONDAY, WEDNESDAY, names(CONFIG), SHANGHAI)

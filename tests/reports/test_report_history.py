@@ -18,11 +18,12 @@ from support.dayplay import without_services
 from support.hall import SHANGHAI, hall_config
 from support.history_days import Days, assert_same, names, play, replayed, write_history
 
-from hall.engine.events import Event, Kind
+from hall.engine.events import Event, NoticeSet, TicketIssued
 from hall.history import History
 from hall.journal import Journal
 from hall.journal_reader import JournalReader
 from hall.reports import Names
+from protocol.messages import Channel
 
 CONFIG = hall_config()
 MONDAY = date(2026, 11, 23)
@@ -109,10 +110,11 @@ async def test_a_day_changed_after_it_was_kept_is_summed_up_again(
     before = await history.report(MONDAY, copy.last, names(CONFIG), SHANGHAI)
     issued = {r["service"]: r["issued"] for r in before.tables["services"].rows}
     journal = await Journal.open(path, durable=False)
-    late = Event(Kind.TICKET_ISSUED, 1_795_000_000.0, {
-        "ticket": "2026-11-23-A999", "service": "A", "channel": "normal", "pending": False})
+    late = Event.of(1_795_000_000.0, TicketIssued(
+        ticket="2026-11-23-A999", service="A", channel=Channel.NORMAL, id_hash=None, slot=None,
+        pending=False))
     await journal.commit(MONDAY, late.at, [late])
-    await journal.commit(copy.last, late.at, [Event(Kind.NOTICE_SET, late.at, {"text": ""})])
+    await journal.commit(copy.last, late.at, [Event.of(late.at, NoticeSet(text=""))])
     await journal.close()
     after = await history.report(MONDAY, copy.last, names(CONFIG), SHANGHAI)
     assert {r["service"]: r["issued"] for r in after.tables["services"].rows} == {

@@ -13,7 +13,7 @@ from support.hall import SHANGHAI, hall_config, weekday_morning
 from support.history_days import summed_up, tickets_csv
 from support.report_reference import p90, replay
 
-from hall.engine.events import Event, Kind
+from hall.engine.events import DayEnded, Event, Kind, TicketClosed, TicketEvent
 from hall.reports import Names
 from hallconfig import HallConfig
 from protocol.messages import CounterStatus
@@ -53,11 +53,13 @@ def first_calls_and_closes(events: list[Event]) -> dict[str, float]:
     issued: dict[str, float] = {}
     ends: dict[str, float] = {}
     for e in events:
-        ticket = e.data.get("ticket")
+        if not isinstance(e.data, TicketEvent):
+            continue
+        ticket = e.data.ticket
         if e.kind is Kind.TICKET_ISSUED:
             issued[ticket] = e.at
         elif e.kind is Kind.TICKET_CALLED or (
-                e.kind is Kind.TICKET_CLOSED and e.data["reason"] == "not_served"):
+                isinstance(e.data, TicketClosed) and e.data.reason == "not_served"):
             ends.setdefault(ticket, e.at)
     return {t: ends[t] - issued[t] for t in ends}
 
@@ -72,8 +74,8 @@ def test_a_closed_day_accounts_for_every_ticket_and_its_longest_waits(seed: int)
     issued = sum(r["issued"] for r in rows)
     accounted = sum(r["served"] + r["no_show"] + r["cancelled"] + r["not_served"] for r in rows)
     assert issued == accounted  # nothing left open, nothing unaccounted for
-    not_served = [e for e in day.events if e.kind is Kind.TICKET_CLOSED
-                  and e.data["reason"] == "not_served"]
+    not_served = [e for e in day.events if isinstance(e.data, TicketClosed)
+                  and e.data.reason == "not_served"]
     assert sum(r["not_served"] for r in rows) == len(not_served) > 0
     assert sum(r["not_served"] for r in report.tables["hours"].rows) == len(not_served)
     waits = first_calls_and_closes(day.events)
@@ -132,7 +134,7 @@ def test_a_journal_of_old_counts_its_open_tickets_as_not_served() -> None:
     day.until(day.now + 3 * 3600)
     waiting = [t for t in day.engine.tickets.values() if t.is_open]
     assert waiting
-    old = [*journal(day), (DAY, Event(Kind.DAY_ENDED, day.now + 60, {}))]
+    old = [*journal(day), (DAY, Event.of(day.now + 60, DayEnded()))]
     visits = {v.ticket: v for v in replay(old)}
     for t in waiting:
         visit = visits[t.ticket_id]

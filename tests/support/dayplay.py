@@ -12,7 +12,7 @@ from hall.engine.engine import HallEngine, Refused
 from hall.engine.events import Event
 from hall.engine.model import Ticket
 from hallconfig import HallConfig
-from protocol.messages import CounterStatus, TicketStatus
+from protocol.messages import AlertKind, CounterStatus, TicketStatus
 
 SECRET = b"test-hall-secret-0123456789abcdef"
 
@@ -147,7 +147,7 @@ class Day:
         elif roll < 0.80:
             self.act("request_help", "kiosk-1")
         elif roll < 0.85:
-            self.act("follow_up", "bad_rating", f"{counter}:x", "talked to the resident")
+            self.act("follow_up", AlertKind.BAD_RATING, f"{counter}:x", "talked to the resident")
         else:
             person = f"{rng.getrandbits(64):016x}"
             slot = e.local(self.now) + timedelta(minutes=rng.randint(10, 90))

@@ -5,7 +5,6 @@ but the last, which is left open as the writer's current day."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -14,7 +13,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from hall.engine.engine import HallEngine
-from hall.engine.events import Event, Kind
+from hall.engine.events import Event, event_from_row
 from hall.journal import Journal
 from hall.journal_reader import JournalReader
 from hall.report_days import Span, summarize
@@ -105,9 +104,9 @@ def tickets_csv(events: Iterable[tuple[str, Event]], tz: ZoneInfo) -> str:
 def replayed(reader: JournalReader, first: date, last: date,
              report_names: Names) -> reference.Report:
     """The old path: every event of the range, replayed in memory."""
-    rows = reader.fetch("SELECT day, at, kind, data FROM events WHERE day BETWEEN ? AND ? "
+    rows = reader.fetch("SELECT day, seq, kind, at, data FROM events WHERE day BETWEEN ? AND ? "
                         "ORDER BY seq", (first.isoformat(), last.isoformat()))
-    events = [(day, Event(Kind(kind), at, json.loads(data))) for day, at, kind, data in rows]
+    events = [(day, event_from_row(*row)) for day, *row in rows]
     return reference.build_report(first, last, events, report_names, SHANGHAI)
 
 

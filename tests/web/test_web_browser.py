@@ -15,7 +15,7 @@ from browser import axe_violations, launch, sign_in
 from playwright.async_api import Browser, Page, expect
 from webhall import MANAGER, WebHall
 
-from hall.engine.events import Kind
+from hall.engine.events import Kind, TicketEvent, TicketIssued
 from hall.snapshots import hall_state, ticket_view
 from hardware.printer import decode_escpos, ticket_bytes
 from kiosk.ticket import printout_for
@@ -136,10 +136,10 @@ def journal_statuses(events: list[tuple[Kind, dict[str, object]]]) -> dict[str, 
             Kind.TICKET_NO_SHOW: "no_show", Kind.TICKET_CANCELLED: "cancelled"}
     found: dict[str, tuple[str, str]] = {}
     for kind, data in events:
-        ticket = str(data.get("ticket", ""))
+        ticket = data.ticket if isinstance(data, TicketEvent) else ""
         number = ticket.split("-")[-1]
-        if kind is Kind.TICKET_ISSUED:
-            found[number] = (str(data["service"]), "waiting")
+        if isinstance(data, TicketIssued):
+            found[number] = (data.service, "waiting")
         elif kind in last and number in found:
             found[number] = (found[number][0], last[kind])
     return found
