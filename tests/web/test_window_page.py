@@ -149,6 +149,15 @@ async def test_a_wrong_pin_is_refused_in_the_controllers_words(
         status, body = await post(session, hall, f"/api/window/{COUNTER}/sign_in",
                                   {"staff_no": clerk_of(COUNTER), "pin": "12"})
         assert status == 400 and "pin" in body["error"]["message"]
+        status, _ = await post(session, hall, f"/api/window/{COUNTER}/sign_in",
+                               {"staff_no": clerk_of(COUNTER), "pin": "9997"})
+        assert status == 403  # the clerk's third failure: still free
+        status, body = await post(session, hall, f"/api/window/{COUNTER}/sign_in",
+                                  {"staff_no": clerk_of(COUNTER), "pin": TEST_PIN})
+        assert status == 429 and body["error"]["code"] == "too_many_attempts"  # the right PIN
+        assert re.fullmatch(r"尝试次数过多，请稍后再试 too many sign-in attempts: try again in "
+                            r"\d+ s", body["error"]["message"])
+        assert (await shown(session, hall))[0] == 401
     assert await senders(hall) == journaled  # refusals are not journaled: the log says
     assert "refused sign_in from soft-13: bad_credentials" in caplog.text  # who was refused
 
