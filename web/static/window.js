@@ -114,6 +114,9 @@ function follow() {
   stream = new EventSource(`${API}/events`);
   stream.onmessage = (event) => render(JSON.parse(event.data));
   stream.addEventListener("gone", () => { signedOut("已签退 Signed out"); });
+  stream.onerror = () => { // the browser gives up on a refused stream: look again soon
+    if (stream && stream.readyState === EventSource.CLOSED) { stream = null; setTimeout(start, 5000); }
+  };
 }
 
 // ------------------------------------------------------------ drawing
