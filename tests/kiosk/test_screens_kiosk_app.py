@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,8 +26,9 @@ async def test_touches_on_the_real_app_print_a_ticket(fresh_broker: MosquittoPro
     settings = fresh_broker.broker_settings("kiosk-1")
     args = [sys.executable, str(DRIVER), str(settings.port), str(settings.password),
             SECRET.hex(), controller.clock.now().isoformat()]
-    done = await asyncio.to_thread(subprocess.run, args, cwd=ROOT, capture_output=True,
-                                   text=True, timeout=90)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the project as a -m run from ROOT sees it
+    done = await asyncio.to_thread(subprocess.run, args, cwd=ROOT, env=env,
+                                   capture_output=True, text=True, timeout=90)
     assert done.returncode == 0, done.stderr[-3000:]
     outcome = json.loads(done.stdout.strip().splitlines()[-1])
     assert outcome["phases"][-3:] == ["confirming", "printing", "done"]
