@@ -147,7 +147,9 @@ class MorningPlan:
         for worker in list(pool._processes.values()):  # the executor can only wait for a task
             worker.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
-        self._plans = {d: p for d, p in self._plans.items() if p.done()}
+        for made in self._plans.values():
+            made.cancel()  # (a plan already made stays)
+        self._plans = {d: p for d, p in self._plans.items() if not p.cancelled()}
 
     async def cleanup(self, _app: web.Application) -> None:
         """For ``app.on_cleanup``: the worker stops with the app."""
@@ -182,8 +184,9 @@ def _verdict(plan: Plan) -> str:
         return (f"演练 {plan.rehearsals} 次，各业务等候达标（或与全部开放相当）· In "
                 f"{plan.rehearsals} rehearsals every service met its wait target, or came as "
                 f"close as with every window open")
-    return "全部开放也无法达标的时段已全部开放 · Some targets cannot be met even with every " \
-           "window open: those hours open all"
+    return ("部分演练中仍有业务未达标，相关时段已尽量开放 · In some rehearsals a service still "
+            "missed its target: the hours its late residents came (and those before) are as "
+            "open as they can be")
 
 
 def plan_table(plan: Plan, config: HallConfig) -> str:

@@ -46,12 +46,13 @@ async def browser() -> AsyncIterator[Browser]:
 async def test_the_plan_page_shows_the_table_and_chart_of_the_api(
         browser: Browser, planned_hall: WebHall) -> None:
     page = await browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    page.set_default_timeout(PLANNED_MS)
     await sign_in(page, planned_hall.url, *MANAGER)
     await page.get_by_role("link", name="排班").click()
     await expect(page).to_have_url(f"{planned_hall.url}/plan", timeout=PLANNED_MS)
     table = page.locator("#plan-table")
     await expect(table).to_be_visible(timeout=PLANNED_MS)
-    api = await page.request.get(f"{planned_hall.url}/api/plan")
+    api = await page.request.get(f"{planned_hall.url}/api/plan", timeout=PLANNED_MS)
     assert api.ok
     plan = await api.json()
     assert plan["day"] == "2026-11-23"
@@ -93,11 +94,13 @@ async def test_the_plan_page_shows_the_table_and_chart_of_the_api(
 async def test_a_bad_day_is_named_and_a_second_request_reuses_the_plan(
         browser: Browser, planned_hall: WebHall) -> None:
     page = await browser.new_page()
+    page.set_default_timeout(PLANNED_MS)
     await sign_in(page, planned_hall.url, *MANAGER)
     bad = await page.request.get(f"{planned_hall.url}/api/plan?day=23-11-2026")
     assert bad.status == 400
     assert "23-11-2026" in (await bad.json())["error"]["message"]
-    first, second = await asyncio.gather(page.request.get(f"{planned_hall.url}/api/plan"),
-                                         page.request.get(f"{planned_hall.url}/api/plan"),)
+    url = f"{planned_hall.url}/api/plan"
+    first, second = await asyncio.gather(page.request.get(url, timeout=PLANNED_MS),
+                                         page.request.get(url, timeout=PLANNED_MS))
     assert first.ok and second.ok
     assert await first.json() == await second.json()
