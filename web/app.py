@@ -26,6 +26,7 @@ from hallconfig import StatusPageSettings, TlsFiles, WebSettings
 from web import actions, appointments_page, live, reports_page, status, ticket_print, tidal
 from web.accounts import DEFAULT_FILE, ENV_FILE, AccountBook
 from web.auth import Auth
+from web.daily_report import serve_daily
 from web.guard import Origin, safe_next, secured, served_origins
 from web.live import Hub, StreamLimits, fit_open_files
 from web.notify import NoticeWatch, make_notifier
@@ -80,6 +81,7 @@ def build_manager_app(view: HallView, hub: Hub, streams: StreamLimits,
     whatif = tidal.WhatIf(view, auth)  # its worker process stops with the app
     app.on_cleanup.append(whatif.cleanup)
     serve_plan(app, view, auth)  # the morning plan: /plan, /api/plan, its worker process
+    serve_daily(app, view, auth)  # /reports/daily(.pdf); its PDF saved at each day's close
     if callers is not None:  # the clerks' screens: /window/<counter>
         serve_windows(app, view, hub, streams, callers)
     app.add_routes([web.get("/", home), web.get("/login", login_page),

@@ -137,6 +137,7 @@ def routes(view: ReportsView, auth: Auth) -> list[web.RouteDef]:
             last=report.last.isoformat(), shortcuts=Raw(_shortcuts(view.engine.day)),
             issued=issued, served=served, not_served=not_served,
             tickets_csv=f"/reports/tickets.csv?{query}",
+            daily=f"/reports/daily?{urlencode({'day': report.last.isoformat()})}",
             charts=Raw(charts_html(report, view.config.rules.wait_target_min)),
             tables=Raw("".join(table_html(report.tables[n], query) for n in PAGE_TABLES)))
 
