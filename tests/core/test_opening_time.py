@@ -29,7 +29,7 @@ from kiosk.ticket import printout_for
 from kiosk.view import build_view
 from protocol import messages as m
 from protocol.link import new_command_id
-from web.status import status_view
+from web.status import Ranks, status_view
 
 OPENING = datetime(2026, 11, 23, 8, 30, tzinfo=SHANGHAI)
 
@@ -75,7 +75,7 @@ async def test_nothing_is_promised_until_a_clerk_serves_the_service(
         assert printout_for(third_a, hall_state(engine)).wait_lines == (
             "等候时间待定", "wait to be confirmed")
         await issue(controller, "G")  # its command saw the projection with every ticket
-        page = status_view(controller, engine.tickets[third_a.ticket])
+        page = status_view(controller, engine.tickets[third_a.ticket], Ranks(), 0)
         assert (page["ahead_zh"], page["wait_zh"], page["wait_en"]) == (
             "前面还有 2 人", "等候时间待定", "Wait not yet known")
         assert set(kiosk_waits(controller).values()) == {"等候时间待定"}
