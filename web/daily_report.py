@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
+from hall.clock import Clock
 from hall.engine.events import NOT_SERVED
 from hall.reports import RangeError, Report, parse_range
 from web.auth import Auth
@@ -134,6 +135,9 @@ class DailyView(ReportsView, Protocol):
     def state_dir(self) -> Path: ...
 
     @property
+    def clock(self) -> Clock: ...
+
+    @property
     def listeners(self) -> list[Listener]: ...
 
 
@@ -148,7 +152,7 @@ async def load_daily(view: DailyView, day: date) -> Daily:
     report = await view.history.report(day, day, names_of(view), engine.tz)
     closed = day < engine.day or (day == engine.day and engine.ended)
     hall = view.config.hall
-    return daily_of(report, (hall.name, hall.name_en), closed, datetime.now(engine.tz))
+    return daily_of(report, (hall.name, hall.name_en), closed, view.clock.now())
 
 
 # ---------------------------------------------------------------- the page
@@ -258,7 +262,7 @@ class DailyArchive:
         self.view = view
         self.directory = view.state_dir / "daily"
         self._day = view.engine.day
-        self._saving: dict[date, asyncio.Task[Path | None]] = {}
+        self.saving: dict[date, asyncio.Task[Path | None]] = {}
 
     def path(self, day: date) -> Path:
         return self.directory / file_name(self.view, day)
@@ -274,12 +278,12 @@ class DailyArchive:
 
     def save(self, day: date) -> asyncio.Task[Path | None]:
         """Save ``day``'s PDF unless it is saved or being saved (the task saving it)."""
-        task = self._saving.get(day)
+        task = self.saving.get(day)
         if task is None:
-            task = self._saving[day] = asyncio.create_task(self._save(day),
+            task = self.saving[day] = asyncio.create_task(self._save(day),
                                                            name=f"daily-pdf-{day}")
-            for old in [d for d in self._saving if d < day - timedelta(KEPT_DAYS)]:
-                del self._saving[old]
+            for old in [d for d in self.saving if d < day - timedelta(KEPT_DAYS)]:
+                del self.saving[old]
         return task
 
     async def _save(self, day: date) -> Path | None:
@@ -297,7 +301,7 @@ class DailyArchive:
 
     async def stop(self) -> None:
         """Let a saving under way finish."""
-        await asyncio.gather(*self._saving.values(), return_exceptions=True)
+        await asyncio.gather(*self.saving.values(), return_exceptions=True)
 
 
 def write_once(path: Path, daily: Daily) -> None:
