@@ -66,7 +66,7 @@ ROLES = {
               "--tls-cert /etc/lobby/tls/broker.crt --tls-key /etc/lobby/tls/broker.key",
               "/etc/systemd/system/mosquitto.service.d/lobby.conf"]),
     "kiosk": (["fonts-wqy-zenhei", "libgles2", "libmtdev1", "libusb-1.0-0"],
-              "video render input dialout lp",
+              "video render input dialout lp audio",
               ["/etc/udev/rules.d/60-lobby-printer.rules", "/etc/modprobe.d/lobby-usblp.conf",
                "/var/lib/lobby/kivy/config.ini"]),
     "caller": ([], "gpio dialout", ["-m hardware.gpio --test"]),
