@@ -114,6 +114,7 @@ class Rig:
         self.memory = Memory()
         self.facts: dict[str, Any] = {"web": opts.mode}
         self.tokens: list[str] = []
+        self.next_service = "A"
         source = self._source()
         self.broker = MosquittoProcess(load_hall_config(source), workdir / "broker")
         self.broker.start()
@@ -273,15 +274,18 @@ class Rig:
         began = time.perf_counter()
         try:
             if kind == "issue":
-                service = self.config.services[counter % len(self.config.services)].id
                 reply = await self.request("kiosk-1", "issue", m.IssueTicket(
-                    id=new_command_id(), service=service))
+                    id=new_command_id(), service=self.next_service))
             else:
                 reply = await self.request(f"caller-{counter}", "call_next",
                                            m.CallNext(id=new_command_id()))
         except LinkError:
             return None
         took = (time.perf_counter() - began) * 1000
+        if kind == "call_next" and reply.result and reply.result["called"]:
+            # the next resident comes for the service just called: every service keeps its
+            # queue, so a specialist window always has someone to call
+            self.next_service = str(reply.result["called"]["service"])
         if kind == "issue" and reply.result:
             await self.request("kiosk-1", "printed", m.TicketPrinted(
                 id=new_command_id(), ticket=reply.result["ticket"]["ticket"]))
