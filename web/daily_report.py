@@ -24,6 +24,7 @@ from aiohttp import web
 from hall.clock import Clock
 from hall.engine.events import NOT_SERVED
 from hall.reports import RangeError, Report, parse_range
+from protocol import messages as m
 from web.auth import Auth
 from web.daily_pdf import FontMissing, pdf_bytes
 from web.errors import ApiError
@@ -267,14 +268,17 @@ class DailyArchive:
     def path(self, day: date) -> Path:
         return self.directory / file_name(self.view, day)
 
-    def notice(self, _topic: str, _message: object) -> None:
-        """A change in the view: save the days it closed."""
+    def notice(self, _topic: str, message: object) -> None:
+        """A change in the view: save the day it saw end, or the day before the one the
+        controller announces (it announces a new day once the old one's close committed)."""
         engine = self.view.engine
-        if self._day < engine.day:
-            self.save(self._day)
-            self._day = engine.day
         if engine.ended:
             self.save(engine.day)
+        if isinstance(message, m.HallState):
+            announced = date.fromisoformat(message.date)
+            if announced > self._day:
+                self.save(self._day)
+                self._day = announced
 
     def save(self, day: date) -> asyncio.Task[Path | None]:
         """Save ``day``'s PDF unless it is saved or being saved (the task saving it)."""
@@ -292,6 +296,9 @@ class DailyArchive:
             return path
         try:
             daily = await load_daily(self.view, day)
+            if not daily.totals[0][1]:
+                log.info("no tickets on %s: no daily report saved", day)
+                return None
             await asyncio.to_thread(write_once, path, daily)
         except Exception:
             log.exception("the daily report of %s could not be saved to %s", day, path)

@@ -8,7 +8,7 @@ import asyncio
 import re
 import subprocess
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from support.history_days import play
 from webhall import MANAGER, WebHall, start_web_hall
 
 from broker_config.process import MosquittoProcess
+from hall.clock import VirtualClock
 from hall.journal import Journal
 from hall.reports import Report
 from protocol import messages as m
@@ -213,3 +214,28 @@ async def test_the_pdf_is_saved_once_at_the_days_close(web_hall: WebHall) -> Non
                        "社会保险与就业", made):
         assert words_seen in read, (words_seen, read)
     assert pdf_pages(saved) == 1
+
+
+async def test_the_pdf_is_saved_when_the_business_day_changes(web_hall: WebHall) -> None:
+    """No end_day: the controller rolls over at midnight; the day before is saved once."""
+    await serve_a_few(web_hall)
+    view, clock = web_hall.view, web_hall.controller.clock
+    assert isinstance(clock, VirtualClock)
+    archive: DailyArchive = web_hall.servers.runners[0].app[ARCHIVE]
+    monday = view.engine.day
+    announced = asyncio.Event()
+
+    def notice(_topic: str, message: object) -> None:  # told after the archive is
+        if isinstance(message, m.HallState) and message.date > monday.isoformat():
+            announced.set()
+
+    view.listeners.append(notice)
+    clock.advance(timedelta(hours=15, minutes=5).total_seconds())  # Tuesday 00:05
+    await asyncio.wait_for(announced.wait(), 20)
+    saved = await archive.saving[monday]
+    assert saved is not None and saved.name == f"{view.config.hall.id}-{monday}.pdf"
+    text = "".join(pdf_words(saved))
+    assert "营业已结束" in text and f"{monday}星期一Monday" in text
+    assert [p.name for p in saved.parent.iterdir()] == [saved.name]
+    assert view.engine.day == monday + timedelta(days=1)
+    assert view.engine.day not in archive.saving  # Tuesday is open
