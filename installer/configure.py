@@ -7,7 +7,8 @@ exists and in ``--dry-run``. Every command writes only when the content changes 
 
     python3 -m installer.configure hall-config SRC DEST
     python3 -m installer.configure device-settings BASE SETTINGS DEST --password-out FILE
-    python3 -m installer.configure controller-password CREDENTIALS_TOML DEST
+    python3 -m installer.configure controller-password CREDENTIALS_TOML DEST [--account web]
+    python3 -m installer.configure empty-credential DEST   # only if DEST does not exist yet
     python3 -m installer.configure kivy-input DEST
     python3 -m installer.configure new-secret DEST      # only if DEST does not exist yet
     python3 -m installer.configure hall-tls DEST --cert FILE --key FILE
@@ -172,12 +173,13 @@ def device_settings(base: str, settings: str) -> tuple[str, str | None]:
     return apply_edits(base, edits, "device settings"), password
 
 
-def controller_password(credentials: str) -> str:
-    """The controller's broker password from broker_config's credentials.toml."""
-    account = _lookup(_parse(credentials, "credentials.toml"), "accounts", "controller")
+def controller_password(credentials: str, name: str = "controller") -> str:
+    """A hall-side account's broker password (the controller's, the web service's) from
+    broker_config's credentials.toml."""
+    account = _lookup(_parse(credentials, "credentials.toml"), "accounts", name)
     password = account.get("password") if isinstance(account, dict) else None
     if not isinstance(password, str) or not password:
-        raise SettingsError("credentials.toml: no [accounts.controller] password")
+        raise SettingsError(f"credentials.toml: no [accounts.{name}] password")
     return password
 
 
@@ -246,9 +248,14 @@ def _parser() -> argparse.ArgumentParser:
     device.add_argument("settings", type=Path)
     device.add_argument("dest", type=Path)
     device.add_argument("--password-out", type=Path, required=True)
-    controller = verbs.add_parser("controller-password", help="the controller's credential")
+    controller = verbs.add_parser("controller-password",
+                                  help="the controller's (or --account's) credential")
     controller.add_argument("credentials", type=Path)
     controller.add_argument("dest", type=Path)
+    controller.add_argument("--account", default="controller",
+                            help="the account (the web service's: its [web] device)")
+    empty = verbs.add_parser("empty-credential", help="an empty credential, unless there is one")
+    empty.add_argument("dest", type=Path)
     kivy = verbs.add_parser("kivy-input", help="Kivy's [input]: one provider per touch device")
     kivy.add_argument("dest", type=Path)
     secret = verbs.add_parser("new-secret", help="a new hall secret, unless there is one")
@@ -274,8 +281,12 @@ def _run(args: argparse.Namespace) -> list[str]:
             said.append(put(args.password_out, password + "\n", 0o600, None, dry))
         return said
     if args.verb == "controller-password":
-        password = controller_password(_read(args.credentials))
+        password = controller_password(_read(args.credentials), args.account)
         return [put(args.dest, password + "\n", 0o600, None, dry)]
+    if args.verb == "empty-credential":
+        if args.dest.exists():
+            return [f"kept {args.dest}"]
+        return [put(args.dest, "", 0o600, None, dry)]
     if args.verb == "hall-tls":
         if not args.dest.exists() and dry:
             return [f"would write {args.dest} (HTTPS with {args.cert})"]

@@ -183,3 +183,22 @@ def test_a_real_run_needs_root() -> None:
     done = install("--role", "caller", user=user)
     assert done.returncode == 2
     assert "run it as root: sudo ./install --role caller" in done.stderr
+
+
+def test_dry_run_of_the_hall_sets_up_its_web_service_beside_the_controller() -> None:
+    """The hall Pi also runs the web service: its own user (in group lobby, to read the
+    journal), its own broker password and soft-callers credentials, its unit enabled,
+    checked and started."""
+    done = install("--role", "hall", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    _, lines = step(done.stdout, "user lobby")
+    assert any("useradd" in x and "lobby-web" in x for x in lines) or \
+        "user lobby-web exists" in lines, lines
+    _, lines = step(done.stdout, "broker")
+    assert any("controller-password" in x and "/etc/lobby/credentials/web-broker-password" in x
+               for x in lines), lines
+    assert any("/etc/lobby/credentials/web-soft-callers" in x for x in lines), lines
+    _, lines = step(done.stdout, "systemd unit lobby-hall.service and lobby-web.service")
+    assert any("lobby-web.service" in x and "enable" in x for x in lines), lines
+    _, lines = step(done.stdout, "check /etc/lobby/hall.toml")
+    assert any("-m web --config /etc/lobby/hall.toml --validate-config" in x for x in lines)
