@@ -242,9 +242,9 @@ def routes(view: DailyView, auth: Auth) -> list[web.RouteDef]:
     async def daily_pdf(request: web.Request) -> web.Response:
         auth.need(request)
         day = day_of(view, dict(request.query))
-        report = await load_daily(view, day)
+        daily = await load_daily(view, day)
         try:
-            body = await asyncio.to_thread(pdf_bytes, report)
+            body = await asyncio.to_thread(pdf_bytes, daily)
         except FontMissing as exc:
             raise ApiError(503, "no_cjk_font", str(exc)) from None
         return web.Response(body=body, content_type="application/pdf", headers={
