@@ -75,6 +75,7 @@ SUMMARY_REFRESH_S = 60.0  # the upstream summary goes out at least this often (i
 SESSION_EXPIRY_S = 3600
 STALLED_S = 10.0  # a worker with work waiting and no progress this long is unhealthy
 BACKUP_EVERY_S = 3600.0
+CLOSE_COPY = "-close"  # the name's end of a day-close backup (kept longer than the hourly)
 PRESENCE_EVERY_S = 10.0  # the retained 'online' again, live: a display goes live on it
 EXPIRY_MARGIN_S = 0.25  # a command's deadline: its remaining expiry (whole seconds) less this
 _COUNTER_WIDE = {Kind.COUNTER_SERVICES, Kind.DAY_ENDED, Kind.CLERK_SIGNED_IN}
@@ -551,7 +552,7 @@ class Controller:
         await self._let_time_pass(now)
         log.info("new business day %s", now.date())
         await self._erase_identities(now)  # before the backup, which must hold none
-        self._start_backup(now)
+        self._start_backup(now, closing=True)
         await self._load_day(now)
         self._published.clear()
         self.publish_all()
@@ -566,24 +567,32 @@ class Controller:
             log.error("journal: the ID hashes of past days not erased: %s", exc)
 
     # ------------------------------------------------------------ backups
-    def _start_backup(self, now: datetime) -> None:
-        """An online copy of the journal beside it, off the writer (see Journal.backup)."""
-        if self._backup is not None and not self._backup.done():
+    def _start_backup(self, now: datetime, closing: bool = False) -> None:
+        """An online copy of the journal beside it, off the writer (see Journal.backup):
+        hourly, and at each day's close (``closing``: it follows one under way)."""
+        running = self._backup if self._backup is not None and not self._backup.done() else None
+        if running is not None and not closing:
             return
         self._backed_up = time.monotonic()
-        self._backup = asyncio.create_task(self._back_up(now), name="backup")
+        self._backup = asyncio.create_task(self._back_up(now, closing, running), name="backup")
 
-    async def _back_up(self, now: datetime) -> None:
+    async def _back_up(self, now: datetime, closing: bool,
+                       after: asyncio.Task[None] | None) -> None:
+        """Each copy is the whole journal (a year of a busy hall: about 2 GB), so the hourly
+        ones are kept a day and the day-close ones ``backup_keep_days``."""
+        if after is not None:
+            await asyncio.gather(after, return_exceptions=True)
         folder = backup_dir(self.journal_path)
-        target = folder / f"{self.journal_path.stem}-{now:%Y%m%d-%H%M}.sqlite3"
+        kind = CLOSE_COPY if closing else ""
+        target = folder / f"{self.journal_path.stem}-{now:%Y%m%d-%H%M}{kind}.sqlite3"
         try:
             await self.journal.backup(target)
         except Exception:
             log.exception("journal backup to %s failed", target)
             return
-        keep = timedelta(days=self.config.backup_keep_days)
         for old in folder.glob(f"{self.journal_path.stem}-*.sqlite3"):
-            if datetime.fromtimestamp(old.stat().st_mtime, now.tzinfo) < now - keep:
+            days = self.config.backup_keep_days if old.stem.endswith(CLOSE_COPY) else 1
+            if datetime.fromtimestamp(old.stat().st_mtime, now.tzinfo) < now - timedelta(days):
                 old.unlink(missing_ok=True)
         log.info("journal backed up to %s", target)
 
