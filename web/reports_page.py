@@ -4,6 +4,7 @@ the tickets CSV streams a day at a time."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from typing import Protocol
 from urllib.parse import urlencode
@@ -21,6 +22,8 @@ from web.pages import Raw, esc, page
 
 PAGE_TABLES = ("services", "counters", "clerks", "hours")
 CSV_TABLES = (*PAGE_TABLES, "tickets")
+
+log = logging.getLogger(__name__)
 
 
 class Today(Protocol):
@@ -154,9 +157,13 @@ def routes(view: ReportsView, auth: Auth) -> list[web.RouteDef]:
                                    f'{first}-{last}.csv"'})
         if name == "tickets":
             await response.prepare(request)
-            await response.write("\ufeff".encode())  # BOM: Excel reads UTF-8
-            async for text in view.history.ticket_csv(first, last, view.engine.tz):
-                await response.write(text.encode("utf-8"))
+            try:
+                await response.write("\ufeff".encode())  # BOM: Excel reads UTF-8
+                async for text in view.history.ticket_csv(first, last, view.engine.tz):
+                    await response.write(text.encode("utf-8"))
+            except ConnectionResetError:  # aiohttp's ClientConnectionResetError is one
+                log.info("tickets CSV %s to %s: the client went away", first, request.remote)
+                return response
         else:
             report = await view.history.report(first, last, names_of(view), view.engine.tz)
             await response.prepare(request)
