@@ -122,6 +122,15 @@ def readable(journal: Path) -> bool:
     return True
 
 
+def start_both(config: Path, started: dict[str, subprocess.Popen[bytes]]) -> None:
+    """The controller, then, once its journal is there, the web service."""
+    start("hall", config, started)
+    wait_until(lambda: readable(config.parent / "journal.sqlite3"), "the journal",
+               config.parent)
+    start("web", config, started)
+    wait_until(lambda: web_up(config), "the web service", config.parent)
+
+
 def web_up(config: Path) -> bool:
     try:
         with contextlib.closing(socket.create_connection(
@@ -134,11 +143,7 @@ def web_up(config: Path) -> bool:
 async def test_the_writer_serves_no_http_and_the_web_service_does(
         hall_files: Path, fresh_broker: MosquittoProcess,
         processes: dict[str, subprocess.Popen[bytes]]) -> None:
-    start("hall", hall_files, processes)
-    journal = hall_files.parent / "journal.sqlite3"
-    wait_until(lambda: readable(journal), "the journal", hall_files.parent)
-    start("web", hall_files, processes)
-    wait_until(lambda: web_up(hall_files), "the web service", hall_files.parent)
+    start_both(hall_files, processes)
     assert listening_sockets(processes["hall"].pid) == set()
     assert listening_sockets(processes["web"].pid)  # the manager's app and the status page
 
@@ -146,11 +151,7 @@ async def test_the_writer_serves_no_http_and_the_web_service_does(
 async def test_killing_the_web_service_leaves_the_hall_working(
         hall_files: Path, fresh_broker: MosquittoProcess,
         processes: dict[str, subprocess.Popen[bytes]]) -> None:
-    start("hall", hall_files, processes)
-    wait_until(lambda: readable(hall_files.parent / "journal.sqlite3"), "the journal",
-               hall_files.parent)
-    start("web", hall_files, processes)
-    wait_until(lambda: web_up(hall_files), "the web service", hall_files.parent)
+    start_both(hall_files, processes)
     processes["web"].kill()
     processes["web"].wait()
     reply = kiosk_issues(fresh_broker, load_hall_config(hall_files).hall.id)
@@ -160,11 +161,7 @@ async def test_killing_the_web_service_leaves_the_hall_working(
 async def test_the_tablet_shows_the_hall_offline_while_the_controller_is_down(
         hall_files: Path, fresh_broker: MosquittoProcess,
         processes: dict[str, subprocess.Popen[bytes]]) -> None:
-    start("hall", hall_files, processes)
-    wait_until(lambda: readable(hall_files.parent / "journal.sqlite3"), "the journal",
-               hall_files.parent)
-    start("web", hall_files, processes)
-    wait_until(lambda: web_up(hall_files), "the web service", hall_files.parent)
+    start_both(hall_files, processes)
 
     async def online() -> bool:
         return bool((await live(hall_files))["hall"]["online"])  # type: ignore[index]
@@ -227,11 +224,7 @@ def test_the_web_services_account_sends_only_the_managers_commands(
 async def test_a_managers_action_names_who_acted_in_the_journal(
         hall_files: Path, fresh_broker: MosquittoProcess,
         processes: dict[str, subprocess.Popen[bytes]]) -> None:
-    start("hall", hall_files, processes)
-    wait_until(lambda: readable(hall_files.parent / "journal.sqlite3"), "the journal",
-               hall_files.parent)
-    start("web", hall_files, processes)
-    wait_until(lambda: web_up(hall_files), "the web service", hall_files.parent)
+    start_both(hall_files, processes)
     config = load_hall_config(hall_files)
     url = f"http://127.0.0.1:{config.web.port}"
     async with client(url) as session:
