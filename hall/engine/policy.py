@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hall.engine.model import LANES, Desk, Ticket
 from protocol.messages import Channel
@@ -56,6 +56,16 @@ class Balance:
     guards: dict[Skills, dict[str, tuple[Guard, ...]]] = field(default_factory=dict)
     guard_wait_s: float = 0.0
     compiled: dict[object, object] = field(default_factory=dict, repr=False)  # projection's
+
+    def __getstate__(self) -> tuple[object, ...]:
+        """A copy (the what-if's, pickled to its worker process) leaves the projection's
+        compiled plans behind: they are rebuilt when needed, and a class compiled by mypyc
+        cannot be unpickled."""
+        return self.shift, self.guards, self.guard_wait_s
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.shift, self.guards, self.guard_wait_s = state
+        self.compiled = {}
 
 
 def breadth(skills: Skills) -> float:
