@@ -334,7 +334,8 @@ def serve_daily(app: web.Application, view: DailyView, auth: Auth) -> DailyArchi
     view.listeners.append(archive.notice)
 
     async def stop(_app: web.Application) -> None:
-        view.listeners.remove(archive.notice)
+        if archive.notice in view.listeners:  # the app may be cleaned up twice
+            view.listeners.remove(archive.notice)
         await archive.stop()
 
     app.on_cleanup.append(stop)
