@@ -19,7 +19,7 @@ from display.picture import lobby_picture
 from display.voice.announcer import AnnouncementQueue
 from hall.controller import Controller
 from protocol import messages as m
-from protocol.link import Link, new_command_id
+from protocol.link import Inbound, Link, new_command_id
 from protocol.topics import EventKind, HallTopics
 from voice.default_pack import ensure_default_pack
 from voice.pack import load_pack
@@ -64,7 +64,10 @@ async def mirror(fresh_broker: MosquittoProcess) -> AsyncIterator[
         topics = HallTopics(hall)
         link = Link(fresh_broker.broker_settings("manager"), hall, "manager", m.Role.MANAGER,
                     follow=[topics.all_state, topics.event(EventKind.CALL)])
-        link.on_message(lambda inbound: model.fold(inbound.topic, inbound.payload, 0))
+        def fold(inbound: Inbound) -> None:
+            model.fold(inbound.topic, inbound.payload, 0)
+
+        link.on_message(fold)
         links.append(link)
         await link.start()
         return model
@@ -175,6 +178,7 @@ async def test_the_display_goes_offline_with_the_controller_and_keeps_its_pictur
     try:
         await a_busy_morning(controller, 3)
         await settled(controller, published, feed)
+        await feed.wait_until(lambda seen: len(seen.facts().calls) == 3, WAIT_S)
         facts = feed.model.facts()
         assert len(facts.calls) == 3
         await controller.stop()  # what it published last (an estimate may have moved) stays
