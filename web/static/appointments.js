@@ -14,21 +14,6 @@ const TICKET = {
 };
 let picture = null;
 
-function el(tag, cls, text) {
-  const node = document.createElement(tag);
-  if (cls) { node.className = cls; }
-  if (text !== undefined) { node.textContent = text; }
-  return node;
-}
-
-function both(zh, en) {
-  const span = el("span", "", zh + " ");
-  const english = el("span", "", en);
-  english.lang = "en";
-  span.append(english);
-  return span;
-}
-
 function service(id) {
   return picture.services.find((s) => s.id === id);
 }

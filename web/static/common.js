@@ -42,3 +42,19 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// An element with a class and text; Chinese with its English beside (lang="en").
+function el(tag, cls, text) {
+  const node = document.createElement(tag);
+  if (cls) { node.className = cls; }
+  if (text !== undefined) { node.textContent = text; }
+  return node;
+}
+
+function both(zh, en) {
+  const span = el("span", "", zh + " ");
+  const english = el("span", "", en);
+  english.lang = "en";
+  span.append(english);
+  return span;
+}

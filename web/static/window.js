@@ -26,21 +26,6 @@ let busy = false;
 let mode = null; // null, "transfer", "pause" or "confirm-no-show"
 let historyKey = "";
 
-function el(tag, cls, text) {
-  const node = document.createElement(tag);
-  if (cls) { node.className = cls; }
-  if (text !== undefined) { node.textContent = text; }
-  return node;
-}
-
-function both(zh, en) {
-  const span = el("span", "", zh + " ");
-  const english = el("span", "", en);
-  english.lang = "en";
-  span.append(english);
-  return span;
-}
-
 async function send(path, body) {
   const response = await fetch(path, {
     method: "POST", headers: { "Content-Type": "application/json" },
