@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
-import subprocess
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -20,6 +18,7 @@ import pytest
 from browser import axe_violations, launch, sign_in
 from playwright.async_api import expect
 from support.hall import SECRET, hall_config
+from support.ocr import ocr
 from webhall import JSON, MANAGER, SUPERVISOR, WebHall, client, start_web_hall
 
 from broker_config.process import MosquittoProcess
@@ -35,13 +34,6 @@ HALL = "tianping"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "images" / "screenshots"
 NUMBER = sample_number(date(1949, 12, 31), "F", 7)  # a valid number (check character too)
 SEEN_MS = 15000  # a booking publishes no state: the web service reads it on the next message
-
-
-def ocr(picture: Path) -> str:
-    """What tesseract reads on a picture (Chinese and English), without any white space."""
-    read = subprocess.run(["tesseract", str(picture), "-", "-l", "chi_sim+eng", "--psm", "3"],
-                          capture_output=True, text=True, check=True, timeout=120).stdout
-    return re.sub(r"\s+", "", read)
 
 
 def config() -> HallConfig:
@@ -263,7 +255,7 @@ async def test_booking_on_the_page_shows_in_the_list(hall: WebHall) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(SCREENSHOTS / "appointments.png"), full_page=True)
         read = ocr(SCREENSHOTS / "appointments.png")
-        for seen in ("今日预约Today'sappointments", "预约名单Bookings4", f"已签到Checkedin{ticket}",
+        for seen in ("今日预约Today'sappointments", "预约名单Bookings4", "已签到Checkedin", ticket,
                      "迟到Late", "已预约Booked", "代居民预约Bookaslotforaresident"):
             assert seen in read, f"{seen!r} not read on the screenshot: {read}"
         await page.get_by_label("身份证号 ID number").fill(BAD_NUMBER)

@@ -16,6 +16,7 @@ from browser import axe_violations, launch, sign_in
 from playwright.async_api import Page, expect
 from support.hall import hall_config
 from support.history_days import play
+from support.ocr import ocr
 from webhall import MANAGER, WebHall, start_web_hall
 
 from broker_config.process import MosquittoProcess
@@ -57,13 +58,6 @@ def pdf_pages(pdf: Path) -> int:
     found = re.search(r"^Pages:\s+(\d+)$", info.stdout, re.MULTILINE)
     assert found is not None, info.stdout
     return int(found.group(1))
-
-
-def read_picture(picture: Path) -> str:
-    """What tesseract reads on a picture (Chinese and English), without any white space."""
-    read = subprocess.run(["tesseract", str(picture), "-", "-l", "chi_sim+eng", "--psm", "3"],
-                          capture_output=True, text=True, check=True, timeout=300)
-    return re.sub(r"\s+", "", read.stdout)
 
 
 @pytest.fixture
@@ -208,7 +202,7 @@ async def test_the_pdf_is_saved_once_at_the_days_close(web_hall: WebHall) -> Non
     picture = SHOTS / "daily-report-pdf"
     subprocess.run(["pdftoppm", "-r", "150", "-f", "1", "-l", "1", "-singlefile", "-png",
                     str(saved), str(picture)], check=True)
-    read = read_picture(picture.with_suffix(".png"))
+    read = ocr(picture.with_suffix(".png"))
     made = view.clock.now().strftime("Made%Y-%m-%d%H:%M")  # the hall's clock, not the host's
     for words_seen in ("服务日报", "report", str(today), "营业已结束", "1号窗口",
                        "社会保险与就业", made):

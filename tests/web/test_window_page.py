@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from browser import axe_violations, launch
 from PIL import Image
 from playwright.async_api import expect
 from support.hall import TEST_PIN, clerk_of
+from support.ocr import ocr
 from webhall import JSON, MANAGER, WebHall, client
 from yarl import URL
 
@@ -70,14 +70,6 @@ async def senders(hall: WebHall) -> list[tuple[str, str]]:
     """(device, command) of every journaled reply, in order: read-only, as the web does."""
     rows = await hall.view.reader.query("SELECT device, name FROM replies ORDER BY at, rowid")
     return [(str(d), str(n)) for d, n in rows]
-
-
-def ocr(picture: Path, line: bool = False) -> str:
-    """What tesseract reads (Chinese and English) without white space; ``line``: one line."""
-    read = subprocess.run(["tesseract", str(picture), "-", "-l", "chi_sim+eng", "--psm",
-                           "7" if line else "3"],
-                          capture_output=True, text=True, check=True, timeout=120).stdout
-    return re.sub(r"\s+", "", read)
 
 
 def numeral(text: str) -> str:
