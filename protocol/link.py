@@ -32,7 +32,7 @@ from paho.mqtt.properties import Properties
 from pydantic import BaseModel, ConfigDict, Field
 
 from protocol import messages as m
-from protocol.topics import HallTopics, Topic, TopicError, parse
+from protocol.topics import BRIDGE, HallTopics, Topic, TopicError, parse_local
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -294,29 +294,29 @@ class Link:
 
     def _dispatch(self, msg: mqtt.MQTTMessage) -> None:
         try:
-            topic = parse(msg.topic)
+            topic = parse_local(msg.topic)
         except TopicError:
             log.warning("ignoring message on foreign topic %s", msg.topic)
+            return
+        if topic.section == BRIDGE and topic.hall != self.hall:
+            log.warning("ignoring another hall's bridge flag on %s", msg.topic)
             return
         props = getattr(msg, "properties", None)
         correlation = getattr(props, "CorrelationData", None)
         response_topic = getattr(props, "ResponseTopic", None)
         expiry = getattr(props, "MessageExpiryInterval", None)
         raw = bytes(msg.payload)
-        payload: m.Message | None = None
-        model = model_for(topic)
-        if model is not None and raw:
-            try:
-                payload = m.decode(model, raw)
-            except m.PayloadError as exc:
-                log.warning("bad payload on %s: %s", msg.topic, exc)
-                return
+        try:
+            payload = _payload(topic, raw)
+        except m.PayloadError as exc:
+            log.warning("bad payload on %s: %s", msg.topic, exc)
+            return
         if topic.section == "reply" and correlation is not None:
             fut = self._pending.get(correlation)
             if fut is not None and not fut.done() and isinstance(payload, m.Reply):
                 fut.set_result(payload)
             return
-        if topic.section in ("state", "presence", "health"):
+        if topic.section in ("state", "presence", "health", BRIDGE):
             if payload is None:
                 self.state.pop(msg.topic, None)
             else:
@@ -329,6 +329,17 @@ class Link:
                 task = asyncio.ensure_future(result)
                 self._handler_tasks.add(task)
                 task.add_done_callback(self._handler_tasks.discard)
+
+
+def _payload(topic: Topic, raw: bytes) -> m.Message | None:
+    """The typed payload of a message (None: empty, or a command, which the controller
+    decodes); PayloadError if it is not what its topic carries."""
+    if not raw:
+        return None
+    if topic.section == BRIDGE:
+        return m.BridgeFlag.from_flag(raw)
+    model = model_for(topic)
+    return None if model is None else m.decode(model, raw)
 
 
 DEADLINE_MARGIN_S = 0.25  # a command's deadline comes this much before its sender gives up

@@ -575,6 +575,22 @@ class DeviceHealth(Message):
     at: datetime
 
 
+class BridgeFlag(Message):
+    """The city bridge's state on ``city/H/bridge``: Mosquitto's own notification, retained on
+    the hall's broker as the bytes "1" (connected to the city) or "0" (not: the link dropped,
+    or the bridge's last will on the city's side). Not JSON: read it with ``from_flag``."""
+
+    connected: StrictBool
+
+    @classmethod
+    def from_flag(cls, payload: bytes) -> BridgeFlag:
+        """The flag's bytes as Mosquitto publishes them; PayloadError for anything else."""
+        if payload in (b"0", b"1"):
+            return cls(connected=payload == b"1")
+        raise PayloadError(ErrorCode.MALFORMED,
+                           f'a bridge flag is "1" or "0", not {payload[:40]!r}')
+
+
 # ---------------------------------------------------------------- results of replies
 class _Result(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -9,6 +9,8 @@ Layout (``H`` is the hall id, ``D`` a device id):
 - ``lobby/H/event/KIND``       events, not retained (call, alert)
 - ``lobby/H/presence/D``       retained online/offline/stopped, with a last will
 - ``lobby/H/health/D``         retained device health (printer paper, reader)
+- ``city/H/bridge``             the city bridge's up/down flag, retained by Mosquitto on the
+                                 hall's own broker too ("1" or "0"; Topic section "bridge")
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 ROOT = "lobby"
+CITY_ROOT = "city"
+BRIDGE = "bridge"  # the Topic section of the city bridge's flag
 CONTROLLER_ID = "controller"
 _ID = r"[A-Za-z0-9_-]{1,40}"
 _ID_RE = re.compile(rf"^{_ID}$")
@@ -69,6 +73,8 @@ class Topic:
         return ""
 
     def __str__(self) -> str:
+        if self.section == BRIDGE:
+            return CityTopics.bridge(self.hall)
         return "/".join(p for p in (ROOT, self.hall, self.section, self.kind, self.ident) if p)
 
 
@@ -103,6 +109,15 @@ def parse(topic: str) -> Topic:
     return Topic(hall, "event", g["ekind"])
 
 
+def parse_local(topic: str) -> Topic:
+    """Parse a topic of a hall's own broker: a lobby topic, or the city bridge's flag
+    ``city/H/bridge`` (section "bridge"); TopicError naming anything else."""
+    city = CityTopics.parse(topic)
+    if city is not None and city[1] == BRIDGE:
+        return Topic(city[0], BRIDGE)
+    return parse(topic)
+
+
 @dataclass(frozen=True, slots=True)
 class HallTopics:
     """Builds every topic and subscription filter of one hall."""
@@ -135,6 +150,11 @@ class HallTopics:
 
     def event(self, kind: EventKind) -> str:
         return f"{self.base}/event/{kind}"
+
+    @property
+    def bridge(self) -> str:
+        """The city bridge's up/down flag, as Mosquitto also keeps it on this hall's broker."""
+        return CityTopics.bridge(self.hall)
 
     def presence(self, device: str) -> str:
         return f"{self.base}/presence/{check_id(device, 'device id')}"
@@ -176,7 +196,6 @@ class HallTopics:
         return f"{self.base}/health/+"
 
 
-CITY_ROOT = "city"
 _CITY_TOPIC_RE = re.compile(
     rf"^{CITY_ROOT}/(?P<hall>{_ID})/(?P<kind>state/summary|bridge)$")
 
@@ -195,7 +214,7 @@ class CityTopics:
 
     @staticmethod
     def bridge(hall: str) -> str:
-        return f"{CITY_ROOT}/{hall}/bridge"
+        return f"{CITY_ROOT}/{hall}/{BRIDGE}"
 
     @staticmethod
     def summary_out(hall: str) -> tuple[str, str, str]:
@@ -213,4 +232,4 @@ class CityTopics:
         found = _CITY_TOPIC_RE.match(topic)
         if found is None:
             return None
-        return found["hall"], "bridge" if found["kind"] == "bridge" else "summary"
+        return found["hall"], BRIDGE if found["kind"] == BRIDGE else "summary"
