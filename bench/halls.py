@@ -6,10 +6,14 @@ from pathlib import Path
 
 from demo.hallfiles import EXAMPLE_HALL
 
+PIN_HASH_1234 = ("pbkdf2_sha256$100000$0101010101010101$5cd8816bf46ac3fe6a05ca0273034299b28"
+                 "46d12b448ff3f428c93a9bba68376")  # examples/hall.toml's: every PIN is 1234
+
 
 def big_hall(directory: Path, counters: int) -> Path:
     """examples/hall.toml with ``counters`` windows (one in four a specialist for A and B),
-    a caller per window, no quotas. Returns the new file's path."""
+    a caller per window and a clerk for each (staff numbers S001..., PIN 1234), no quotas.
+    Returns the new file's path."""
     text = EXAMPLE_HALL.read_text(encoding="utf-8")
     head = text[:text.index("[[counters]]")]
     head = "\n".join(line for line in head.splitlines() if not line.startswith("daily_quota"))
@@ -25,6 +29,8 @@ def big_hall(directory: Path, counters: int) -> Path:
     for device, role, counter in devices:
         block = f'[[devices]]\nid = "{device}"\nrole = "{role}"\n'
         blocks.append(block + (f'counter = "{counter}"\n' if counter else ""))
+    blocks += [f'[[clerks]]\nstaff_no = "S{n:03d}"\nname = "职员{n}"\n'
+               f'pin_hash = "{PIN_HASH_1234}"\n' for n in range(1, counters + 1)]
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "big-hall.toml"
     path.write_text("\n".join(blocks), encoding="utf-8")

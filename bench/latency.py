@@ -52,6 +52,7 @@ async def run(workdir: Path, presses: int, issues: int, seed: int = 1) -> dict[s
                        m.Role.DISPLAY, follow=[HallTopics(HALL).event(EventKind.CALL)])
         await display.start()
         await _fill(links["manager"], WAITING)
+        await _sign_in(links)
         issue_ms = await _issue_roundtrips(links["kiosk-1"], issues, rng)
         press_ms = await _press_to_display(links, display, presses, rng)
         await display.close()
@@ -78,6 +79,15 @@ async def _fill(manager: Link, count: int) -> None:
                 await asyncio.sleep(0.1)
         else:
             raise RuntimeError("the controller never answered")
+        assert reply.ok, reply.error
+
+
+async def _sign_in(links: dict[str, Link]) -> None:
+    """A clerk at every counter (the hall asks for sign-in before call_next), one after
+    another: the controller checks one PIN at a time."""
+    for n in range(1, COUNTERS + 1):
+        reply = await links[f"caller-{n}"].request("sign_in", m.SignIn(
+            id=new_command_id(), staff_no=f"S{n:03d}", pin="1234"), timeout=10)
         assert reply.ok, reply.error
 
 

@@ -58,8 +58,6 @@ from protocol import messages as m
 VERSION = 1  # bump when the generated days change
 CACHE = Path(os.environ.get("LOBBY_BENCH_CACHE", Path.home() / ".cache" / "lobby-bench"))
 SECRET = b"bench-year-history-secret-0123456789"
-PIN_HASH_1234 = ("pbkdf2_sha256$100000$0101010101010101$5cd8816bf46ac3fe6a05ca0273034299b28"
-                 "46d12b448ff3f428c93a9bba68376")  # examples/hall.toml's: every PIN is 1234
 SHARES = {"A": 0.22, "B": 0.18, "C": 0.09, "D": 0.07, "E": 0.16, "F": 0.16, "G": 0.12}
 PROFILE = [("08:30", 1.6), ("09:30", 1.8), ("10:30", 1.4), ("11:30", 0.7), ("12:30", 0.6),
            ("13:30", 1.1), ("14:30", 1.0), ("15:30", 0.6)]  # arrivals, relative, to 16:00
@@ -101,15 +99,12 @@ class History:
 
 
 def hall_file(directory: Path, counters: int) -> Path:
-    """The example hall grown to ``counters`` windows (bench/halls.py), with a clerk for each
-    (staff numbers S001..., PIN 1234) and the upstream booking system."""
+    """The example hall grown to ``counters`` windows (bench/halls.py: a clerk for each) and
+    the upstream booking system."""
     path = big_hall(directory, counters)
-    clerks = ['[[devices]]\nid = "upstream"\nrole = "upstream"\n']
-    clerks += [f'[[clerks]]\nstaff_no = "S{n:03d}"\nname = "职员{n}"\n'
-              f'pin_hash = "{PIN_HASH_1234}"\n' for n in range(1, counters + 1)]
     target = directory / f"readers-hall-{counters}.toml"
-    target.write_text(path.read_text(encoding="utf-8") + "\n" + "\n".join(clerks),
-                      encoding="utf-8")
+    target.write_text(path.read_text(encoding="utf-8")
+                      + '\n[[devices]]\nid = "upstream"\nrole = "upstream"\n', encoding="utf-8")
     path.unlink()
     return target
 
