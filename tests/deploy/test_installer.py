@@ -5,6 +5,7 @@ Bad arguments stop it with exit 2 and a message that names the problem."""
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -202,3 +203,16 @@ def test_dry_run_of_the_hall_sets_up_its_web_service_beside_the_controller() -> 
     assert any("lobby-web.service" in x and "enable" in x for x in lines), lines
     _, lines = step(done.stdout, "check /etc/lobby/hall.toml")
     assert any("-m web --config /etc/lobby/hall.toml --validate-config" in x for x in lines)
+
+
+@pytest.mark.parametrize("role", ["hall", "kiosk", "caller", "display"])
+def test_user_comments_are_ones_useradd_accepts(role: str) -> None:
+    """useradd refuses a comment holding ':' (the passwd file's separator): the arm64 check
+    found the hall's install stopping there on Debian."""
+    done = install("--role", role, "--dry-run")
+    assert done.returncode == 0, done.stderr
+    _, lines = step(done.stdout, "user lobby")
+    comments = [shlex.split(x)[shlex.split(x).index("--comment") + 1]
+                for x in lines if "useradd" in x]
+    assert comments or any("exists" in x for x in lines), lines
+    assert all(":" not in c and "\n" not in c for c in comments), comments
