@@ -6,7 +6,8 @@ never a second source of truth. The hall's MQTT messages say when to read on: ev
 snapshot and call goes out only after its events committed, so on each one the replica reads
 the events it has not applied yet. Alerts, presence and device health come over MQTT as for
 any device. The manager acts only by sending commands over MQTT from the web service's own
-account (``execute``), naming the signed-in staff member for the journal.
+account (``execute``), naming the signed-in staff member for the journal. The city bridge's
+flag (``city/H/bridge``) says whether the hall's summary reaches the city (web/upstream.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from hall.journal_reader import JournalReader
 from hallconfig import HallConfig
 from protocol import messages as m
 from protocol.link import BrokerSettings, Inbound, Link, LinkError
-from protocol.topics import CONTROLLER_ID, StateKind
+from protocol.topics import BRIDGE, CONTROLLER_ID, StateKind
+from web.upstream import BridgeWatch
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +69,9 @@ class HallView:
         self.link = Link(broker, config.hall.id, device, m.Role.MANAGER)
         topics = self.link.topics
         self.link.follow = [topics.all_state, topics.all_events, topics.all_presence,
-                            topics.all_health]
+                            topics.all_health, topics.bridge]
         self.alerts = AlertMirror()
+        self.upstream = BridgeWatch()  # the city bridge and the summaries it carried up
         self.listeners: list[Listener] = []
         self.engine = HallEngine(config, clock.now().date(), secret)
         self.reader: JournalReader
@@ -160,6 +163,12 @@ class HallView:
         payload = inbound.payload
         if isinstance(payload, m.AlertsState):
             self.alerts.update(payload)
+        elif inbound.topic.section == BRIDGE:
+            self.upstream.flag(payload if isinstance(payload, m.BridgeFlag) else None,
+                               inbound.retained, self.clock.now())
+        elif isinstance(payload, m.HallSummary) \
+                and str(inbound.topic) == self.link.topics.state(StateKind.SUMMARY):
+            self.upstream.summary(payload)
         self._pending.append((str(inbound.topic), payload))
         if self._reading is None or self._reading.done():
             self._reading = asyncio.create_task(self._read_and_tell(), name="read-on")

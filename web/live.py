@@ -35,7 +35,7 @@ from aiohttp import web
 from hall.engine.model import Ticket
 from hall.snapshots import counter_state, service_state
 from protocol import messages as m
-from protocol.topics import StateKind, TopicError, parse
+from protocol.topics import TopicError, parse
 from web.auth import Auth
 from web.guard import error_json
 
@@ -284,7 +284,7 @@ def render_parts(view: HallView, rows: Rows | None = None) -> Parts:
             "timezone": cfg.hall.timezone, "date": engine.day.isoformat(),
             "notice": engine.notice, "ended": engine.ended,
             "wait_target_min": cfg.rules.wait_target_min, "online": view.controller_online,
-            "upstream": upstream_state(view)}
+            "upstream": view.upstream.as_json()}
     return Parts(hall, counters, services, tickets, waits,
                  [a.model_dump(mode="json") for a in alerts], devices,
                  now.isoformat(), now.timestamp())
@@ -352,11 +352,6 @@ def device_states(view: HallView) -> list[dict[str, Any]]:
     return devices
 
 
-def upstream_state(view: HallView) -> dict[str, Any]:
-    """The last summary the controller published for the city (its time, or None)."""
-    summary = view.link.state.get(view.link.topics.state(StateKind.SUMMARY))
-    return {"summary_at": summary.at.isoformat() if isinstance(summary, m.HallSummary)
-            else None}
 
 
 # ---------------------------------------------------------------- the feed

@@ -234,11 +234,49 @@ function deviceGroups(devices) {
   }).filter(Boolean);
 }
 
-function upstreamLine(up) {
-  if (!up || !up.summary_at) { return bi(["上报：尚无摘要", "upstream: no summary yet"]); }
+/* A time of the hall's day: HH:MM (with seconds if asked), with the date if another day. */
+function hallTime(iso, seconds) {
+  const at = new Date(iso);
   const time = new Intl.DateTimeFormat("zh-CN", { timeZone: state.hall.timezone, hour: "2-digit",
-    minute: "2-digit", second: "2-digit", hour12: false }).format(new Date(up.summary_at));
-  return bi([`上报：最近摘要 ${time}`, `upstream: last summary ${time}`]);
+    minute: "2-digit", second: seconds ? "2-digit" : undefined, hour12: false }).format(at);
+  const day = new Intl.DateTimeFormat("en-CA", { timeZone: state.hall.timezone }).format(at);
+  return day === state.hall.date ? time : `${day.slice(5)} ${time}`;
+}
+
+/* The city bridge: connected or not since when, or never seen (web/upstream.py). */
+function bridgeLine(up) {
+  const line = document.getElementById("bridge");
+  if (up.bridge === "never") {
+    line.className = "upstream-line never";
+    line.replaceChildren(bi(["城市链路：未见（未设桥接，或从未连上）",
+      "city bridge: never seen (not set up, or never connected)"]));
+    return;
+  }
+  const connected = up.bridge === "connected";
+  const since = hallTime(up.since, false);
+  const [zh, en] = connected ? ["已连接", "connected"] : ["已断开", "disconnected"];
+  line.className = "upstream-line " + (connected ? "ok" : "bad");
+  line.replaceChildren(bi(up.since_at_latest
+    ? [`城市链路：${zh}，至迟 ${since} 起`, `city bridge: ${en} since ${since} or earlier`]
+    : [`城市链路：${zh}，${since} 起`, `city bridge: ${en} since ${since}`]));
+}
+
+/* The summaries: the last one the bridge carried up, and the latest if it is still waiting. */
+function summaryLine(up) {
+  const line = document.getElementById("upstream-summary");
+  const sent = up.sent_at ? hallTime(up.sent_at, true) : null;
+  line.className = "upstream-line" + (up.waiting && up.bridge === "disconnected" ? " bad" : "");
+  if (!up.summary_at) {
+    line.replaceChildren(bi(["上报：尚无摘要", "upstream: no summary yet"]));
+  } else if (!up.waiting) {
+    line.replaceChildren(bi([`最近上报摘要 ${sent}`, `last summary sent ${sent}`]));
+  } else {
+    const latest = hallTime(up.summary_at, true);
+    line.replaceChildren(bi(sent
+      ? [`最近摘要 ${latest} 待上报；上次上报 ${sent}`,
+        `latest summary ${latest} not sent yet; last sent ${sent}`]
+      : [`最近摘要 ${latest} 待上报`, `latest summary ${latest} not sent yet`]));
+  }
 }
 
 function render(changedTickets) {
@@ -258,7 +296,8 @@ function render(changedTickets) {
     ([ss]) => ss.map(serviceTile));
   drawTickets(changedTickets);
   draw("devices", state.devices, document.getElementById("devices"), deviceGroups);
-  document.getElementById("upstream").replaceChildren(upstreamLine(hall.upstream));
+  bridgeLine(hall.upstream);
+  summaryLine(hall.upstream);
   const online = state.devices.filter((d) => d.state === "online").length;
   document.getElementById("device-count").textContent = `${online}/${state.devices.length}`;
   if (openCounter) { fillCounterDialog(); }
