@@ -136,7 +136,7 @@ class History:
                     unkept.add(day.isoformat())
             for day in days(max(first, kept_to + timedelta(days=1)), last):
                 fold = self._writing_fold(day) if day == writing else self._fold(day)
-                span.add(*summarize(fold.visits.values(), tz))
+                span.add(*summarize(fold, tz))
             return report_of(first, last, span, names)
 
     def _writing_fold(self, day: date) -> DayFold:
@@ -162,7 +162,7 @@ class History:
         ).fetchone()
         if row is not None:
             return Kept(str(row[0]), made=False)
-        summary, values = summarize(self._fold(day).visits.values(), tz)
+        summary, values = summarize(self._fold(day), tz)
         try:
             self._keep(day, tz, mark, summary, values)
         except sqlite3.Error as exc:  # a full disk: the report goes on without the cache

@@ -8,7 +8,8 @@ count, its exact sum (the merged mean is ``statistics.fmean`` of every value, to
 bit) and its maximum; the waits, and a service's service times, also how many values fall in
 each bucket (``bucket_of``: ``SPLITS`` a doubling), the values themselves being kept, sorted,
 beside the summary: only the one bucket that holds a percentile or a target is read back, so
-the merged p90 and the shares within a target are exact too.
+the merged p90 and the shares within a target are exact too. A counter's group also keeps
+the distribution of its pauses per reason ("none" for a pause journaled without one).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from array import array
 from binascii import a2b_base64, b2a_base64
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import add
@@ -27,13 +28,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hall.engine.events import NOT_SERVED
-from hall.visits import Leg, Visit
+from hall.visits import DayFold, Leg, Pause, Visit
 
-SUMMARY_VERSION = 3  # bump when a summary's content or meaning changes: caches recompute
+SUMMARY_VERSION = 4  # bump when a summary's content or meaning changes: caches recompute
 SPLITS = 8  # buckets per doubling of a duration: each 6 to 12% of its durations wide
 Key = tuple[str, str]  # (kind, id): ("service", "A"), ("counter", "3"), ("hour", "09"), …
 Series = tuple[str, str, str]  # (kind, id, metric): ("service", "A", "wait")
 ValuesIn = Callable[[Series, float, float], list[float]]  # a series' values in [lo, hi)
+NO_REASON = "none"  # a pause's reason when it was journaled without one
 
 
 def bucket_of(seconds: float) -> int:
@@ -114,32 +116,44 @@ class Dist:
             counts.frombytes(a2b_base64(packed))
             self.count_in(first, counts)
 
+    def add(self, other: Dist) -> None:
+        """Add another distribution's count, sum and maximum (not its buckets)."""
+        self.merge([other.n, *other.total, other.top, 0, ""])
+
+    def sum(self) -> float:
+        """The sum of the values, correctly rounded."""
+        return self.total[0] / (1 << self.total[1])
+
     def mean(self) -> float | None:
         """As ``fmean`` gives it: the correctly rounded sum divided by the count."""
         if not self.n:
             return None
-        return (self.total[0] / (1 << self.total[1])) / self.n
+        return self.sum() / self.n
 
 
 @dataclass(slots=True)
 class Group:
-    """One service's, counter's, clerk's or hour's figures."""
+    """One service's, counter's, clerk's or hour's figures; a counter's pauses by reason."""
 
     counts: dict[str, int] = field(default_factory=dict)
     ratings: dict[int, int] = field(default_factory=dict)
     wait: Dist = field(default_factory=Dist)
     service: Dist = field(default_factory=Dist)
+    pauses: dict[str, Dist] = field(default_factory=dict)
 
     def count(self, name: str) -> int:
         return self.counts.get(name, 0)
 
     def encode(self) -> list[Any]:
-        return [self.counts, [x for pair in self.ratings.items() for x in pair],
-                self.wait.encode(), self.service.encode()]
+        raw = [self.counts, [x for pair in self.ratings.items() for x in pair],
+               self.wait.encode(), self.service.encode()]
+        if self.pauses:
+            raw.append({reason: dist.encode() for reason, dist in self.pauses.items()})
+        return raw
 
     def merge(self, raw: list[Any]) -> None:
         """Add an encoded group's figures."""
-        counts, ratings, wait, service = raw
+        counts, ratings, wait, service, *pauses = raw
         mine = self.counts
         for name, n in counts.items():
             mine[name] = mine.get(name, 0) + n
@@ -148,6 +162,11 @@ class Group:
             self.ratings[rating] = self.ratings.get(rating, 0) + n
         self.wait.merge(wait)
         self.service.merge(service)
+        for reason, dist in pauses[0].items() if pauses else ():
+            mine_dist = self.pauses.get(reason)
+            if mine_dist is None:
+                mine_dist = self.pauses[reason] = Dist()
+            mine_dist.merge(dist)
 
 
 def encode(summary: dict[Key, Group]) -> str:
@@ -164,6 +183,7 @@ class _Tally:
         self.counts: dict[Key, Counter[str]] = defaultdict(Counter)
         self.ratings: dict[Key, Counter[int]] = defaultdict(Counter)
         self.samples: dict[tuple[Key, str], list[float]] = defaultdict(list)
+        self.pauses: dict[Key, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
 
     def sample(self, key: Key, metric: str, value: float | None) -> None:
         if value is not None:
@@ -194,6 +214,10 @@ class _Tally:
             if v.rated_clerk is not None:
                 self.ratings[("clerk", v.rated_clerk)][v.rating] += 1
 
+    def pause(self, pause: Pause, until: float) -> None:
+        self.pauses[("counter", pause.counter)][pause.reason or NO_REASON].append(
+            pause.seconds(until))
+
     def leg(self, key: Key, leg: Leg, first_wait: float | None) -> None:
         counts = self.counts[key]
         counts["legs"] += 1
@@ -207,14 +231,19 @@ def _desks(leg: Leg) -> list[Key]:
     return [("counter", leg.counter), *([("clerk", leg.clerk)] if leg.clerk is not None else [])]
 
 
-def summarize(visits: Iterable[Visit], tz: ZoneInfo) -> tuple[str, dict[Series, list[float]]]:
+def summarize(fold: DayFold, tz: ZoneInfo) -> tuple[str, dict[Series, list[float]]]:
     """A day's summary, encoded, and its ranked series' durations, sorted (what the exact
     percentiles and shares within a target read back)."""
     tally = _Tally(tz)
-    for visit in visits:
+    for visit in fold.visits.values():
         tally.visit(visit)
+    for pause in fold.pauses:
+        tally.pause(pause, fold.last_at)
     summary = {key: Group(dict(tally.counts.get(key, {})), dict(tally.ratings.get(key, {})))
-               for key in {*tally.counts, *tally.ratings, *(k for k, _ in tally.samples)}}
+               for key in {*tally.counts, *tally.ratings, *(k for k, _ in tally.samples),
+                           *tally.pauses}}
+    for key, reasons in tally.pauses.items():
+        summary[key].pauses = {r: Dist.of(found, ranked=False) for r, found in reasons.items()}
     values: dict[Series, list[float]] = {}
     for (key, metric), samples in tally.samples.items():
         ranked = metric == "wait" or key[0] == "service"  # p90s and shares within targets

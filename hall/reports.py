@@ -1,4 +1,5 @@
-"""The manager's reports: tables per service, counter, clerk and hour of the day, made from
+"""The manager's reports: tables per service, counter, clerk and hour of the day, and the
+minutes each window paused by reason, made from
 the merged summaries of their days (hall/report_days.py); every ticket's row, from its day's
 replay (hall/visits.py); and their CSV export.
 
@@ -17,8 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hall.engine.events import NOT_SERVED
-from hall.report_days import Span
+from hall.report_days import NO_REASON, Dist, Span
 from hall.visits import Visit
+from protocol.messages import PauseReason
 
 SATISFIED_FROM = 3
 MAX_RANGE_DAYS = 366
@@ -171,6 +173,43 @@ def hour_table(span: Span) -> Table:
     return Table("hours", "各时段 By hour of the day", columns, rows)
 
 
+PAUSE_REASONS = (*(r.value for r in PauseReason), NO_REASON)
+PAUSE_LABELS = {"lunch": ("午休", "Lunch"), "meeting": ("开会", "Meeting"),
+                "system_down": ("系统故障", "System down"), "break": ("短暂离开", "Break"),
+                "other": ("其他", "Other"), NO_REASON: ("未注明", "No reason")}
+HALL_ROW = ("合计", "全部窗口 All windows")  # the pauses table's last row: every window
+
+
+def _pause_row(who: str, name: str, pauses: dict[str, Dist]) -> dict[str, Any]:
+    total = Dist()
+    for dist in pauses.values():
+        total.add(dist)
+    return {"id": who, "name": name,
+            **{f"pause_{r}_min": _minutes(pauses[r].sum()) if r in pauses else None
+               for r in PAUSE_REASONS},
+            "pause_total_min": _minutes(total.sum())}
+
+
+def pause_table(span: Span, names: dict[str, str]) -> Table:
+    """Minutes paused per window by reason (– for a reason it never paused for), and the
+    hall's: a row per window that paused, then the hall's total."""
+    rows, hall = [], {r: Dist() for r in PAUSE_REASONS}
+    for who in [*names, *sorted(set(span.ids("counter")) - set(names))]:
+        pauses = span.group("counter", who).pauses
+        if not pauses:
+            continue
+        rows.append(_pause_row(who, names.get(who, who), pauses))
+        for reason, dist in pauses.items():
+            hall.setdefault(reason, Dist()).add(dist)
+    if rows:
+        rows.append(_pause_row(*HALL_ROW, {r: d for r, d in hall.items() if d.n}))
+    columns = (Column("id", "窗口 Counter"), Column("name", "名称 Name"),
+               *(Column(f"pause_{r}_min", "{} {} (min)".format(*PAUSE_LABELS[r]))
+                 for r in PAUSE_REASONS),
+               Column("pause_total_min", "暂停合计 Paused in all (min)"))
+    return Table("pauses", "各窗口暂停（分钟）Pauses by window (min)", columns, rows)
+
+
 TICKET_COLUMNS = tuple(Column(k, k) for k in (
     "day", "number", "service", "final_service", "channel", "status", "issued", "called",
     "finished", "counter", "clerk", "wait_min", "service_min", "rating"))
@@ -218,7 +257,7 @@ def report_of(first: date, last: date, span: Span, names: Names) -> Report:
     """Every summary table of a range, from the merge of its days."""
     tables = [service_table(span, names.services, names.targets),
               counter_table(span, names.counters), clerk_table(span, names.clerks),
-              hour_table(span)]
+              hour_table(span), pause_table(span, names.counters)]
     return Report(first, last, {t.name: t for t in tables})
 
 

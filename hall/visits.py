@@ -5,6 +5,10 @@ Waiting is from issue to the first call, or to the day's close for a ticket stil
 then (not served: the longest waits of a day that ran out of time count too); service time is
 from the start (or the call, when no start was pressed) to the end of each leg at a counter,
 so a transferred ticket counts a leg at each counter that handled it.
+
+A window's pause runs from its pause to its next status (open, closed, or a pause for another
+reason, which starts a new pause) or to the day's close; one still open in a day not closed
+(the writer's) runs to the day's last event.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from hall.engine.events import (
     NOT_SERVED,
     ClerkSignedIn,
     ClerkSignedOut,
+    CounterStatusSet,
     DayEnded,
     Event,
     EventData,
@@ -35,6 +40,7 @@ from hall.engine.events import (
     TicketTransferred,
     TicketVoided,
 )
+from protocol.messages import CounterStatus
 
 OPEN = ("pending_print", "waiting", "called", "serving")
 
@@ -91,15 +97,35 @@ class Visit:
         return self.status != "void"
 
 
+@dataclass(slots=True)
+class Pause:
+    """One pause of a window, for one reason (None: journals of old)."""
+
+    counter: str
+    reason: str | None
+    began: float
+    ended: float | None = None  # None: still paused
+
+    def seconds(self, until: float) -> float:
+        """Its length, ``until`` then if it is still paused."""
+        return max(0.0, (until if self.ended is None else self.ended) - self.began)
+
+
 class DayFold:
-    """The fold of one day's events into visits, event by event (memory: one day's tickets)."""
+    """The fold of one day's events into visits and pauses, event by event (memory: one
+    day's tickets)."""
 
     def __init__(self, day: str) -> None:
         self.day = day
         self.visits: dict[str, Visit] = {}
         self.clerk_at: dict[str, str | None] = {}
+        self.pauses: list[Pause] = []
+        self.paused: dict[str, Pause] = {}  # the windows paused now
+        self.last_at = 0.0  # the latest event's time
 
     def apply(self, event: Event) -> None:
+        if event.at > self.last_at:
+            self.last_at = event.at
         handler = _FOLD.get(event.kind)
         if handler is not None:
             handler(self, event.at, event.data)
@@ -168,6 +194,19 @@ def _signed_out(d: DayFold, at: float, data: ClerkSignedOut) -> None:
     d.clerk_at[data.counter] = None
 
 
+def _counter_status(d: DayFold, at: float, data: CounterStatusSet) -> None:
+    _resume(d, data.counter, at)
+    if data.status is CounterStatus.PAUSED:
+        pause = d.paused[data.counter] = Pause(data.counter, data.reason, at)
+        d.pauses.append(pause)
+
+
+def _resume(d: DayFold, counter: str, at: float) -> None:
+    pause = d.paused.pop(counter, None)
+    if pause is not None:
+        pause.ended = at
+
+
 def _rated(d: DayFold, at: float, data: Rated) -> None:
     visit = d.visit(data)
     if visit is not None:
@@ -190,7 +229,10 @@ def _closed(d: DayFold, at: float, data: TicketClosed) -> None:
 
 
 def _day_ended(d: DayFold, at: float, data: DayEnded) -> None:
-    """Journals written before tickets were closed one by one left them to this event."""
+    """Windows still paused stop; journals written before tickets were closed one by one
+    left them to this event."""
+    for counter in list(d.paused):
+        _resume(d, counter, at)
     for visit in d.visits.values():
         _end(visit, d, at, NOT_SERVED)
 
@@ -215,6 +257,7 @@ _FOLD: dict[Kind, Fold] = dict([
     _on(TicketTransferred, _transferred),
     _on(TicketCancelled, _status("cancelled", "cancelled")),
     _on(TicketClosed, _closed),
+    _on(CounterStatusSet, _counter_status),
     _on(ClerkSignedIn, _signed_in),
     _on(ClerkSignedOut, _signed_out),
     _on(Rated, _rated),

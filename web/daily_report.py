@@ -1,5 +1,6 @@
 """The printable daily report: the figures a centre reports upward for one day (issued,
-served, not served; waits per service; satisfaction per window and clerk; the busiest hours),
+served, not served; waits per service; satisfaction per window and clerk; the busiest hours;
+the minutes each window paused, by reason),
 as an A4 page to print (``GET /reports/daily?day=YYYY-MM-DD``) and as a PDF
 (``GET /reports/daily.pdf?day=``, drawn by web/daily_pdf.py).
 
@@ -23,7 +24,7 @@ from aiohttp import web
 
 from hall.clock import Clock
 from hall.engine.events import NOT_SERVED
-from hall.reports import RangeError, Report, parse_range
+from hall.reports import PAUSE_LABELS, PAUSE_REASONS, RangeError, Report, parse_range
 from protocol import messages as m
 from web.auth import Auth
 from web.daily_pdf import FontMissing, pdf_bytes
@@ -85,6 +86,10 @@ SECTIONS: tuple[tuple[str, str, str, str, tuple[Col, ...]], ...] = (
         Col("id", "窗口", "Window"), Col("name", "名称", "Name"), *_SATISFACTION)),
     ("clerks", "clerks", "各工作人员满意度", "Satisfaction by clerk", (
         Col("id", "工号", "Staff no."), Col("name", "姓名", "Name"), *_SATISFACTION)),
+    ("pauses", "pauses", "各窗口暂停（分钟）", "Pauses by window (minutes)", (
+        Col("id", "窗口", "Window"), Col("name", "名称", "Name"),
+        *(Col(f"pause_{r}_min", *PAUSE_LABELS[r]) for r in PAUSE_REASONS),
+        Col("pause_total_min", "暂停合计", "In all"))),
 )
 TOTALS = (Col("issued", "取号", "Issued"), Col("served", "办结", "Served"),
           Col("no_show", "过号", "No-show"), Col("cancelled", "取消", "Cancelled"),
@@ -207,7 +212,8 @@ def daily_page(daily: Daily) -> web.Response:
                 services=Raw(section_html(by_key["services"])),
                 hours=Raw(section_html(by_key["hours"], marked)),
                 counters=Raw(section_html(by_key["counters"])),
-                clerks=Raw(section_html(by_key["clerks"])))
+                clerks=Raw(section_html(by_key["clerks"])),
+                pauses=Raw(section_html(by_key["pauses"])))
 
 
 # ---------------------------------------------------------------- routes

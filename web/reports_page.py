@@ -20,7 +20,7 @@ from web.charts import Series, columns, hbars
 from web.errors import ApiError
 from web.pages import Raw, esc, page
 
-PAGE_TABLES = ("services", "counters", "clerks", "hours")
+PAGE_TABLES = ("services", "counters", "clerks", "hours", "pauses")
 CSV_TABLES = (*PAGE_TABLES, "tickets")
 
 log = logging.getLogger(__name__)
@@ -78,13 +78,16 @@ def _cell(value: object) -> str:
 
 def table_html(table: Table, query: str) -> str:
     head = "".join(f'<th scope="col">{esc(c.label)}</th>' for c in table.columns)
+    numeric = {c.key for c in table.columns  # a column of figures: its – too to the right
+               if any(isinstance(row.get(c.key), int | float) for row in table.rows)}
     rows = "".join("<tr>" + "".join(
-        f'<td class="{"num" if isinstance(row.get(c.key), int | float) else ""}">'
+        f'<td class="{"num" if c.key in numeric else ""}">'
         f"{_cell(row.get(c.key))}</td>" for c in table.columns) + "</tr>" for row in table.rows)
     if not table.rows:
         rows = f'<tr><td colspan="{len(table.columns)}">无数据 No data</td></tr>'
     link = f'/reports/{table.name}.csv?{query}'
-    return (f'<section class="panel"><div class="panel-head"><h2>{esc(table.title)}</h2>'
+    return (f'<section class="panel" id="table-{esc(table.name)}"><div class="panel-head">'
+            f'<h2>{esc(table.title)}</h2>'
             f'<a class="button small" href="{esc(link)}" download>导出 CSV Export CSV</a></div>'
             f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
             f'<tbody>{rows}</tbody></table></div></section>')

@@ -103,6 +103,8 @@ async def test_every_table_csv_and_the_page_are_the_old_figures(
     expected = replayed(reader, first, last, names(CONFIG))
     query = {"from": first.isoformat(), "to": last.isoformat()}
     for name in reports_page.PAGE_TABLES:
+        if name == "pauses":  # new since the old reports: tests/web/test_reports_pauses.py
+            continue
         response = await manager.get(f"{url}/reports/{name}.csv", params=query)
         assert response.status == 200, name
         body = (await response.read()).decode("utf-8")
