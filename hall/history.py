@@ -9,6 +9,11 @@ summed up again. The writer's current day (folded on from the last report) and a
 one are summed up live. Summing up a day reads that day's events only, so memory is bounded
 by a day, not by the range; the tickets CSV streams a day at a time. Everything runs in
 worker threads, on a journal connection of its own.
+
+The reports asked for lately are quick to ask again (the page, then its CSVs; a manager going
+back and forth between ranges): the merge of a range's kept days is remembered with the
+values read back from the cache for its percentiles (``RANGES_KEPT`` ranges, each while its
+days' journal stamps stay the same), and the writer's day's summary while no event follows.
 """
 from __future__ import annotations
 
@@ -17,14 +22,16 @@ import logging
 import sqlite3
 import threading
 from array import array
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from hall.journal_reader import JournalReader
-from hall.report_days import SUMMARY_VERSION, Series, Span, between, summarize
+from hall.report_days import SUMMARY_VERSION, Series, Span, between, encode, summarize
 from hall.reports import (
     MAX_RANGE_DAYS,
     TICKET_COLUMNS,
@@ -55,6 +62,8 @@ CREATE TABLE IF NOT EXISTS durations (  -- a day's values of one series: float64
 ) WITHOUT ROWID;
 """
 NO_EVENT = (0, 0.0)  # the fingerprint of a day without events
+RANGES_KEPT = 4  # merged ranges of kept days remembered
+Summed = tuple[str, dict[Series, list[float]]]  # a live day's summary and its sorted values
 
 
 class Kept(NamedTuple):
@@ -63,6 +72,16 @@ class Kept(NamedTuple):
     summary: str
     made: bool  # summed up now, not read from the cache
     unkept: dict[Series, list[float]] | None = None
+
+
+@dataclass(slots=True)
+class KeptRange:
+    """The merge of a range's kept days, as long as their journal stamps are ``marks``; the
+    values read back from the cache for the range's buckets."""
+
+    marks: tuple[tuple[int, float], ...]
+    summary: str
+    buckets: dict[tuple[Series, float, float], array[float]] = field(default_factory=dict)
 
 
 def days(first: date, last: date) -> Iterator[date]:
@@ -82,6 +101,9 @@ class History:
         self._cache = _open_cache(cache_path)
         self._lock = threading.Lock()  # one report at a time on the cache
         self._writing: tuple[DayFold, int] | None = None  # the writer's day, folded so far
+        # the writer's day summed up: (its fold, the fold's last event, the time zone, summary)
+        self._writing_summed: tuple[DayFold, int, str, Summed] | None = None
+        self._ranges: OrderedDict[tuple[date, date, str], KeptRange] = OrderedDict()
 
     def close(self) -> None:
         """Close the cache and the journal connection, once the day being summed up, if any,
@@ -126,18 +148,61 @@ class History:
         with self._lock:
             writing = self.reader.writing_day()
             kept_to = min(last, writing - timedelta(days=1)) if writing else first - timedelta(1)
-            unkept: set[str] = set()  # summed up, but not kept: their values are live
-            span = Span(lambda series, lo, hi: self._kept_values(series, lo, hi, first,
-                                                                 kept_to, tz, unkept))
-            for day in days(first, kept_to):
-                kept = self._kept(day, tz)
-                span.add(kept.summary, kept.unkept)
-                if kept.unkept is not None:
-                    unkept.add(day.isoformat())
+            span = self._kept_span(first, kept_to, tz)
             for day in days(max(first, kept_to + timedelta(days=1)), last):
-                fold = self._writing_fold(day) if day == writing else self._fold(day)
-                span.add(*summarize(fold, tz))
+                span.add(*(self._writing_summary(day, tz) if day == writing
+                           else summarize(self._fold(day), tz)))
             return report_of(first, last, span, names)
+
+    def _kept_span(self, first: date, last: date, tz: ZoneInfo) -> Span:
+        """The merge of the kept days ``first`` to ``last``, remembered for the next reports
+        of the range while the days stay as they are."""
+        marks = tuple(self.reader.last_event(day) or NO_EVENT for day in days(first, last))
+        key = (first, last, tz.key)
+        kept = self._ranges.get(key)
+        if kept is not None and kept.marks == marks:
+            self._ranges.move_to_end(key)
+            return self._span_of(kept, first, last, tz)
+        merged, unkept = Span(), set()  # unkept: summed up, not kept: their values are live
+        for day, mark in zip(days(first, last), marks, strict=True):
+            summed = self._kept(day, tz, mark)
+            merged.add(summed.summary)
+            if summed.unkept is not None:
+                merged.live_values_of(summed.unkept)
+                unkept.add(day.isoformat())
+        kept = KeptRange(marks, encode(merged.groups))
+        if unkept:  # a cache that could not be written: not remembered, tried again next time
+            return self._span_of(kept, first, last, tz, merged, unkept)
+        self._ranges[key] = kept
+        while len(self._ranges) > RANGES_KEPT:
+            self._ranges.popitem(last=False)
+        return self._span_of(kept, first, last, tz)
+
+    def _span_of(self, kept: KeptRange, first: date, last: date, tz: ZoneInfo,
+                 merged: Span | None = None, unkept: frozenset[str] | set[str] = frozenset(),
+                 ) -> Span:
+        """A span holding ``kept``'s merge, its values read back through ``kept``."""
+        def values(series: Series, lo: float, hi: float) -> list[float]:
+            found = kept.buckets.get((series, lo, hi))
+            if found is None:
+                found = kept.buckets[(series, lo, hi)] = array("d", self._kept_values(
+                    series, lo, hi, first, last, tz, unkept))
+            return list(found)
+
+        span = Span(values)
+        span.add(kept.summary)
+        if merged is not None:
+            span.live_values = merged.live_values
+        return span
+
+    def _writing_summary(self, day: date, tz: ZoneInfo) -> Summed:
+        """The writer's day summed up, again only if events followed."""
+        fold = self._writing_fold(day)
+        seq = self._writing[1] if self._writing else 0
+        done = self._writing_summed
+        if done is None or done[0] is not fold or done[1:3] != (seq, tz.key):
+            done = self._writing_summed = (fold, seq, tz.key, summarize(fold, tz))
+        return done[3]
 
     def _writing_fold(self, day: date) -> DayFold:
         """The writer's day, folded on from where the last report left it."""
@@ -153,9 +218,10 @@ class History:
         self.reader.each_event(day, fold.apply)
         return fold
 
-    def _kept(self, day: date, tz: ZoneInfo) -> Kept:
-        """The day's summary from the cache, made (and kept) first if missing or outdated."""
-        mark = self.reader.last_event(day) or NO_EVENT
+    def _kept(self, day: date, tz: ZoneInfo, mark: tuple[int, float] | None = None) -> Kept:
+        """The day's summary from the cache, made (and kept) first if missing or outdated
+        (``mark``: the day's last event, if known)."""
+        mark = mark or self.reader.last_event(day) or NO_EVENT
         row = self._cache.execute(
             "SELECT summary FROM days WHERE day = ? AND version = ? AND tz = ? AND "
             "last_seq = ? AND last_at = ?", (day.isoformat(), SUMMARY_VERSION, tz.key, *mark)
@@ -184,7 +250,7 @@ class History:
                 [(*series, *key, array("d", found).tobytes()) for series, found in values.items()])
 
     def _kept_values(self, series: Series, lo: float, hi: float, first: date, last: date,
-                     tz: ZoneInfo, unkept: set[str]) -> list[float]:
+                     tz: ZoneInfo, unkept: frozenset[str] | set[str]) -> list[float]:
         """A series' values in [lo, hi) over the cached days ``first`` to ``last`` (but the
         ``unkept``, whose rows, if any, are outdated)."""
         values: list[float] = []

@@ -275,7 +275,11 @@ class Span:
             if group is None:
                 group = groups[(kind, who)] = Group()
             group.merge(raw)
-        for series, found in (values or {}).items():
+        self.live_values_of(values or {})
+
+    def live_values_of(self, values: dict[Series, list[float]]) -> None:
+        """Add a day's sorted durations, read back for the percentiles and shares."""
+        for series, found in values.items():
             self.live_values[series].append(found)
 
     def ids(self, kind: str) -> list[str]:
