@@ -72,6 +72,7 @@ class HallView:
                             topics.all_health, topics.bridge]
         self.alerts = AlertMirror()
         self.upstream = BridgeWatch()  # the city bridge and the summaries it carried up
+        self.online_on: dict[str, date] = {}  # the hall's day each device was last heard online
         self.listeners: list[Listener] = []
         self.engine = HallEngine(config, clock.now().date(), secret)
         self.reader: JournalReader
@@ -169,6 +170,9 @@ class HallView:
         elif isinstance(payload, m.HallSummary) \
                 and str(inbound.topic) == self.link.topics.state(StateKind.SUMMARY):
             self.upstream.summary(payload)
+        elif isinstance(payload, m.Presence) and payload.state == m.PresenceState.ONLINE:
+            now = self.clock.now().timestamp()  # as it arrives: a page may render much later
+            self.online_on[inbound.topic.kind] = self.engine.local(now).date()
         self._pending.append((str(inbound.topic), payload))
         if self._reading is None or self._reading.done():
             self._reading = asyncio.create_task(self._read_and_tell(), name="read-on")

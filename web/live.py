@@ -26,9 +26,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import TYPE_CHECKING, Any
-from weakref import WeakKeyDictionary
 
 from aiohttp import web
 
@@ -310,17 +308,12 @@ def ticket_row(view: HallView, ticket: Ticket, rows: Rows) -> dict[str, Any]:
 
 
 _GROUPS = {m.Role.KIOSK: "kiosk", m.Role.CALLER: "caller", m.Role.DISPLAY: "display"}
-_CAME: WeakKeyDictionary[HallView, tuple[date, set[str]]] = WeakKeyDictionary()
 
 
 def device_states(view: HallView) -> list[dict[str, Any]]:
     """Each expected device (the config's, but the web service's own and the manager's) with
     its group (kiosk, caller, display, other), presence and health as last heard; "never":
-    not heard today (not seen online by this service today, no health report dated today)."""
-    day, came = _CAME.get(view, (view.engine.day, set()))
-    if day != view.engine.day:
-        came = set()
-    _CAME[view] = (view.engine.day, came)
+    not heard today (not heard online by this service today, no health report dated today)."""
     heard: dict[str, dict[str, Any]] = {}
     for topic, message in view.link.state.items():
         try:
@@ -330,8 +323,6 @@ def device_states(view: HallView) -> list[dict[str, Any]]:
         entry = heard.setdefault(parsed.kind, {})
         if isinstance(message, m.Presence):
             entry["state"] = message.state.value
-            if message.state == m.PresenceState.ONLINE:
-                came.add(parsed.kind)
         elif isinstance(message, m.DeviceHealth):
             entry["ok"] = message.ok
             entry["printer"] = message.printer.value if message.printer else None
@@ -343,7 +334,7 @@ def device_states(view: HallView) -> list[dict[str, Any]]:
             continue
         entry = heard.get(device.id, {})
         state = entry.get("state", "never")
-        if device.id not in came and not entry.get("today"):
+        if view.online_on.get(device.id) != view.engine.day and not entry.get("today"):
             state = "never"
         devices.append({"id": device.id, "role": str(device.role),
                         "group": _GROUPS.get(m.Role(device.role), "other"),
