@@ -2,8 +2,10 @@
 
     .venv/bin/python tests/web/screenshots.py [--out images/screenshots]
 
-Starts a broker, the controller (virtual clock) and the web app, plays a morning through the
-controller's own command path, then photographs the tablet's pages and a status page.
+Starts a city broker and the hall's broker bridged to it, the controller (virtual clock) and
+the web app, plays a morning through the controller's own command path, lets the devices'
+offline grace pass so that the controller's own ticker raises its alerts, then photographs the
+tablet's pages and a status page.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from browser import launch, sign_in  # noqa: E402
 from support.broker import start_broker  # noqa: E402
 from webhall import MANAGER, WebHall, start_web_hall  # noqa: E402
 
+from broker_config.process import MosquittoProcess  # noqa: E402
+from city.broker import BridgeOptions, add_bridge, bridge_block  # noqa: E402
+from city.broker_process import CityBroker  # noqa: E402
 from hall.clock import VirtualClock  # noqa: E402
 from protocol import messages as m  # noqa: E402
 from protocol.link import Link, new_command_id  # noqa: E402
@@ -109,11 +114,23 @@ async def devices(hall: WebHall) -> list[Link]:
     return links
 
 
-async def alerts_raised(hall: WebHall, kinds: set[m.AlertKind], timeout: float = 10.0) -> None:
-    """Wait for the controller's own ticker to raise these alerts."""
+async def offline_heard(hall: WebHall, device: str, timeout: float = 10.0) -> None:
+    """Wait until the controller has heard ``device`` go offline (its grace starts then)."""
     async with asyncio.timeout(timeout):
-        while not kinds <= {kind for kind, _ in hall.controller.alerts.active}:
+        while device not in hall.controller.alerts.offline:
             await asyncio.sleep(0.1)
+
+
+async def alerts_raised(hall: WebHall, kinds: set[m.AlertKind], timeout: float = 10.0) -> None:
+    """Wait for the controller's own ticker to raise these alerts; TimeoutError naming those
+    that did not come."""
+    try:
+        async with asyncio.timeout(timeout):
+            while not kinds <= {kind for kind, _ in hall.controller.alerts.active}:
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        missing = kinds - {kind for kind, _ in hall.controller.alerts.active}
+        raise TimeoutError(f"no {', '.join(sorted(missing))} alert in {timeout} s") from None
 
 
 async def photograph(hall: WebHall, out: Path) -> None:
@@ -126,6 +143,8 @@ async def photograph(hall: WebHall, out: Path) -> None:
         await tablet.locator("#conn.up").wait_for()
         await tablet.locator("#whatif-go").click()
         await tablet.locator("#whatif-table:not([hidden])").wait_for()
+        await tablet.locator("#bridge.ok").wait_for()
+        await tablet.evaluate("window.scrollTo(0, 0)")  # the sticky header back on top
         await tablet.screenshot(path=str(out / "manager-live.png"), full_page=True)
         await tablet.locator('[data-counter="3"]').click()
         await tablet.screenshot(path=str(out / "manager-counter.png"))
@@ -145,14 +164,29 @@ async def photograph(hall: WebHall, out: Path) -> None:
         await phone.screenshot(path=str(out / "status-page.png"))
 
 
+def bridged(broker: MosquittoProcess, city: CityBroker) -> None:
+    """Give the hall's broker its city bridge, as ``python -m city.broker bridge`` does."""
+    broker.stop()
+    add_bridge(broker.files.conf, bridge_block("tianping", BridgeOptions(
+        "127.0.0.1", city.port, city.bridge_password("tianping"))))
+    broker.start()
+
+
 async def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
+        city = CityBroker(["tianping"], Path(tmp) / "city")
+        city.start()
         broker = start_broker(HERE.parents[1] / "examples" / "hall.toml", Path(tmp) / "broker")
+        bridged(broker, city)
         hall = await start_web_hall(broker, Path(tmp))
         links: list[Link] = []
         try:
             await morning(hall)
             links = await devices(hall)
+            await offline_heard(hall, "caller-13")  # then its grace passes on the hall's clock
+            clock = hall.controller.clock
+            assert isinstance(clock, VirtualClock)
+            clock.advance(hall.controller.config.rules.offline_grace_s + 30)
             await alerts_raised(hall, {m.AlertKind.PAUSED_TOO_LONG, m.AlertKind.PRINTER,
                                        m.AlertKind.DEVICE_OFFLINE, m.AlertKind.BAD_RATING})
             await photograph(hall, out)
@@ -161,6 +195,7 @@ async def main(out: Path) -> None:
                 await link.close()
             await hall.stop()
             broker.stop()
+            city.stop()
     print(f"screenshots in {out}")
 
 
