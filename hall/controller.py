@@ -7,7 +7,8 @@ over MQTT and reads the journal read-only.
 The engine's state is always the fold of the journal's committed events: a command runs on
 the engine, and its events and reply are committed before anything is answered or
 published. If the commit fails, the engine is rebuilt from the committed events (kept in
-memory), so it is exactly as it was, and the sender hears ``storage_unavailable``. Nothing
+memory, compact: hall/committed.py), so it is exactly as it was, and the sender hears
+``storage_unavailable``. A retried command's reply is looked up in the journal. Nothing
 a device sends can stop the command worker: every failure of one command becomes that
 command's error reply, and the watchdog is fed only while the worker makes progress.
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 from hall.alerts import AlertBoard
 from hall.clock import Clock
 from hall.commands import HANDLERS, Context
+from hall.committed import CommittedEvents
 from hall.engine.engine import HallEngine, Refused
 from hall.engine.events import (
     AlertFollowedUp,
@@ -41,6 +43,7 @@ from hall.engine.events import (
 from hall.engine.projection import Projection, project
 from hall.intake import IN_PROCESS, Request, check, error, internal
 from hall.journal import (
+    CommandRecord,
     DuplicateCommand,
     Journal,
     StorageUnavailable,
@@ -102,7 +105,7 @@ class Controller:
         self.refusals = RefusalLog()
         self.sign_ins = SignInGuard(config.clerks, secret, self._sign_in_locked)
         self.engine: HallEngine
-        self._committed: list[Event] = []  # committed events the engine is the fold of
+        self._committed = CommittedEvents()  # the committed events the engine is the fold of
         self._today = 0  # those stored under today's day: the snapshots' rev
         self._storage_failure: str | None = None
         self._progress = time.monotonic()
@@ -150,11 +153,16 @@ class Controller:
     async def _load_day(self, now: datetime) -> None:
         """Rebuild the day's state from the journal (after a restart, or at midnight)."""
         day = now.date()
-        today = await self.journal.events_of(day)
-        self._today = len(today)
-        self._committed = [*today, *await self.journal.bookings_after(day)]
-        self.engine = self._fold(day)
-        self.replies.load(await self.journal.replies_since(day - timedelta(days=1)))
+        self._committed = CommittedEvents()
+        self.engine = HallEngine(self.config, day, self.secret)
+        async for event in self.journal.each_event_of(day):
+            self._committed.extend((event,))
+            self.engine.apply(event)
+        self._today = len(self._committed)
+        later = await self.journal.bookings_after(day)
+        self._committed.extend(later)
+        for event in later:
+            self.engine.apply(event)
         self._reproject(now)
         self.alerts = AlertBoard(wording=self.alerts.wording)
         self.alerts.rebuild(self.engine, now)
@@ -221,7 +229,8 @@ class Controller:
         self._checking.add(key)
         try:
             checked = check(request, request.sender(self.config), self.link.topics)
-            if isinstance(checked, m.Command) and not self._retried(request, checked):
+            if isinstance(checked, m.Command) and await self._stored(
+                    request.device, checked.id) is None:
                 assert isinstance(checked, m.SignIn)
                 clerk = await self.sign_ins.verify(request.device, checked)
                 request = replace(request, clerk=clerk)
@@ -236,8 +245,10 @@ class Controller:
         finally:
             self._checking.discard(key)
 
-    def _retried(self, request: Request, command: m.Command) -> bool:
-        return self.replies.find(request.device, command.id) is not None
+    async def _stored(self, device: str, command_id: str) -> CommandRecord | None:
+        """The reply given to a device's command before: journaled (any day) or kept."""
+        stored = await self.journal.reply_for(device, command_id)
+        return stored if stored is not None else self.replies.find(device, command_id)
 
     def _sign_in_locked(self, what: str, who: str) -> None:
         self._announce(self.alerts.raise_(
@@ -277,7 +288,7 @@ class Controller:
         if isinstance(checked, m.Reply):
             return self._refused(request, checked)
         assert device is not None
-        stored = self.replies.find(device.id, checked.id)
+        stored = await self._stored(device.id, checked.id)
         if stored is not None:
             return answer_to_retry(stored, request.name, checked)
         if (request.deadline is not None and time.monotonic() > request.deadline) or (
@@ -307,7 +318,7 @@ class Controller:
             self._restore()
             events = []
         if not events:
-            self.replies.keep(entry, durable=False)
+            self.replies.keep(entry)
             return reply if reply.ok else self._refused(request, reply)
         try:
             await self.journal.commit(self.engine.day, now.timestamp(), events, entry)
@@ -323,7 +334,6 @@ class Controller:
                           "the hall's journal cannot be written now; nothing was done: "
                           "try again shortly")
         self._extend(events)
-        self.replies.keep(entry, durable=True)
         self._storage_recovered(now)
         self._after_safely(events, now)
         return reply

@@ -24,6 +24,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -242,6 +243,19 @@ class Journal:
         return await self._events("WHERE day > ? AND kind = ?",
                                   (day.isoformat(), Kind.APPOINTMENT_BOOKED.value))
 
+    async def each_event_of(self, day: date, chunk: int = 2000) -> AsyncIterator[Event]:
+        """``events_of`` read ``chunk`` rows at a time: a busy day's events are never all
+        in memory at once (the controller folds them as they come)."""
+        async with self._db.execute(
+                "SELECT seq, kind, at, data FROM events WHERE day = ? ORDER BY seq",
+                (day.isoformat(),)) as cursor:
+            while rows := await cursor.fetchmany(chunk):
+                try:
+                    for row in rows:
+                        yield event_from_row(*row)
+                except EventInvalid as exc:
+                    raise JournalDamaged(f"journal {self.path}: {exc}") from None
+
     async def _events(self, where: str, params: tuple[str, ...]) -> list[Event]:
         async with self._db.execute(
                 f"SELECT seq, kind, at, data FROM events {where} ORDER BY seq", params) as cursor:
@@ -250,13 +264,6 @@ class Journal:
             return [event_from_row(*row) for row in rows]
         except EventInvalid as exc:
             raise JournalDamaged(f"journal {self.path}: {exc}") from None
-
-    async def replies_since(self, day: date) -> list[CommandRecord]:
-        """Stored replies of ``day`` and later (kept in memory for quick retries)."""
-        async with self._db.execute(
-                "SELECT device, id, name, digest, reply FROM replies WHERE day >= ?",
-                (day.isoformat(),)) as cursor:
-            return [CommandRecord(*row) async for row in cursor]
 
     async def reply_for(self, device: str, command_id: str) -> CommandRecord | None:
         """The stored reply of a device's command, from any day."""

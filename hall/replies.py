@@ -4,8 +4,9 @@ A reply belongs to one device's command id, and remembers the command's name and
 of its body: the same device retrying the same command gets the stored reply; the same id
 from another device is simply another command, and the same device reusing an id for a
 different command gets ``id_reused``. Replies of commands that changed something are
-journaled (durable, any day); refusals and read-only answers are kept in memory only (the
-latest ``VOLATILE_KEPT``), so a device repeating a refused command cannot fill the disk.
+journaled (durable, any day: a retry looks its reply up in the journal); refusals and
+read-only answers are kept in memory only (the latest ``VOLATILE_KEPT``, packed), so a device
+repeating a refused command cannot fill the disk.
 """
 
 from __future__ import annotations
@@ -41,28 +42,27 @@ def answer_to_retry(stored: CommandRecord, name: str, command: m.Command) -> m.R
 
 
 class ReplyBook:
-    """Recent replies by (device, command id): durable ones of today and yesterday, and
-    the latest volatile ones."""
+    """The latest volatile replies (refusals, read-only answers) by (device, command id),
+    each kept as one bytes object (name, digest and reply packed); journaled replies are
+    looked up in the journal, not kept here."""
 
-    def __init__(self, durable: list[CommandRecord] | None = None) -> None:
-        self._durable = {(r.device, r.id): r for r in durable or []}
-        self._volatile: OrderedDict[tuple[str, str], CommandRecord] = OrderedDict()
-
-    def load(self, durable: list[CommandRecord]) -> None:
-        """Replace the durable replies (at start and each new day); volatile ones stay."""
-        self._durable = {(r.device, r.id): r for r in durable}
+    def __init__(self) -> None:
+        self._volatile: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 
     def find(self, device: str, command_id: str) -> CommandRecord | None:
-        key = (device, command_id)
-        return self._durable.get(key) or self._volatile.get(key)
+        packed = self._volatile.get((device, command_id))
+        if packed is None:
+            return None
+        name_end = 2 + packed[0]
+        digest_end = name_end + packed[1]
+        return CommandRecord(device, command_id, packed[2:name_end].decode(),
+                             packed[name_end:digest_end].hex(), packed[digest_end:].decode())
 
-    def keep(self, entry: CommandRecord, durable: bool) -> None:
+    def keep(self, entry: CommandRecord) -> None:
         key = (entry.device, entry.id)
-        if durable:
-            self._durable[key] = entry
-            self._volatile.pop(key, None)
-            return
-        self._volatile[key] = entry
+        name, digest = entry.name.encode(), bytes.fromhex(entry.digest)
+        self._volatile[key] = b"".join(
+            (bytes((len(name), len(digest))), name, digest, entry.reply.encode()))
         self._volatile.move_to_end(key)
         while len(self._volatile) > VOLATILE_KEPT:
             self._volatile.popitem(last=False)

@@ -233,6 +233,34 @@ async def test_a_retry_after_midnight_gets_the_stored_reply_and_the_hall_restart
         await restarted.stop()
 
 
+async def test_a_retry_days_later_gets_the_journaled_reply_not_a_new_answer(
+        fresh_broker: MosquittoProcess, tmp_path: Path) -> None:
+    """The replies are looked up in the journal: a retry of a print's confirmation three
+    days on (its ticket is no longer today's, so running it again would be refused) gets
+    the reply it got then, and nothing is journaled again."""
+    clock = VirtualClock(datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI))
+    controller = await start_controller(fresh_broker, tmp_path, clock=clock)
+    kiosk = await device(fresh_broker, "kiosk-1", m.Role.KIOSK)
+    command_id = new_command_id()
+    try:
+        issued = await issue(kiosk)
+        assert issued.ok and issued.result is not None
+        printed = m.TicketPrinted(id=command_id, ticket=issued.result["ticket"]["ticket"])
+        first = await kiosk.request("printed", printed)
+        assert first.ok
+        clock.set(datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI))
+        await controller.tick(clock.now())
+        again = await kiosk.request("printed", printed)
+        assert same(again, first)
+        other = await kiosk.request("printed", printed.model_copy(update={
+            "id": new_command_id()}))
+        assert other.error is not None and other.error.code is m.ErrorCode.UNKNOWN_TICKET
+    finally:
+        await kiosk.close()
+        await controller.stop()
+    assert await controller_journal_rows(tmp_path, "ticket_printed") == 1
+
+
 async def controller_journal_rows(directory: Path, kind: str) -> int:
     journal = await Journal.open(directory / "journal.sqlite3")
     try:
