@@ -75,6 +75,7 @@ async def test_alert_text_devices_pause_reason_and_upstream(tablet: Page,
                                                             web_hall: WebHall) -> None:
     await help_at(web_hall, "kiosk-1")
     alert = tablet.locator(".alert.kind-help_requested")
+    await expect(alert).to_have_count(1)  # the board reaches the web service after the reply
     message = next(iter(web_hall.view.alerts.active.values())).message
     zh, _, en = message.partition(" / ")
     if en:  # Chinese first, large; the English smaller beside it
