@@ -116,3 +116,17 @@ async def test_alert_text_devices_pause_reason_and_upstream(tablet: Page,
 
 def _others(hall: WebHall) -> bool:
     return any(d.role == m.Role.UPSTREAM for d in hall.view.config.devices)
+
+
+async def test_a_window_paused_with_a_ticket_in_hand_says_why(tablet: Page,
+                                                              web_hall: WebHall) -> None:
+    assert (await web_hall.execute("issue", m.IssueTicket(
+        id=new_command_id(), service="A", print_on_kiosk=False))).ok  # staff-assisted
+    called = await web_hall.execute("call_next", m.CallNext(id=new_command_id()), "caller-1")
+    assert called.ok and called.result and called.result["called"]
+    assert (await web_hall.execute("pause", m.Pause(
+        id=new_command_id(), reason=m.PauseReason.MEETING), "caller-1")).ok
+    card = tablet.locator('[data-counter="1"]')
+    await expect(card.locator(".card-number")).to_have_text(called.result["called"]["number"])
+    await expect(card.locator(".pause-reason")).to_contain_text("开会")
+    await expect(card.locator(".pause-reason")).to_contain_text("meeting")

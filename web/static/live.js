@@ -89,7 +89,7 @@ function counterCard(c) {
     el("span", { class: `badge st-${status}` }, bi(COUNTER_STATUS[status]))),
   el("span", { class: "card-number" }, c.number || "—"),
   el("span", { class: "card-state" },
-    ticketState ? bi(ticketState) : (c.status === "paused" ? pauseText(c) : bi(["空闲", "Idle"])),
+    c.status === "paused" ? pauseText(c) : (ticketState ? bi(ticketState) : bi(["空闲", "Idle"])),
     showTimer ? el("span", { class: "timer", "data-since": String(c.since_ts) }, elapsed(c.since_ts)) : null),
   el("span", { class: "card-clerk" }, c.clerk ? `${c.clerk.name} ${c.clerk.staff_no}` : "未签到 No clerk"),
   el("span", { class: "card-foot" },
