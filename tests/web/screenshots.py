@@ -76,7 +76,8 @@ async def morning(hall: WebHall) -> None:
                         id=new_command_id(), rating=rng.choice((5, 5, 5, 4, 4, 3))),
                         f"caller-{counter}")
         if minute == 80:
-            await run(hall, "pause", m.Pause(id=new_command_id()), "caller-9")
+            await run(hall, "pause", m.Pause(id=new_command_id(),
+                                             reason=m.PauseReason.MEETING), "caller-9")
         clock.advance(60)
     for counter in range(1, 13):  # one bad rating, at the first counter with an unrated ticket
         reply = await run(hall, "evaluate", m.Evaluate(id=new_command_id(), rating=1),
