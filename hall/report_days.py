@@ -16,22 +16,24 @@ from __future__ import annotations
 
 import json
 import math
-from array import array
 from binascii import a2b_base64, b2a_base64
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import add
+from itertools import repeat
+from operator import floordiv, mul
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hall.engine.events import NOT_SERVED
 from hall.visits import DayFold, Leg, Pause, Visit
 
-SUMMARY_VERSION = 4  # bump when a summary's content or meaning changes: caches recompute
+SUMMARY_VERSION = 5  # bump when a summary's content or meaning changes: caches recompute
 SPLITS = 8  # buckets per doubling of a duration: each 6 to 12% of its durations wide
+FIELD = 32  # bits per bucket's count in a packed histogram (no range holds 2**32 values)
+MASK = (1 << FIELD) - 1
 Key = tuple[str, str]  # (kind, id): ("service", "A"), ("counter", "3"), ("hour", "09"), …
 Series = tuple[str, str, str]  # (kind, id, metric): ("service", "A", "wait")
 ValuesIn = Callable[[Series, float, float], list[float]]  # a series' values in [lo, hi)
@@ -56,9 +58,26 @@ def bucket_bounds(bucket: int) -> tuple[float, float]:
             math.ldexp(0.5 + (split + 1) / (2 * SPLITS), exponent))
 
 
+_UPPER = tuple(bucket_bounds(b)[1] for b in range(SPLITS * 64))  # buckets up to 2**63 s
+
+
+def _upper(bucket: int) -> float:
+    return _UPPER[bucket] if bucket < len(_UPPER) else bucket_bounds(bucket)[1]
+
+
 def between(values: Sequence[float], lo: float, hi: float) -> Sequence[float]:
     """The sorted ``values`` in [lo, hi)."""
     return values[bisect_left(values, lo):bisect_left(values, hi)]
+
+
+def _exact_sum(values: Sequence[float]) -> tuple[int, int]:
+    """The sum of ``values``, exactly, as (n, e): n / 2**e (every float is such a fraction)."""
+    if not values:
+        return 0, 0
+    nums, dens = zip(*map(float.as_integer_ratio, values), strict=True)
+    common = max(dens)  # powers of two: each divides the largest
+    total = sum(map(mul, nums, map(floordiv, repeat(common), dens)))
+    return total, common.bit_length() - 1
 
 
 def _exact_add(a: tuple[int, int], num: int, exp: int) -> tuple[int, int]:
@@ -76,32 +95,37 @@ class Dist:
     n: int = 0
     total: tuple[int, int] = (0, 0)  # the exact sum: total[0] / 2**total[1]
     top: float | None = None
-    hist: list[int] = field(default_factory=list)  # values per bucket, by bucket number
+    packed: int = 0  # bucket b's count in bits [FIELD * b, FIELD * (b + 1)): merged by adding
 
     @classmethod
-    def of(cls, values: Sequence[float], ranked: bool = True) -> Dist:
-        """The distribution of ``values``; one not ``ranked`` (only its mean and maximum are
-        asked for) keeps no buckets."""
-        dist = cls(len(values), top=max(values, default=None))
-        if ranked:
-            for b, count in Counter(bucket_of(v) for v in values).items():
-                dist.count_in(b, (count,))
-        for value in values:
-            num, den = value.as_integer_ratio()
-            dist.total = _exact_add(dist.total, num, den.bit_length() - 1)
+    def of(cls, values: Sequence[float], ranked: bool = True, ordered: bool = False) -> Dist:
+        """The distribution of ``values`` (``ordered``: sorted already); one not ``ranked``
+        (only its mean and maximum are asked for) keeps no buckets."""
+        dist = cls(len(values), _exact_sum(values), max(values, default=None))
+        if ranked and values:
+            ordered_values = values if ordered else sorted(values)
+            below = 0
+            for b in range(bucket_of(ordered_values[0]), bucket_of(ordered_values[-1]) + 1):
+                upto = bisect_left(ordered_values, _upper(b), below)
+                dist.packed |= (upto - below) << (FIELD * b)
+                below = upto
         return dist
 
-    def count_in(self, first: int, counts: Sequence[int]) -> None:
-        """Add ``counts`` to the buckets from ``first`` on."""
-        end = first + len(counts)
-        if len(self.hist) < end:
-            self.hist.extend([0] * (end - len(self.hist)))
-        self.hist[first:end] = map(add, self.hist[first:end], counts)
+    def bucket(self, b: int) -> int:
+        """How many values bucket ``b`` holds."""
+        return (self.packed >> (FIELD * b)) & MASK
+
+    def below(self, b: int) -> int:
+        """How many values the buckets under ``b`` hold (the fields' sum: 2**FIELD is 1
+        modulo MASK, and the count is less than MASK)."""
+        return (self.packed & ((1 << (FIELD * b)) - 1)) % MASK
 
     def encode(self) -> list[Any]:
         """As JSON holds it; the buckets' counts packed (parsed far quicker than numbers)."""
-        first = next((b for b, count in enumerate(self.hist) if count), len(self.hist))
-        packed = b2a_base64(array("I", self.hist[first:]).tobytes(), newline=False).decode()
+        first = (self.packed & -self.packed).bit_length() // FIELD if self.packed else 0
+        rest = self.packed >> (FIELD * first)
+        packed = b2a_base64(rest.to_bytes((rest.bit_length() + 7) // 8, "little"),
+                            newline=False).decode()
         return [self.n, *self.total, self.top, first, packed]
 
     def merge(self, raw: list[Any]) -> None:
@@ -112,13 +136,15 @@ class Dist:
         if top is not None and (self.top is None or top > self.top):
             self.top = top
         if packed:
-            counts = array("I")
-            counts.frombytes(a2b_base64(packed))
-            self.count_in(first, counts)
+            self.packed += int.from_bytes(a2b_base64(packed), "little") << (FIELD * first)
 
     def add(self, other: Dist) -> None:
-        """Add another distribution's count, sum and maximum (not its buckets)."""
-        self.merge([other.n, *other.total, other.top, 0, ""])
+        """Add another distribution's values."""
+        self.n += other.n
+        self.total = _exact_add(self.total, *other.total)
+        if other.top is not None and (self.top is None or other.top > self.top):
+            self.top = other.top
+        self.packed += other.packed
 
     def sum(self) -> float:
         """The sum of the values, correctly rounded."""
@@ -184,30 +210,43 @@ class _Tally:
         self.ratings: dict[Key, Counter[int]] = defaultdict(Counter)
         self.samples: dict[tuple[Key, str], list[float]] = defaultdict(list)
         self.pauses: dict[Key, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        self.hours: dict[int, Key] = {}  # by quarter hour since the epoch (every UTC offset
+        # and change of one is a whole number of quarter hours)
 
-    def sample(self, key: Key, metric: str, value: float | None) -> None:
-        if value is not None:
-            self.samples[(key, metric)].append(value)
+    def hour(self, at: float) -> Key:
+        quarter = int(at // 900)
+        key = self.hours.get(quarter)
+        if key is None:
+            local = datetime.fromtimestamp(quarter * 900, self.tz).hour
+            key = self.hours[quarter] = ("hour", f"{local:02d}")
+        return key
 
     def visit(self, v: Visit) -> None:
+        counts, samples, status, wait = self.counts, self.samples, v.status, v.wait_s
+        times = [leg.service_s for leg in v.legs]
         if v.counted:
-            hour = ("hour", f"{datetime.fromtimestamp(v.issued_at, self.tz).hour:02d}")
-            for key in (("service", v.service), hour):
-                self.counts[key]["issued"] += 1
-                self.sample(key, "wait", v.wait_s)
-            self.counts[hour]["served"] += v.status == "done"
-            self.counts[hour][NOT_SERVED] += v.status == NOT_SERVED
-            for leg in v.legs:
-                self.sample(hour, "service", leg.service_s)
-        final = self.counts[("service", v.final_service)]
+            hour, service = self.hour(v.issued_at), ("service", v.service)
+            counts[service]["issued"] += 1
+            by_hour = counts[hour]
+            by_hour["issued"] += 1
+            if status in ("done", NOT_SERVED):
+                by_hour["served" if status == "done" else NOT_SERVED] += 1
+            if wait is not None:
+                samples[(service, "wait")].append(wait)
+                samples[(hour, "wait")].append(wait)
+            for time in times:
+                if time is not None:
+                    samples[(hour, "service")].append(time)
+        final = counts[("service", v.final_service)]
         final["final"] += 1
-        outcome = "served" if v.status == "done" else v.status
-        if outcome in ("served", "no_show", "cancelled", NOT_SERVED):
+        outcome = "served" if status == "done" else status
+        if outcome in _OUTCOMES:
             final[outcome] += 1
-        for i, leg in enumerate(v.legs):
-            self.sample(("service", leg.service), "service", leg.service_s)
+        for i, (leg, time) in enumerate(zip(v.legs, times, strict=True)):
+            if time is not None:
+                samples[(("service", leg.service), "service")].append(time)
             for key in _desks(leg):
-                self.leg(key, leg, v.wait_s if i == 0 else None)
+                self.leg(key, leg, time, wait if i == 0 else None)
         if v.rating is not None:
             if v.legs:
                 self.ratings[("counter", v.legs[-1].counter)][v.rating] += 1
@@ -218,17 +257,23 @@ class _Tally:
         self.pauses[("counter", pause.counter)][pause.reason or NO_REASON].append(
             pause.seconds(until))
 
-    def leg(self, key: Key, leg: Leg, first_wait: float | None) -> None:
+    def leg(self, key: Key, leg: Leg, time: float | None, first_wait: float | None) -> None:
         counts = self.counts[key]
         counts["legs"] += 1
-        counts["served"] += leg.outcome == "done"
-        counts["no_show"] += leg.outcome == "no_show"
-        self.sample(key, "service", leg.service_s)
-        self.sample(key, "wait", first_wait)
+        if leg.outcome in ("done", "no_show"):
+            counts["served" if leg.outcome == "done" else "no_show"] += 1
+        if time is not None:
+            self.samples[(key, "service")].append(time)
+        if first_wait is not None:
+            self.samples[(key, "wait")].append(first_wait)
 
 
-def _desks(leg: Leg) -> list[Key]:
-    return [("counter", leg.counter), *([("clerk", leg.clerk)] if leg.clerk is not None else [])]
+_OUTCOMES = frozenset(("served", "no_show", "cancelled", NOT_SERVED))
+
+
+def _desks(leg: Leg) -> tuple[Key, ...]:
+    counter = ("counter", leg.counter)
+    return (counter,) if leg.clerk is None else (counter, ("clerk", leg.clerk))
 
 
 def summarize(fold: DayFold, tz: ZoneInfo) -> tuple[str, dict[Series, list[float]]]:
@@ -247,12 +292,13 @@ def summarize(fold: DayFold, tz: ZoneInfo) -> tuple[str, dict[Series, list[float
     values: dict[Series, list[float]] = {}
     for (key, metric), samples in tally.samples.items():
         ranked = metric == "wait" or key[0] == "service"  # p90s and shares within targets
-        if metric == "wait":
-            summary[key].wait = Dist.of(samples, ranked)
-        else:
-            summary[key].service = Dist.of(samples, ranked)
         if ranked:
-            values[(*key, metric)] = sorted(samples)
+            samples.sort()
+            values[(*key, metric)] = samples
+        if metric == "wait":
+            summary[key].wait = Dist.of(samples, ranked, ordered=True)
+        else:
+            summary[key].service = Dist.of(samples, ranked, ordered=True)
     return encode(summary), values
 
 
@@ -298,20 +344,24 @@ class Span:
         if not dist.n:
             return None
         rank = max(0, math.ceil(0.9 * dist.n) - 1)
-        for b, count in enumerate(dist.hist):
+        packed, b = dist.packed, 0
+        while packed:
+            count = packed & MASK
             if rank < count:
                 return sorted(self._values((kind, who, metric), b, count))[rank]
             rank -= count
+            packed >>= FIELD
+            b += 1
         raise AssertionError("a distribution's buckets hold fewer values than its count")
 
     def within(self, kind: str, who: str, metric: str, limit_s: float) -> int:
         """How many values are at most ``limit_s``."""
         dist = self.dist(kind, who, metric)
         edge = bucket_of(limit_s)
-        below = sum(dist.hist[:edge])
-        if edge >= len(dist.hist) or not dist.hist[edge]:
+        below, at = dist.below(edge), dist.bucket(edge)
+        if not at:
             return below
-        return below + sum(1 for v in self._values((kind, who, metric), edge, dist.hist[edge])
+        return below + sum(1 for v in self._values((kind, who, metric), edge, at)
                            if v <= limit_s)
 
     def _values(self, series: Series, bucket: int, expected: int) -> list[float]:
