@@ -31,7 +31,17 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from hall.journal_reader import JournalReader
-from hall.report_days import SUMMARY_VERSION, Series, Span, between, encode, summarize
+from hall.report_days import (
+    SUMMARY_VERSION,
+    Group,
+    Key,
+    Series,
+    Span,
+    between,
+    day_groups,
+    encode,
+    summarize,
+)
 from hall.reports import (
     MAX_RANGE_DAYS,
     TICKET_COLUMNS,
@@ -63,7 +73,7 @@ CREATE TABLE IF NOT EXISTS durations (  -- a day's values of one series: float64
 """
 NO_EVENT = (0, 0.0)  # the fingerprint of a day without events
 RANGES_KEPT = 4  # merged ranges of kept days remembered
-Summed = tuple[str, dict[Series, list[float]]]  # a live day's summary and its sorted values
+Summed = tuple[dict[Key, Group], dict[Series, list[float]]]  # a live day's, with its values
 
 
 class Kept(NamedTuple):
@@ -150,8 +160,8 @@ class History:
             kept_to = min(last, writing - timedelta(days=1)) if writing else first - timedelta(1)
             span = self._kept_span(first, kept_to, tz)
             for day in days(max(first, kept_to + timedelta(days=1)), last):
-                span.add(*(self._writing_summary(day, tz) if day == writing
-                           else summarize(self._fold(day), tz)))
+                span.add_groups(*(self._writing_summary(day, tz) if day == writing
+                                  else day_groups(self._fold(day), tz)))
             return report_of(first, last, span, names)
 
     def _kept_span(self, first: date, last: date, tz: ZoneInfo) -> Span:
@@ -201,7 +211,7 @@ class History:
         seq = self._writing[1] if self._writing else 0
         done = self._writing_summed
         if done is None or done[0] is not fold or done[1:3] != (seq, tz.key):
-            done = self._writing_summed = (fold, seq, tz.key, summarize(fold, tz))
+            done = self._writing_summed = (fold, seq, tz.key, day_groups(fold, tz))
         return done[3]
 
     def _writing_fold(self, day: date) -> DayFold:

@@ -194,6 +194,17 @@ class Group:
                 mine_dist = self.pauses[reason] = Dist()
             mine_dist.merge(dist)
 
+    def add(self, other: Group) -> None:
+        """Add another group's figures."""
+        for name, n in other.counts.items():
+            self.counts[name] = self.counts.get(name, 0) + n
+        for rating, n in other.ratings.items():
+            self.ratings[rating] = self.ratings.get(rating, 0) + n
+        self.wait.add(other.wait)
+        self.service.add(other.service)
+        for reason, dist in other.pauses.items():
+            self.pauses.setdefault(reason, Dist()).add(dist)
+
 
 def encode(summary: dict[Key, Group]) -> str:
     """A day's summary as the cache keeps it (what ``Span.add`` takes)."""
@@ -279,6 +290,13 @@ def _desks(leg: Leg) -> tuple[Key, ...]:
 def summarize(fold: DayFold, tz: ZoneInfo) -> tuple[str, dict[Series, list[float]]]:
     """A day's summary, encoded, and its ranked series' durations, sorted (what the exact
     percentiles and shares within a target read back)."""
+    summary, values = day_groups(fold, tz)
+    return encode(summary), values
+
+
+def day_groups(fold: DayFold, tz: ZoneInfo) -> tuple[dict[Key, Group],
+                                                     dict[Series, list[float]]]:
+    """A day's summary and its ranked series' durations, sorted (``summarize``)."""
     tally = _Tally(tz)
     for visit in fold.visits.values():
         tally.visit(visit)
@@ -299,7 +317,7 @@ def summarize(fold: DayFold, tz: ZoneInfo) -> tuple[str, dict[Series, list[float
             summary[key].wait = Dist.of(samples, ranked, ordered=True)
         else:
             summary[key].service = Dist.of(samples, ranked, ordered=True)
-    return encode(summary), values
+    return summary, values
 
 
 class Span:
@@ -322,6 +340,16 @@ class Span:
                 group = groups[(kind, who)] = Group()
             group.merge(raw)
         self.live_values_of(values or {})
+
+    def add_groups(self, summary: dict[Key, Group], values: dict[Series, list[float]]) -> None:
+        """Merge in a day summed up live (``day_groups``; left as it is)."""
+        groups = self.groups
+        for key, other in summary.items():
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = Group()
+            group.add(other)
+        self.live_values_of(values)
 
     def live_values_of(self, values: dict[Series, list[float]]) -> None:
         """Add a day's sorted durations, read back for the percentiles and shares."""
