@@ -134,17 +134,23 @@ class History:
 
     async def keep_up(self, tz: ZoneInfo) -> int:
         """Sum up and keep every day of the past ``MAX_RANGE_DAYS`` the cache lacks, newest
-        first, a day at a time (a report can go between two): run at the web service's start,
-        so that the first year report is as quick as any. Returns the days summed up."""
+        first, a day at a time (a report can go between two), after folding the writer's day
+        so far: run at the web service's start, so that the first report is as quick as any.
+        Returns the days summed up."""
         writing = await asyncio.to_thread(self.reader.writing_day)
         if writing is None:
             return 0
+        await asyncio.to_thread(self._keep_writing, writing)
         made = 0
         for back in range(1, MAX_RANGE_DAYS + 1):
             made += await asyncio.to_thread(self._keep_day, writing - timedelta(back), tz)
         if made:
             log.info("report cache: %d days summed up", made)
         return made
+
+    def _keep_writing(self, day: date) -> None:
+        with self._lock:
+            self._writing_fold(day)
 
     def _keep_day(self, day: date, tz: ZoneInfo) -> bool:
         with self._lock:
