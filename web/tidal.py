@@ -4,7 +4,8 @@ side by side — the advice to open a tidal window (潮汐窗口).
 The rehearsal runs in a worker process of its own (one, started at the first what-if and
 stopped with the web apps), from a pickled snapshot of the engine taken on the loop at one
 moment: seconds of simulation never hold this process's interpreter, so the pages and the
-event streams keep answering meanwhile. One what-if at a time: a request while one runs is
+event streams keep answering meanwhile. The worker runs web/whatif_worker.py, which imports
+the engine only (not aiohttp and the app). One what-if at a time: a request while one runs is
 answered 429 (the tablet says so), never queued behind it.
 """
 
@@ -15,38 +16,22 @@ import logging
 import multiprocessing
 import os
 import pickle
-import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from hall.engine.whatif import last_call_text, what_if
 from web.auth import Auth
 from web.errors import ApiError
+from web.whatif_worker import Rehearsed, rehearse
 
 if TYPE_CHECKING:
-    from hall.engine.engine import HallEngine
     from web.hallview import HallView
 
 log = logging.getLogger(__name__)
 
-VARIANTS = (1, 2, -1)
 WORKER_NICE = 10  # the rehearsal yields the CPU to the writer, the broker and the pages
-
-
-def outlook_rows(engine: HallEngine, now: float) -> list[dict[str, Any]]:
-    """The what-if of ``engine`` at ``now`` (epoch seconds) as the tablet shows it: one row
-    per variant, "now" first. ``engine`` is rehearsed on copies; it is not changed."""
-    rows = []
-    for outlook in what_if(engine, now, VARIANTS):
-        row = asdict(outlook)
-        row["last_call"] = last_call_text(engine, outlook)  # with its date when not today
-        row["changed"] = list(row["changed"])
-        rows.append(row)
-    return rows
 
 
 def _lower_priority() -> None:
@@ -55,17 +40,6 @@ def _lower_priority() -> None:
         os.nice(WORKER_NICE)
     except OSError as exc:  # e.g. a unit's SystemCallFilter=~@resources
         log.warning("the what-if worker keeps its priority: %s", exc)
-
-
-Rehearsed = tuple[list[dict[str, Any]], int, int, float]  # rows, pid, niceness, seconds
-
-
-def _rehearse(snapshot: bytes, now: float) -> Rehearsed:
-    """In the worker: the rows of a pickled engine, the worker's pid and niceness, and the
-    seconds taken."""
-    start = time.perf_counter()
-    rows = outlook_rows(pickle.loads(snapshot), now)
-    return rows, os.getpid(), os.nice(0), time.perf_counter() - start
 
 
 class WhatIf:
@@ -87,7 +61,7 @@ class WhatIf:
                                         "a few seconds")
         now = self.view.clock.now()
         snapshot = pickle.dumps(self.view.engine, pickle.HIGHEST_PROTOCOL)  # one moment
-        self._running = self._worker().submit(_rehearse, snapshot, now.timestamp())
+        self._running = self._worker().submit(rehearse, snapshot, now.timestamp())
         try:
             rows, pid, nice, seconds = await asyncio.wrap_future(self._running)
         except BrokenProcessPool as exc:

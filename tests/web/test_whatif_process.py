@@ -19,7 +19,8 @@ from webhall import MANAGER, WebHall, client, command, start_web_hall
 from broker_config.process import MosquittoProcess
 from protocol import messages as m
 from protocol.link import new_command_id
-from web.tidal import WORKER_NICE, outlook_rows
+from web.tidal import WORKER_NICE
+from web.whatif_worker import outlook_rows
 
 
 async def signed_in(hall: WebHall) -> aiohttp.ClientSession:
