@@ -2,10 +2,10 @@
 
 After a failed commit (or a refusal that had emitted events) the controller rebuilds its
 engine from exactly these events, without reading the journal it may not be able to read
-just then. Each event is kept as the journal stores it (kind, time, JSON: ``to_json``) and
-read back as the journal's are (``event_from_row``), packed ``BLOCK`` at a time into zlib
-blocks: a day of 14,000 tickets takes a few MB here instead of the tens of MB its event
-objects would.
+just then. Each event is kept as the journal stored it (kind, time, JSON: the row
+``Journal.commit`` returns) and read back as the journal's are (``event_from_row``), packed
+``BLOCK`` at a time into zlib blocks: a day of 14,000 tickets takes well under a MB here
+instead of the tens of MB its event objects would.
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ import marshal
 import zlib
 from collections.abc import Iterable, Iterator
 
-from hall.engine.events import Event, event_from_row, to_json
+from hall.engine.events import Event, Row, event_from_row
 
 BLOCK = 512  # events per compressed block
-
-Row = tuple[str, float, str]  # kind, at, data: the journal's columns
 
 
 class CommittedEvents:
@@ -32,9 +30,10 @@ class CommittedEvents:
     def __len__(self) -> int:
         return self._count
 
-    def extend(self, events: Iterable[Event]) -> None:
-        for event in events:
-            self._tail.append((event.kind.value, event.at, to_json(event.data)))
+    def extend(self, rows: Iterable[Row]) -> None:
+        """Add events as the journal stored them (``Journal.commit`` returns their rows)."""
+        for row in rows:
+            self._tail.append(row)
             self._count += 1
             if len(self._tail) >= BLOCK:
                 self._blocks.append(zlib.compress(marshal.dumps(self._tail)))

@@ -35,10 +35,12 @@ from hall.engine.events import (
     HelpRequested,
     Kind,
     Rated,
+    Row,
     TicketCalled,
     TicketEvent,
     TicketRecalled,
     TicketTransferred,
+    to_row,
 )
 from hall.engine.projection import Projection, project
 from hall.intake import IN_PROCESS, Request, check, error, internal
@@ -155,12 +157,12 @@ class Controller:
         day = now.date()
         self._committed = CommittedEvents()
         self.engine = HallEngine(self.config, day, self.secret)
-        async for event in self.journal.each_event_of(day):
-            self._committed.extend((event,))
+        async for event, row in self.journal.each_event_of(day):
+            self._committed.extend((row,))
             self.engine.apply(event)
         self._today = len(self._committed)
         later = await self.journal.bookings_after(day)
-        self._committed.extend(later)
+        self._committed.extend(to_row(event) for event in later)
         for event in later:
             self.engine.apply(event)
         self._reproject(now)
@@ -321,7 +323,7 @@ class Controller:
             self.replies.keep(entry)
             return reply if reply.ok else self._refused(request, reply)
         try:
-            await self.journal.commit(self.engine.day, now.timestamp(), events, entry)
+            rows = await self.journal.commit(self.engine.day, now.timestamp(), events, entry)
         except DuplicateCommand:
             self._restore()
             stored = await self.journal.reply_for(device.id, command.id)
@@ -333,7 +335,7 @@ class Controller:
             return error(command.id, m.ErrorCode.STORAGE_UNAVAILABLE,
                           "the hall's journal cannot be written now; nothing was done: "
                           "try again shortly")
-        self._extend(events)
+        self._extend(events, rows)
         self._storage_recovered(now)
         self._after_safely(events, now)
         return reply
@@ -447,8 +449,8 @@ class Controller:
             self.link.publish(self.link.topics.event(EventKind.ALERT), alert)
             self._publish_alerts()
 
-    def _extend(self, events: list[Event]) -> None:
-        self._committed.extend(events)
+    def _extend(self, events: list[Event], rows: list[Row]) -> None:
+        self._committed.extend(rows)
         today = self.engine.day.isoformat()
         self._today += sum(1 for e in events if stored_day(self.engine.day, e) == today)
 
@@ -548,12 +550,12 @@ class Controller:
         if not events:
             return []
         try:
-            await self.journal.commit(self.engine.day, now.timestamp(), events)
+            rows = await self.journal.commit(self.engine.day, now.timestamp(), events)
         except StorageUnavailable as exc:
             self._restore()
             self._storage_failed(str(exc), now)
             return []
-        self._extend(events)
+        self._extend(events, rows)
         self._storage_recovered(now)
         return events
 

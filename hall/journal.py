@@ -38,8 +38,9 @@ from hall.engine.events import (
     Event,
     EventInvalid,
     Kind,
+    Row,
     event_from_row,
-    to_json,
+    to_row,
 )
 
 log = logging.getLogger(__name__)
@@ -144,16 +145,18 @@ class Journal:
         await self._db.close()
 
     async def commit(self, day: date, at: float, events: list[Event],
-                     command: CommandRecord | None = None) -> None:
-        """Write events (and the command's reply) atomically; returns once durable.
-        Raises StorageUnavailable or DuplicateCommand, having written nothing."""
+                     command: CommandRecord | None = None) -> list[Row]:
+        """Write events (and the command's reply) atomically; returns once durable, with
+        the events' rows as stored. Raises StorageUnavailable or DuplicateCommand, having
+        written nothing."""
+        rows = [to_row(e) for e in events]
         if not events and command is None:
-            return
+            return rows
         try:
             await self._db.execute("BEGIN IMMEDIATE")
             await self._db.executemany(
                 "INSERT INTO events(day, at, kind, data) VALUES (?, ?, ?, ?)",
-                [(stored_day(day, e), e.at, e.kind.value, to_json(e.data)) for e in events])
+                [(stored_day(day, e), r[1], r[0], r[2]) for e, r in zip(events, rows, strict=True)])
             if command is not None:
                 await self._db.execute(
                     "INSERT INTO replies(device, id, name, digest, day, at, reply) "
@@ -167,6 +170,7 @@ class Journal:
         except sqlite3.Error as exc:
             await self._rollback()
             raise StorageUnavailable(str(exc)) from exc
+        return rows
 
     async def _rollback(self) -> None:
         """Undo a failed transaction (SQLite may already have rolled back a full disk's)."""
@@ -243,16 +247,17 @@ class Journal:
         return await self._events("WHERE day > ? AND kind = ?",
                                   (day.isoformat(), Kind.APPOINTMENT_BOOKED.value))
 
-    async def each_event_of(self, day: date, chunk: int = 2000) -> AsyncIterator[Event]:
-        """``events_of`` read ``chunk`` rows at a time: a busy day's events are never all
-        in memory at once (the controller folds them as they come)."""
+    async def each_event_of(self, day: date,
+                            chunk: int = 2000) -> AsyncIterator[tuple[Event, Row]]:
+        """``events_of`` with each event's row, read ``chunk`` rows at a time: a busy day's
+        events are never all in memory at once (the controller folds them as they come)."""
         async with self._db.execute(
                 "SELECT seq, kind, at, data FROM events WHERE day = ? ORDER BY seq",
                 (day.isoformat(),)) as cursor:
             while rows := await cursor.fetchmany(chunk):
                 try:
-                    for row in rows:
-                        yield event_from_row(*row)
+                    for seq, kind, at, data in rows:
+                        yield event_from_row(seq, kind, at, data), (kind, at, data)
                 except EventInvalid as exc:
                     raise JournalDamaged(f"journal {self.path}: {exc}") from None
 

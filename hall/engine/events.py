@@ -225,6 +225,14 @@ def event_from_row(seq: int, kind: str, at: float, data: str) -> Event:
                            f"{problems}") from None
 
 
+Row = tuple[str, float, str]  # kind, at, data: an event as the journal stores it
+
+
+def to_row(event: Event) -> Row:
+    """The event as the journal stores it (``event_from_row`` reads it back)."""
+    return event.kind.value, event.at, to_json(event.data)
+
+
 def to_json(data: EventData) -> str:
     """The JSON the journal stores: the fields, those at their defaults left out (as the
     journals of old left them out)."""

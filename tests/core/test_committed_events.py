@@ -1,5 +1,6 @@
 """The controller's committed events, kept compact (hall/committed.py): read back exactly as
-they were added, in order, across blocks, and folding them rebuilds the same engine."""
+they were added as the journal's rows, in order, across blocks, and folding them rebuilds
+the same engine."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from support.hall import SECRET, hall_config
 
 from hall.committed import BLOCK, CommittedEvents
 from hall.engine.engine import HallEngine
-from hall.engine.events import ClerkSignedIn, Event, TicketIssued
+from hall.engine.events import ClerkSignedIn, Event, TicketIssued, to_row
 from protocol.messages import Channel
 
 
@@ -28,7 +29,7 @@ def test_every_event_comes_back_as_it_went_in_across_blocks() -> None:
         events = _events(count)
         kept = CommittedEvents()
         for start in range(0, len(events), 100):
-            kept.extend(events[start:start + 100])
+            kept.extend(map(to_row, events[start:start + 100]))
         assert len(kept) == len(events)
         assert list(kept) == events
         assert list(kept) == events  # reading does not consume
@@ -39,7 +40,7 @@ def test_folding_the_kept_events_rebuilds_the_same_engine() -> None:
     direct, rebuilt = HallEngine(config, day, SECRET), HallEngine(config, day, SECRET)
     kept = CommittedEvents()
     events = _events(2 * BLOCK)
-    kept.extend(events)
+    kept.extend(map(to_row, events))
     for event in events:
         direct.apply(event)
     for event in kept:
