@@ -1,6 +1,6 @@
 """The manager's morning plan measured on simulated history.
 
-``python -m bench.plan [--weeks N] [--test-weeks N] [--seed N] [--json]``
+``python -m bench.plan [--weeks N] [--test-weeks N] [--seed N] [--jobs N] [--json]``
 
 The example hall (examples/hall.toml) lives ``weeks + test_weeks`` simulated weeks: each day's
 residents come as the demo day brings them (demo/day.py: the weekday's profile, the coach
@@ -13,7 +13,8 @@ weekdays before it (read back through the read-only JournalReader, as the web se
 and the day as it really came (the same residents, the same service times) is replayed on
 the engine with the plan's windows. A day meets the target when every service had 90% of its
 residents called within its wait target. The plan is compared with every window open all
-day. The last line with ``--json`` is one JSON object.
+day. With ``--jobs N`` the test days are planned in N worker processes (each plan's CPU
+seconds are its own worker's). The last line with ``--json`` is one JSON object.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -133,40 +135,31 @@ def judge(config: HallConfig, day: date, staffing: tuple[tuple[int, ...], ...],
     return meets(rehearse(hall, hours, window_kinds(hall), staffing, residents), LEVEL)
 
 
-def run(weeks: int, test_weeks: int, seed: int, directory: Path) -> dict[str, Any]:
+def run(weeks: int, test_weeks: int, seed: int, directory: Path,
+        jobs: int = 1) -> dict[str, Any]:
     config = load_hall_config(EXAMPLE)
     journal = directory / "journal.sqlite3"
     days = asyncio.run(write_history(journal, config, FIRST_DAY, 7 * (weeks + test_weeks),
                                      seed))
-    reader = JournalReader.open(journal)
     tested = [d for d in sorted(days) if d >= FIRST_DAY + timedelta(weeks=weeks)]
-    met = met_all = 0
-    hours_plan = hours_all = 0.0
-    seconds, cpu = [], []
+    tasks = [(journal, day, days[day]) for day in tested]
+    rows = []
+    pool = ProcessPoolExecutor(jobs) if jobs > 1 else None
     try:
-        for day in tested:
-            started, used = time.perf_counter(), time.process_time()
-            plan = plan_day(config, day, demand_from_journal(reader, config, day))
-            seconds.append(time.perf_counter() - started)
-            cpu.append(time.process_time() - used)
-            kinds = plan.kinds
-            everyone = (tuple(len(k.counters) for k in kinds),) * len(plan.slots)
-            ok = judge(config, day, plan.staffing, days[day])
-            ok_all = judge(config, day, everyone, days[day])
-            met += ok
-            met_all += ok_all
-            hours_plan += plan.window_hours
-            hours_all += plan.all_open_window_hours
-            print(f"{day} {day:%a} residents {len(days[day]):3d} windows "
-                  f"{' '.join(str(sum(s.open)) for s in plan.slots):28s} "
-                  f"{'met' if ok else 'MISSED':6s} all open {'met' if ok_all else 'MISSED':6s} "
-                  f"{seconds[-1]:.1f} s ({cpu[-1]:.1f} s CPU), {plan.evaluations} staffings",
-                  file=sys.stderr)
+        for row in pool.map(_tried, tasks) if pool else map(_tried, tasks):
+            print(row["line"], file=sys.stderr, flush=True)
+            rows.append(row)
     finally:
-        reader.close()
+        if pool:
+            pool.shutdown()
+    seconds = [r["seconds"] for r in rows]
+    cpu = [r["cpu"] for r in rows]
+    met = sum(r["met"] for r in rows)
+    hours_plan = sum(r["window_hours"] for r in rows)
+    hours_all = sum(r["all_open_window_hours"] for r in rows)
     return {"days": len(tested), "days_meeting_target": met,
             "share_meeting_target": round(met / len(tested), 3),
-            "days_meeting_target_all_open": met_all,
+            "days_meeting_target_all_open": sum(r["met_all"] for r in rows),
             "window_hours_plan": round(hours_plan, 1),
             "window_hours_all_open": round(hours_all, 1),
             "saved_share": round(1 - hours_plan / hours_all, 3),
@@ -175,7 +168,31 @@ def run(weeks: int, test_weeks: int, seed: int, directory: Path) -> dict[str, An
             "plan_seconds_p90": round(percentile(seconds, 90), 2),
             "plan_cpu_seconds_p50": round(statistics.median(cpu), 2),
             "plan_cpu_seconds_max": round(max(cpu), 2),
-            "history_weeks": weeks, "level": LEVEL, "seed": seed, "machine": machine()}
+            "history_weeks": weeks, "level": LEVEL, "seed": seed, "jobs": jobs,
+            "machine": machine()}
+
+
+def _tried(task: tuple[Path, date, list[Arrival]]) -> dict[str, Any]:
+    """One test day planned from the journal and judged: a row of the report."""
+    journal, day, residents = task
+    config = load_hall_config(EXAMPLE)
+    reader = JournalReader.open(journal)
+    try:
+        started, used = time.perf_counter(), time.process_time()
+        plan = plan_day(config, day, demand_from_journal(reader, config, day))
+        seconds, cpu = time.perf_counter() - started, time.process_time() - used
+    finally:
+        reader.close()
+    everyone = (tuple(len(k.counters) for k in plan.kinds),) * len(plan.slots)
+    ok = judge(config, day, plan.staffing, residents)
+    ok_all = judge(config, day, everyone, residents)
+    line = (f"{day} {day:%a} residents {len(residents):3d} windows "
+            f"{' '.join(str(sum(s.open)) for s in plan.slots):28s} "
+            f"{'met' if ok else 'MISSED':6s} all open {'met' if ok_all else 'MISSED':6s} "
+            f"{seconds:.1f} s ({cpu:.1f} s CPU), {plan.evaluations} staffings")
+    return {"line": line, "met": ok, "met_all": ok_all, "seconds": seconds, "cpu": cpu,
+            "window_hours": plan.window_hours,
+            "all_open_window_hours": plan.all_open_window_hours}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,12 +202,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test-weeks", type=int, default=4,
                         help="weeks of days planned and judged (default 4)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="worker processes planning the test days (default 1)")
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     args = parser.parse_args(argv)
-    if args.weeks < 1 or args.test_weeks < 1:
-        parser.error("--weeks and --test-weeks must be at least 1")
+    if args.weeks < 1 or args.test_weeks < 1 or args.jobs < 1:
+        parser.error("--weeks, --test-weeks and --jobs must be at least 1")
     with tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp:
-        report = run(args.weeks, args.test_weeks, args.seed, Path(tmp))
+        report = run(args.weeks, args.test_weeks, args.seed, Path(tmp), args.jobs)
     print(f"{report['days_meeting_target']} of {report['days']} days met the target "
           f"(every window open: {report['days_meeting_target_all_open']}); window-hours "
           f"{report['window_hours_plan']} against {report['window_hours_all_open']} all open "

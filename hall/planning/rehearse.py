@@ -127,11 +127,13 @@ class Tally:
 
 
 def rehearse(config: HallConfig, hours: Hours, kinds: Sequence[WindowKind], staffing: Staffing,
-             residents: Sequence[Arrival], until: float | None = None) -> Tally:
+             residents: Sequence[Arrival], until: float | None = None,
+             held: float = 1.0) -> Tally:
     """One rehearsal of ``staffing`` with ``residents`` (those arriving before ``until``, or
-    all): how long each waited from ticket to call. ``config`` is a planning_config."""
+    all): how long each waited from ticket to call, late past ``held`` times their service's
+    target. ``config`` is a planning_config."""
     engine = HallEngine(config, hours.day, SECRET, make_policy(config.rules.policy, config))
-    return tally(play(engine, hours, kinds, staffing, residents, until), hours, kinds)
+    return tally(play(engine, hours, kinds, staffing, residents, until), hours, kinds, held)
 
 
 def play(engine: HallEngine, hours: Hours, kinds: Sequence[WindowKind], staffing: Staffing,
@@ -161,9 +163,12 @@ def _booked(engine: HallEngine, arrival: Arrival, n: int, hours: Hours) -> Arriv
                    arrival.no_show, id_hash)
 
 
-def tally(engine: HallEngine, hours: Hours, kinds: Sequence[WindowKind]) -> Tally:
-    """Each resident's wait against their service's target, by hour of arrival."""
-    targets = {s.id: engine.config.wait_target(s.id) * 60 for s in engine.config.services}
+def tally(engine: HallEngine, hours: Hours, kinds: Sequence[WindowKind],
+          held: float = 1.0) -> Tally:
+    """Each resident's wait against ``held`` times their service's target, by hour of
+    arrival."""
+    targets = {s.id: engine.config.wait_target(s.id) * 60 * held
+               for s in engine.config.services}
     kind_of = {c: k for k, kind in enumerate(kinds) for c in kind.counters}
     residents: dict[tuple[int, str], int] = {}
     late: dict[tuple[int, str], int] = {}

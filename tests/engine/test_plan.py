@@ -14,9 +14,9 @@ import pytest
 from bench.plan import write_history
 from hall.journal_reader import JournalReader
 from hall.planning import Demand, PastArrival, meets, plan_day, rehearse
-from hall.planning.demand import Draws, poisson
+from hall.planning.demand import Draws, poisson, t_quantile
 from hall.planning.history import demand_from_journal, past_days
-from hall.planning.rehearse import hours_of, planning_config
+from hall.planning.rehearse import allowed_late, hours_of, planning_config
 from hallconfig import HallConfig, load_hall_config
 from protocol.messages import Channel
 
@@ -96,12 +96,17 @@ def test_every_service_meets_its_target_in_the_rehearsals_of_the_plan(seed: int)
     hours = hours_of(hall, MONDAY)
     assert hours is not None
     draws = Draws(demand, {"A": 6.0, "B": 6.0}, seed, plan.rehearsals)
+    everyone = (tuple(len(k.counters) for k in plan.kinds),) * len(plan.slots)
+    short = 0
     for r in range(plan.rehearsals):
         residents = draws.residents(r, hours.open_at, hours.close_at)
         tally = rehearse(hall, hours, plan.kinds, plan.staffing, residents)
         assert sum(tally.residents.values()) == len(residents)
-        assert meets(tally, plan.level), tally.service_totals()
-        assert min(plan.services.values()) >= plan.level
+        short += not meets(tally, plan.level) and meets(
+            rehearse(hall, hours, plan.kinds, everyone, residents), plan.level)
+    # the plan holds (where every window open does) in all but a twentieth of its
+    # rehearsals, half the days the target may miss: it was held stricter than the target
+    assert plan.rehearsals >= 20 and short <= allowed_late(plan.rehearsals, 0.95), short
     fewer = tuple(tuple(max(0, n - 1) for n in hour) for hour in plan.staffing)
     missed = [not meets(rehearse(hall, hours, plan.kinds, fewer,
                                  draws.residents(r, hours.open_at, hours.close_at)), plan.level)
@@ -121,6 +126,37 @@ def test_the_poisson_draw_grows_with_its_mean() -> None:
         counts = [poisson(u, mean) for mean in (0.0, 0.5, 1, 3, 10, 40, 200, 600, 1000)]
         assert counts == sorted(counts)
     assert poisson(0.5, 0.0) == 0
+
+
+# Student's t quantiles (any statistics table): df -> (0.9, 0.95, 0.975, 0.99)
+T_TABLE = {3: (1.638, 2.353, 3.182, 4.541), 5: (1.476, 2.015, 2.571, 3.365),
+           7: (1.415, 1.895, 2.365, 2.998), 10: (1.372, 1.812, 2.228, 2.764),
+           30: (1.310, 1.697, 2.042, 2.457)}
+
+
+@pytest.mark.parametrize("df", sorted(T_TABLE))
+def test_t_quantiles_match_the_table(df: int) -> None:
+    for p, t in zip((0.9, 0.95, 0.975, 0.99), T_TABLE[df], strict=True):
+        assert t_quantile(p, df) == pytest.approx(t, rel=0.02 if df > 3 else 0.025)
+        assert t_quantile(1 - p, df) == pytest.approx(-t, rel=0.02 if df > 3 else 0.025)
+    assert t_quantile(0.5, df) == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("days", [4, 8])
+def test_a_new_day_is_busier_than_the_top_rehearsal_as_rarely_as_its_quantile_says(
+        days: int) -> None:
+    """Day totals normal around 200 (sd 20): over many histories of ``days`` days, the next
+    day comes busier than the busiest of ten rehearsal levels (quantile 0.95) one time in
+    twenty (a normal fit to so few days: about twice as often)."""
+    rng = random.Random(days)
+    resident = PastArrival(0.0, "A", Channel.NORMAL)
+    trials, above = 4000, 0
+    for _ in range(trials):
+        totals = [round(rng.gauss(200, 20)) for _ in range(days)]
+        demand = Demand((MONDAY,) * days, tuple((resident,) * t for t in totals), {}, {})
+        top = demand.day_levels(10)[-1]
+        above += round(rng.gauss(200, 20)) > top * sum(totals) / days
+    assert 0.04 < above / trials < 0.065, above / trials
 
 
 def test_history_is_the_same_weekday_of_eight_past_weeks_read_from_the_journal(
