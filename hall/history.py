@@ -13,7 +13,8 @@ worker threads, on a journal connection of its own.
 The reports asked for lately are quick to ask again (the page, then its CSVs; a manager going
 back and forth between ranges): the merge of a range's kept days is remembered with the
 values read back from the cache for its percentiles (``RANGES_KEPT`` ranges, each while its
-days' journal stamps stay the same), and the writer's day's summary while no event follows.
+days' journal stamps stay the same), and the writer's day's summary is brought up to date
+for the visits new events reached (``LiveDay``).
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from hall.report_days import (
     SUMMARY_VERSION,
     Group,
     Key,
+    LiveDay,
     Series,
     Span,
     between,
@@ -111,8 +113,7 @@ class History:
         self._cache = _open_cache(cache_path)
         self._lock = threading.Lock()  # one report at a time on the cache
         self._writing: tuple[DayFold, int] | None = None  # the writer's day, folded so far
-        # the writer's day summed up: (its fold, the fold's last event, the time zone, summary)
-        self._writing_summed: tuple[DayFold, int, str, Summed] | None = None
+        self._live: tuple[DayFold, LiveDay] | None = None  # the writer's day summed up so far
         self._ranges: OrderedDict[tuple[date, date, str], KeptRange] = OrderedDict()
 
     def close(self) -> None:
@@ -134,13 +135,14 @@ class History:
 
     async def keep_up(self, tz: ZoneInfo) -> int:
         """Sum up and keep every day of the past ``MAX_RANGE_DAYS`` the cache lacks, newest
-        first, a day at a time (a report can go between two), after folding the writer's day
-        so far: run at the web service's start, so that the first report is as quick as any.
+        first, a day at a time (a report can go between two), after summing up the writer's
+        day so far: run at the web service's start, so that the first report is as quick as
+        any.
         Returns the days summed up."""
         writing = await asyncio.to_thread(self.reader.writing_day)
         if writing is None:
             return 0
-        await asyncio.to_thread(self._keep_writing, writing)
+        await asyncio.to_thread(self._keep_writing, writing, tz)
         made = 0
         for back in range(1, MAX_RANGE_DAYS + 1):
             made += await asyncio.to_thread(self._keep_day, writing - timedelta(back), tz)
@@ -148,9 +150,9 @@ class History:
             log.info("report cache: %d days summed up", made)
         return made
 
-    def _keep_writing(self, day: date) -> None:
+    def _keep_writing(self, day: date, tz: ZoneInfo) -> None:
         with self._lock:
-            self._writing_fold(day)
+            self._writing_summary(day, tz)
 
     def _keep_day(self, day: date, tz: ZoneInfo) -> bool:
         with self._lock:
@@ -212,13 +214,14 @@ class History:
         return span
 
     def _writing_summary(self, day: date, tz: ZoneInfo) -> Summed:
-        """The writer's day summed up, again only if events followed."""
+        """The writer's day summed up, its visits the events since the last report reached
+        tallied again."""
         fold = self._writing_fold(day)
-        seq = self._writing[1] if self._writing else 0
-        done = self._writing_summed
-        if done is None or done[0] is not fold or done[1:3] != (seq, tz.key):
-            done = self._writing_summed = (fold, seq, tz.key, day_groups(fold, tz))
-        return done[3]
+        live = self._live
+        if live is None or live[0] is not fold or live[1].tz.key != tz.key:
+            fold.touched.update(fold.visits)  # a summary from scratch
+            live = self._live = (fold, LiveDay(tz))
+        return live[1].update(fold)
 
     def _writing_fold(self, day: date) -> DayFold:
         """The writer's day, folded on from where the last report left it."""

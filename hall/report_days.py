@@ -17,18 +17,18 @@ from __future__ import annotations
 import json
 import math
 from binascii import a2b_base64, b2a_base64
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
 from operator import floordiv, mul
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from hall.engine.events import NOT_SERVED
-from hall.visits import DayFold, Leg, Pause, Visit
+from hall.visits import DayFold, Leg, Visit
 
 SUMMARY_VERSION = 5  # bump when a summary's content or meaning changes: caches recompute
 SPLITS = 8  # buckets per doubling of a duration: each 6 to 12% of its durations wide
@@ -212,19 +212,21 @@ def encode(summary: dict[Key, Group]) -> str:
                       separators=(",", ":"))
 
 
-class _Tally:
-    """A day's visits counted into groups; the durations kept until the day is summed up."""
+Part = tuple[tuple[tuple[Key, str], ...], tuple[tuple[Key, int], ...],
+             tuple[tuple[tuple[Key, str], float], ...]]
+# a visit's share of its day: the counts it adds one to, its ratings and its durations (tuples
+# of text and numbers: the garbage collector leaves them out once it has seen them)
+
+
+class _HourOf:
+    """The hour of the day a moment falls in, found once per quarter hour since the epoch
+    (every UTC offset, and every change of one, is a whole number of quarter hours)."""
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
-        self.counts: dict[Key, Counter[str]] = defaultdict(Counter)
-        self.ratings: dict[Key, Counter[int]] = defaultdict(Counter)
-        self.samples: dict[tuple[Key, str], list[float]] = defaultdict(list)
-        self.pauses: dict[Key, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-        self.hours: dict[int, Key] = {}  # by quarter hour since the epoch (every UTC offset
-        # and change of one is a whole number of quarter hours)
+        self.hours: dict[int, Key] = {}
 
-    def hour(self, at: float) -> Key:
+    def __call__(self, at: float) -> Key:
         quarter = int(at // 900)
         key = self.hours.get(quarter)
         if key is None:
@@ -232,51 +234,44 @@ class _Tally:
             key = self.hours[quarter] = ("hour", f"{local:02d}")
         return key
 
-    def visit(self, v: Visit) -> None:
-        counts, samples, status, wait = self.counts, self.samples, v.status, v.wait_s
-        times = [leg.service_s for leg in v.legs]
-        if v.counted:
-            hour, service = self.hour(v.issued_at), ("service", v.service)
-            counts[service]["issued"] += 1
-            by_hour = counts[hour]
-            by_hour["issued"] += 1
-            if status in ("done", NOT_SERVED):
-                by_hour["served" if status == "done" else NOT_SERVED] += 1
-            if wait is not None:
-                samples[(service, "wait")].append(wait)
-                samples[(hour, "wait")].append(wait)
-            for time in times:
-                if time is not None:
-                    samples[(hour, "service")].append(time)
-        final = counts[("service", v.final_service)]
-        final["final"] += 1
-        outcome = "served" if status == "done" else status
-        if outcome in _OUTCOMES:
-            final[outcome] += 1
-        for i, (leg, time) in enumerate(zip(v.legs, times, strict=True)):
-            if time is not None:
-                samples[(("service", leg.service), "service")].append(time)
-            for key in _desks(leg):
-                self.leg(key, leg, time, wait if i == 0 else None)
-        if v.rating is not None:
-            if v.legs:
-                self.ratings[("counter", v.legs[-1].counter)][v.rating] += 1
-            if v.rated_clerk is not None:
-                self.ratings[("clerk", v.rated_clerk)][v.rating] += 1
 
-    def pause(self, pause: Pause, until: float) -> None:
-        self.pauses[("counter", pause.counter)][pause.reason or NO_REASON].append(
-            pause.seconds(until))
-
-    def leg(self, key: Key, leg: Leg, time: float | None, first_wait: float | None) -> None:
-        counts = self.counts[key]
-        counts["legs"] += 1
-        if leg.outcome in ("done", "no_show"):
-            counts["served" if leg.outcome == "done" else "no_show"] += 1
+def _part(v: Visit, hour_of: _HourOf) -> Part:
+    """What a visit adds to its day's groups."""
+    counts: list[tuple[Key, str]] = []
+    ratings: list[tuple[Key, int]] = []
+    samples: list[tuple[tuple[Key, str], float]] = []
+    status, wait = v.status, v.wait_s
+    times = [leg.service_s for leg in v.legs]
+    if v.counted:
+        hour, service = hour_of(v.issued_at), ("service", v.service)
+        counts += ((service, "issued"), (hour, "issued"))
+        if status in ("done", NOT_SERVED):
+            counts.append((hour, "served" if status == "done" else NOT_SERVED))
+        if wait is not None:
+            samples += (((service, "wait"), wait), ((hour, "wait"), wait))
+        samples += [((hour, "service"), time) for time in times if time is not None]
+    final = ("service", v.final_service)
+    counts.append((final, "final"))
+    outcome = "served" if status == "done" else status
+    if outcome in _OUTCOMES:
+        counts.append((final, outcome))
+    for i, (leg, time) in enumerate(zip(v.legs, times, strict=True)):
         if time is not None:
-            self.samples[(key, "service")].append(time)
-        if first_wait is not None:
-            self.samples[(key, "wait")].append(first_wait)
+            samples.append(((("service", leg.service), "service"), time))
+        for key in _desks(leg):
+            counts.append((key, "legs"))
+            if leg.outcome in ("done", "no_show"):
+                counts.append((key, "served" if leg.outcome == "done" else "no_show"))
+            if time is not None:
+                samples.append(((key, "service"), time))
+            if i == 0 and wait is not None:
+                samples.append(((key, "wait"), wait))
+    if v.rating is not None:
+        if v.legs:
+            ratings.append((("counter", v.legs[-1].counter), v.rating))
+        if v.rated_clerk is not None:
+            ratings.append((("clerk", v.rated_clerk), v.rating))
+    return tuple(counts), tuple(ratings), tuple(samples)
 
 
 _OUTCOMES = frozenset(("served", "no_show", "cancelled", NOT_SERVED))
@@ -297,27 +292,145 @@ def summarize(fold: DayFold, tz: ZoneInfo) -> tuple[str, dict[Series, list[float
 def day_groups(fold: DayFold, tz: ZoneInfo) -> tuple[dict[Key, Group],
                                                      dict[Series, list[float]]]:
     """A day's summary and its ranked series' durations, sorted (``summarize``)."""
-    tally = _Tally(tz)
-    for visit in fold.visits.values():
-        tally.visit(visit)
-    for pause in fold.pauses:
-        tally.pause(pause, fold.last_at)
-    summary = {key: Group(dict(tally.counts.get(key, {})), dict(tally.ratings.get(key, {})))
-               for key in {*tally.counts, *tally.ratings, *(k for k, _ in tally.samples),
-                           *tally.pauses}}
-    for key, reasons in tally.pauses.items():
-        summary[key].pauses = {r: Dist.of(found, ranked=False) for r, found in reasons.items()}
+    counts, ratings, durations = _tally(fold, _HourOf(tz))
+    dists: dict[tuple[Key, str], Dist] = {}
     values: dict[Series, list[float]] = {}
-    for (key, metric), samples in tally.samples.items():
-        ranked = metric == "wait" or key[0] == "service"  # p90s and shares within targets
+    for (key, metric), samples in durations.items():
+        ranked = _ranked(key, metric)
         if ranked:
-            samples.sort()
             values[(*key, metric)] = samples
+        dists[(key, metric)] = Dist.of(samples, ranked, ordered=True)
+    return _groups(counts, ratings, dists, fold), values
+
+
+Tally = tuple[dict[Key, Counter[str]], dict[Key, Counter[int]],
+              dict[tuple[Key, str], list[float]]]  # counts, ratings, each series' durations
+
+
+def _tally(fold: DayFold, hour_of: _HourOf, parts: dict[str, Part] | None = None) -> Tally:
+    """A day's visits counted into groups, each series' durations sorted (and each visit's
+    share kept in ``parts``)."""
+    counts: dict[Key, Counter[str]] = defaultdict(Counter)
+    ratings: dict[Key, Counter[int]] = defaultdict(Counter)
+    durations: dict[tuple[Key, str], list[float]] = defaultdict(list)
+    for ticket, visit in fold.visits.items():
+        part = _part(visit, hour_of)
+        if parts is not None:
+            parts[ticket] = part
+        visit_counts, visit_ratings, visit_samples = part
+        for key, name in visit_counts:
+            counts[key][name] += 1
+        for key, rating in visit_ratings:
+            ratings[key][rating] += 1
+        for series, value in visit_samples:
+            durations[series].append(value)
+    for found in durations.values():
+        found.sort()
+    return counts, ratings, durations
+
+
+def _ranked(key: Key, metric: str) -> bool:
+    """Whether a series' values are read back (p90s and shares within targets)."""
+    return metric == "wait" or key[0] == "service"
+
+
+def _groups(counts: Mapping[Key, Mapping[str, int]], ratings: Mapping[Key, Mapping[int, int]],
+            dists: dict[tuple[Key, str], Dist], fold: DayFold) -> dict[Key, Group]:
+    """A day's groups from its counts, ratings, distributions and its fold's pauses."""
+    pauses: dict[Key, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for pause in fold.pauses:
+        pauses[("counter", pause.counter)][pause.reason or NO_REASON].append(
+            pause.seconds(fold.last_at))
+    summary = {key: Group(dict(counts.get(key, {})), dict(ratings.get(key, {})))
+               for key in {*counts, *ratings, *(k for k, _ in dists), *pauses}}
+    for key, reasons in pauses.items():
+        summary[key].pauses = {r: Dist.of(found, ranked=False) for r, found in reasons.items()}
+    for (key, metric), dist in dists.items():
         if metric == "wait":
-            summary[key].wait = Dist.of(samples, ranked, ordered=True)
+            summary[key].wait = dist
         else:
-            summary[key].service = Dist.of(samples, ranked, ordered=True)
-    return summary, values
+            summary[key].service = dist
+    return summary
+
+
+class LiveDay:
+    """The summary of a day still being written (the writer's), kept up to date as its fold
+    goes on: an update tallies again only the visits the fold touched since the last one,
+    and sums up again only the series whose durations changed; the same as ``day_groups``."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self.hour_of = _HourOf(tz)
+        self.parts: dict[str, Part] = {}  # each visit's own
+        self.counts: dict[Key, Counter[str]] = {}
+        self.ratings: dict[Key, Counter[int]] = {}
+        self.samples: dict[tuple[Key, str], list[float]] = {}  # each series' values, sorted
+        self.dists: dict[tuple[Key, str], Dist] = {}
+        self.values: dict[Series, list[float]] = {}
+
+    def update(self, fold: DayFold) -> tuple[dict[Key, Group], dict[Series, list[float]]]:
+        """The fold's summary now, and its ranked series' durations, sorted."""
+        touched = fold.take_touched()
+        if 2 * len(touched) > len(self.parts):  # most of the day: counted afresh
+            self.parts, self.dists, self.values = {}, {}, {}
+            self.counts, self.ratings, self.samples = _tally(fold, self.hour_of, self.parts)
+            return self._summed(fold, set(self.samples))
+        dirty: set[tuple[Key, str]] = set()
+        for ticket in touched:
+            old = self.parts.pop(ticket, None)
+            if old is not None:
+                self._add(old, -1, dirty)
+            visit = fold.visits.get(ticket)
+            if visit is not None:
+                part = self.parts[ticket] = _part(visit, self.hour_of)
+                self._add(part, 1, dirty)
+        return self._summed(fold, dirty)
+
+    def _summed(self, fold: DayFold, dirty: set[tuple[Key, str]]) -> tuple[
+            dict[Key, Group], dict[Series, list[float]]]:
+        """The groups, the series ``dirty`` summed up again."""
+        for key, metric in dirty:
+            found = self.samples.get((key, metric))
+            if not found:
+                self.dists.pop((key, metric), None)
+                self.values.pop((*key, metric), None)
+                continue
+            ranked = _ranked(key, metric)
+            self.dists[(key, metric)] = Dist.of(found, ranked, ordered=True)
+            if ranked:
+                self.values[(*key, metric)] = list(found)
+        return _groups(self.counts, self.ratings, self.dists, fold), dict(self.values)
+
+    def _add(self, part: Part, sign: int, dirty: set[tuple[Key, str]]) -> None:
+        """Add a visit's share (``sign`` 1) or take it away (-1)."""
+        counts, ratings, samples = part
+        for key, name in counts:
+            _move(self.counts, key, name, sign)
+        for key, rating in ratings:
+            _move(self.ratings, key, rating, sign)
+        for series, value in samples:
+            found = self.samples.setdefault(series, [])
+            if sign > 0:
+                insort(found, value)
+            else:
+                del found[bisect_left(found, value)]
+                if not found:
+                    del self.samples[series]
+            dirty.add(series)
+
+
+T = TypeVar("T")
+
+
+def _move(table: dict[Key, Counter[T]], key: Key, item: T, by: int) -> None:
+    """Add ``by`` to an item's count, leaving out counts and groups that come to nothing
+    (a summary holds no zeros)."""
+    found = table.setdefault(key, Counter())
+    found[item] += by
+    if not found[item]:
+        del found[item]
+        if not found:
+            del table[key]
 
 
 class Span:

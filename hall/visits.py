@@ -122,6 +122,7 @@ class DayFold:
         self.pauses: list[Pause] = []
         self.paused: dict[str, Pause] = {}  # the windows paused now
         self.last_at = 0.0  # the latest event's time
+        self.touched: set[str] = set()  # tickets whose visits events reached since taken
 
     def apply(self, event: Event) -> None:
         if event.at > self.last_at:
@@ -131,7 +132,16 @@ class DayFold:
             handler(self, event.at, event.data)
 
     def visit(self, data: TicketEvent) -> Visit | None:
-        return self.visits.get(data.ticket)
+        """The ticket's visit, if issued this day (then marked touched)."""
+        visit = self.visits.get(data.ticket)
+        if visit is not None:
+            self.touched.add(data.ticket)
+        return visit
+
+    def take_touched(self) -> set[str]:
+        """The tickets touched since the last call."""
+        touched, self.touched = self.touched, set()
+        return touched
 
     def close_leg(self, visit: Visit, at: float, outcome: str) -> None:
         if visit.legs and visit.legs[-1].ended_at is None:
@@ -140,6 +150,7 @@ class DayFold:
 
 def _issued(d: DayFold, at: float, data: TicketIssued) -> None:
     ticket = data.ticket
+    d.touched.add(ticket)
     d.visits[ticket] = Visit(
         d.day, ticket, ticket.split("-", 1)[-1], data.service, data.channel.value, at,
         "pending_print" if data.pending else "waiting", data.service)
@@ -233,6 +244,7 @@ def _day_ended(d: DayFold, at: float, data: DayEnded) -> None:
     left them to this event."""
     for counter in list(d.paused):
         _resume(d, counter, at)
+    d.touched.update(d.visits)
     for visit in d.visits.values():
         _end(visit, d, at, NOT_SERVED)
 
