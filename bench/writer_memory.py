@@ -10,11 +10,14 @@ then 25 calls at 25 counters sent before their replies are awaited. After 0,
 /proc; ``bytes_per_ticket`` is the RSS growth from 2,000 tickets to the last over the tickets
 issued meanwhile.
 
-The what-if worker: the engine of the same hall at 10:00 on a working day, W residents
+The what-if worker: the engine of the same hall (its own hours, 08:30-16:30, not open all
+day as the writer's) at 10:00 on a working day, W residents
 waiting, all issued in the last hour (the what-if forecasts that rate until the close),
 pickled as the web service pickles its replica and rehearsed by the worker's function
 (web/whatif_worker.py, as web/tidal.py runs it) in a spawned process (a new one each time),
-whose VmHWM is read once it is done: W = 2,000 and 10,000.
+whose VmHWM is read once it is done: W = 2,000 and 10,000. The worker imports what the web
+service's does (web/__main__.py, which a spawned process imports again), so its base is the
+real one's.
 
 ``python -m bench.writer_memory [--counters 50] [--waiting 2000] [--tickets 14000]
 [--whatif-waiting 2000,10000] --json``
@@ -38,6 +41,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+# The web service's what-if worker is spawned from ``python -m web``, so it imports
+# web/__main__ (the whole web app) again before it rehearses: so does this bench's worker.
+import web.__main__  # noqa: F401
 from bench.hallrig import ControllerChild
 from bench.halls import big_hall
 from bench.machine import machine
@@ -217,7 +223,7 @@ def writer(workdir: Path, opts: Options) -> dict[str, Any]:
     per_ticket = (last["vmrss_mb"] - first["vmrss_mb"]) * 2**20 / tickets if tickets else None
     return {"writer": figures, "writer_peak_mb": last["vmhwm_mb"],
             "bytes_per_ticket": None if per_ticket is None else round(per_ticket),
-            "day_s": round(clock.monotonic() - began, 1), "config": day.config}
+            "day_s": round(clock.monotonic() - began, 1)}
 
 
 # ---------------------------------------------------------------- the what-if worker
@@ -251,9 +257,8 @@ def whatif_worker(config: HallConfig, waiting: int) -> dict[str, Any]:
 
 
 def run(workdir: Path, opts: Options) -> dict[str, Any]:
-    result = writer(workdir, opts) if opts.tickets else {"config": load_hall_config(
-        big_hall(workdir, opts.counters))}
-    config: HallConfig = result.pop("config")
+    result = writer(workdir, opts) if opts.tickets else {}
+    config = load_hall_config(big_hall(workdir / "whatif", opts.counters))  # its own hours
     whatifs = []
     for waiting in opts.whatif_waiting:
         whatifs.append(whatif_worker(config, waiting))
