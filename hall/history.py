@@ -113,7 +113,8 @@ class History:
         self._cache = _open_cache(cache_path)
         self._lock = threading.Lock()  # one report at a time on the cache
         self._writing: tuple[DayFold, int] | None = None  # the writer's day, folded so far
-        self._live: tuple[DayFold, LiveDay] | None = None  # the writer's day summed up so far
+        # the writer's day summed up so far: its fold, the summary, as of which event
+        self._live: tuple[DayFold, LiveDay, int, Summed] | None = None
         self._ranges: OrderedDict[tuple[date, date, str], KeptRange] = OrderedDict()
 
     def close(self) -> None:
@@ -217,11 +218,17 @@ class History:
         """The writer's day summed up, its visits the events since the last report reached
         tallied again."""
         fold = self._writing_fold(day)
+        seq = self._writing[1] if self._writing else 0
         live = self._live
         if live is None or live[0] is not fold or live[1].tz.key != tz.key:
             fold.touched.update(fold.visits)  # a summary from scratch
-            live = self._live = (fold, LiveDay(tz))
-        return live[1].update(fold)
+            summing = LiveDay(tz)
+        elif live[2] == seq:  # no event since
+            return live[3]
+        else:
+            summing = live[1]
+        self._live = (fold, summing, seq, summing.update(fold))
+        return self._live[3]
 
     def _writing_fold(self, day: date) -> DayFold:
         """The writer's day, folded on from where the last report left it."""
