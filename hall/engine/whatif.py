@@ -61,10 +61,14 @@ class Rehearsal:
     """Plays one engine forward: arrivals, calls, services, recalls, no-shows and breaks."""
 
     def __init__(self, engine: HallEngine, estimates: bool = False,
-                 outcome: Callable[[Ticket], tuple[float, bool]] | None = None) -> None:
+                 outcome: Callable[[Ticket], tuple[float, bool]] | None = None,
+                 called: Callable[[Ticket], None] | None = None) -> None:
         """``outcome``: how the call of a ticket whose arrival did not say goes (service
-        seconds, and whether the resident never comes); by default the planning time."""
+        seconds, and whether the resident never comes); by default the planning time.
+        ``called`` hears each ticket called; given one, the engine forgets each ticket once
+        it is done or a no-show (a long rehearsal then holds only the open ones)."""
         self.engine = engine
+        self.called = called
         self.estimates = estimates
         self.outcome = outcome or (
             lambda t: (engine.services[t.service].mean_minutes * 60, False))
@@ -173,8 +177,11 @@ class Rehearsal:
             return
         if had is not None:
             self.busy_s += t - self._called_at.pop(counter)
+            self._finished(had)
         if ticket is None:
             return
+        if self.called is not None:
+            self.called(ticket)
         self._called_at[counter] = t
         plan = self.plans.pop(ticket.ticket_id, None)
         if plan is not None and plan.service_s is not None:
@@ -195,15 +202,22 @@ class Rehearsal:
         if staffed(self.engine, desk):
             self._call(counter, t)
         else:
-            self.engine.done(t, counter)
+            self._finished(self.engine.done(t, counter))
             self.busy_s += t - self._called_at.pop(counter)
 
     def _give_up(self, t: float, counter: str) -> None:
         """The called resident never came: mark the no-show and call the next."""
-        self.engine.no_show(t, counter)
+        self._finished(self.engine.no_show(t, counter))
         self.busy_s += t - self._called_at.pop(counter)
         if self.engine.desks[counter].available:
             self._call(counter, t)
+
+    def _finished(self, ticket: Ticket) -> None:
+        """A ticket done or a no-show: forgotten when the caller hears the calls (nothing
+        looks it up again; the desk keeps the last one it finished)."""
+        if self.called is not None:
+            del self.engine.tickets[ticket.ticket_id]
+            del self.engine.tokens[ticket.token]
 
     def _recall(self, t: float, counter: str) -> None:
         self.engine.recall(t, counter)
@@ -416,12 +430,27 @@ def _rehearse(engine: HallEngine, now: float, variant: _Variant, arrivals: list[
         return forecast.duration(random.Random(seed * 7919 + zlib.crc32(
             ticket.ticket_id.encode())), ticket.service), False
 
-    Rehearsal(clone, outcome=waiting_now).run(now, arrivals, finishing=finishing, clerks=staff)
-    called = [t for t in clone.tickets.values() if t.called_at is not None and t.called_at >= now]
-    last = max((t.called_at for t in called if t.called_at is not None), default=None)
+    waits = array("d")
+    calls = array("d")
+    # tickets called at ``now`` already: counted as they end (the rehearsal forgets them)
+    before = {t.ticket_id: t for t in clone.tickets.values()
+              if t.called_at is not None and t.called_at >= now}
+
+    def count(ticket: Ticket) -> None:
+        if ticket.called_at is not None and ticket.called_at >= now:
+            waits.append(ticket.called_at - ticket.issued_at)
+            calls.append(ticket.called_at)
+
+    def called(ticket: Ticket) -> None:
+        before.pop(ticket.ticket_id, None)
+        count(ticket)
+
+    Rehearsal(clone, outcome=waiting_now, called=called).run(now, arrivals, finishing=finishing,
+                                                             clerks=staff)
+    for ticket in before.values():
+        count(ticket)
     never = sum(1 for t in clone.tickets.values() if t.status is TicketStatus.WAITING)
-    waits = array("d", (t.called_at - t.issued_at for t in called if t.called_at is not None))
-    return waits, last, never
+    return waits, max(calls, default=None), never
 
 
 def _clone(engine: HallEngine) -> HallEngine:
