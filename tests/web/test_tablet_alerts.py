@@ -4,6 +4,7 @@ came today, a paused window's reason, the last summary sent upstream."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -104,6 +105,10 @@ async def test_alert_text_devices_pause_reason_and_upstream(tablet: Page,
     assert await tablet.locator("#devices").get_by_text("unknown").count() == 0
     for hidden in ("web", "manager"):
         assert await tablet.locator(f'[data-device="{hidden}"]').count() == 0
+    for device in ("caller-13", "soft-13"):  # window 13's two callers told apart
+        await expect(tablet.locator(f'[data-device="{device}"]')).to_contain_text(f"13号 {device}")
+    await expect(tablet.locator('[data-device="caller-1"]')).to_have_text(
+        re.compile(r"^1号 未上线"))
     assert (await web_hall.execute("pause", m.Pause(id=new_command_id(),
                                                     reason=m.PauseReason.LUNCH), "caller-1")).ok
     card = tablet.locator('[data-counter="1"]')

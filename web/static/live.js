@@ -213,11 +213,14 @@ function noticeAlerts(alerts) {
   if (fresh && chimeOn()) { chime(); }
 }
 
-function deviceChip(d) {
+/* A chip per device; a window's callers by its number, with the device's id where the
+   window has more than one (its hardware caller and the clerk's screen). */
+function deviceChip(d, shared) {
   const trouble = d.state === "offline" || !d.ok;
   const label = DEVICE_STATE[d.state] || [d.state, d.state];
   const extra = d.printer && d.printer !== "ok" ? ` · ${d.printer}` : "";
-  const name = d.group === "caller" && d.counter ? `${d.counter}号 ` : `${d.id} `;
+  const byWindow = d.group === "caller" && d.counter;
+  const name = byWindow ? `${d.counter}号 ${shared.has(d.counter) ? d.id + " " : ""}` : `${d.id} `;
   return el("li", { class: "chip" + (trouble ? " bad" : d.state === "online" ? " ok" : d.state === "never" ? " never" : ""),
     "data-device": d.id, title: d.id }, name, bi(label), extra);
 }
@@ -228,9 +231,11 @@ function deviceGroups(devices) {
     const members = devices.filter((d) => d.group === group);
     if (!members.length) { return null; }
     const online = members.filter((d) => d.state === "online").length;
+    const counters = members.map((d) => d.counter).filter(Boolean);
+    const shared = new Set(counters.filter((c, i) => counters.indexOf(c) !== i));
     return el("div", { class: "device-group", "data-group": group },
       el("h3", {}, bi(label), el("span", { class: "count" }, `${online}/${members.length}`)),
-      el("ul", { class: "chips" }, ...members.map(deviceChip)));
+      el("ul", { class: "chips" }, ...members.map((d) => deviceChip(d, shared))));
   }).filter(Boolean);
 }
 
