@@ -7,6 +7,7 @@ source over a compiled copy older than it.
 """
 
 import logging
+import sys
 
 from setuptools import Extension, setup
 
@@ -27,4 +28,7 @@ def compiled_extensions() -> list[Extension]:
     return extensions
 
 
-setup(ext_modules=compiled_extensions())
+# pip runs this file once for the metadata (dist_info, egg_info) and once for the build:
+# mypyc's analysis only for the build (it took as long as the C compile, twice over).
+METADATA_ONLY = {"dist_info", "egg_info", "sdist"}
+setup(ext_modules=[] if METADATA_ONLY & set(sys.argv[1:2]) else compiled_extensions())
