@@ -10,8 +10,10 @@ from pathlib import Path
 
 # Test tools, added to a role's venv only after its installed set was compared with its lock.
 TEST_TOOLS = ["pytest>=8", "pytest-asyncio>=0.23", "pytest-timeout>=2.3"]
-# What a root needs beyond the installer's packages: useradd (passwd) and the host name.
-EXTRA_PACKAGES = ["passwd", "hostname", "procps"]
+# What a root needs beyond the installer's packages: useradd (passwd) and the host name; and
+# what the kiosk's ticket tests read a printed ticket back with (tesseract's OCR, zbarimg).
+EXTRA_PACKAGES = ["passwd", "hostname", "procps", "tesseract-ocr", "tesseract-ocr-chi-sim",
+                  "zbar-tools"]
 PROTOCOL_TESTS = ["tests/core/test_topics.py"]
 
 
@@ -50,6 +52,7 @@ class Role:
     test_deps: tuple[str, ...] = ()  # what its tests' fixtures import beyond the role's set
 
 
+# Longest first: with --jobs 2, the shorter two start as the longer two end.
 ROLES: dict[str, Role] = {
     "hall": Role(_hall, ("kivy", "python-escpos", "pyusb", "gpiozero"), (
         "tests/engine/test_projection.py", "tests/engine/test_projection_compiled.py",
@@ -62,13 +65,13 @@ ROLES: dict[str, Role] = {
         "tests/hardware/test_printer_simulator.py", "tests/hardware/test_printer_serial.py",
         "tests/hardware/test_idcard_number.py", "tests/hardware/test_idcard_lines.py",
         "tests/hardware/test_idcard_sam.py", *PROTOCOL_TESTS), ("aiosqlite>=0.20",)),
+    "display": Role(_display, ("aiohttp", "python-escpos", "pyusb", "gpiozero", "mypy"), (
+        "tests/display/test_voice_pack.py", "tests/display/test_voice_phrase.py",
+        "tests/display/test_model.py", *PROTOCOL_TESTS)),
     "caller": Role(_caller, ("aiohttp", "kivy", "python-escpos", "pyusb", "mypy"), (
         "tests/hardware/test_gpio_keypad.py", "tests/hardware/test_gpio_signals.py",
         "tests/hardware/test_gpio_evaluator.py", "tests/hardware/test_gpio_config.py",
         "tests/caller/test_caller_session.py", *PROTOCOL_TESTS)),
-    "display": Role(_display, ("aiohttp", "python-escpos", "pyusb", "gpiozero", "mypy"), (
-        "tests/display/test_voice_pack.py", "tests/display/test_voice_phrase.py",
-        "tests/display/test_model.py", *PROTOCOL_TESTS)),
 }
 
 
