@@ -50,6 +50,8 @@ class Role:
     absent: tuple[str, ...]  # packages its venv must not hold
     tests: tuple[str, ...]
     test_deps: tuple[str, ...] = ()  # what its tests' fixtures import beyond the role's set
+    # Tests left out under emulation, each with why (in the JSON line, never counted as passed).
+    deselected: tuple[tuple[str, str], ...] = ()
 
 
 # Longest first: with --jobs 2, the shorter two start as the longer two end.
@@ -64,7 +66,9 @@ ROLES: dict[str, Role] = {
         "tests/hardware/test_printer_render.py", "tests/hardware/test_printer_escpos.py",
         "tests/hardware/test_printer_simulator.py", "tests/hardware/test_printer_serial.py",
         "tests/hardware/test_idcard_number.py", "tests/hardware/test_idcard_lines.py",
-        "tests/hardware/test_idcard_sam.py", *PROTOCOL_TESTS), ("aiosqlite>=0.20",)),
+        "tests/hardware/test_idcard_sam.py", *PROTOCOL_TESTS), ("aiosqlite>=0.20",), (
+        ("tests/hardware/test_printer_render.py::test_ocr_reads_the_chinese_and_english_lines",
+         "tesseract's Chinese model takes longer than the test's 30 s under emulation"),)),
     "display": Role(_display, ("aiohttp", "python-escpos", "pyusb", "gpiozero", "mypy"), (
         "tests/display/test_voice_pack.py", "tests/display/test_voice_phrase.py",
         "tests/display/test_model.py", *PROTOCOL_TESTS)),
@@ -79,8 +83,9 @@ def test_command(role: str) -> str:
     """The role's tests inside its root, as bash: test tools into the venv, then pytest."""
     spec = ROLES[role]
     tools = " ".join(f"'{t}'" for t in (*TEST_TOOLS, *spec.test_deps))
+    deselect = "".join(f" --deselect {test}" for test, _ in spec.deselected)
     return (f"cd /opt/lobby && .venv/bin/pip install -q {tools} && "
-            f".venv/bin/python -m pytest -q -p no:cacheprovider --timeout=900 "
+            f".venv/bin/python -m pytest -q -p no:cacheprovider --timeout=900{deselect} "
             f"--junitxml=/tmp/lobby-tests.xml {' '.join(spec.tests)}")
 
 
