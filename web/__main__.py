@@ -20,8 +20,6 @@ from hall.journal_reader import JournalUnreadable
 from hallconfig import ConfigError, HallConfig, load_hall_config, load_secret
 from protocol.link import BrokerSettings, LinkError
 from protocol.service import supervised
-from web.app import start_web
-from web.hallview import HallView
 from web.settings import state_dir, web_broker
 
 log = logging.getLogger(__name__)
@@ -62,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
 async def _serve(config: HallConfig, secret: bytes, journal: Path,
                  broker: BrokerSettings) -> None:
     """Run until SIGTERM or SIGINT, which cancel whatever is under way (start-up too)."""
+    # Imported here, not at the top: a spawned what-if worker imports this module again as
+    # its parent's main, and needs neither the app nor the replica (23 MB of it).
+    from web.app import start_web
+    from web.hallview import HallView
+
     view = HallView(config, SystemClock(ZoneInfo(config.hall.timezone)), secret, journal,
                     broker, config.web.device, state_dir(config, journal))
     main = asyncio.current_task()
