@@ -77,6 +77,11 @@ class Plan:
     evaluations: int  # staffings rehearsed
 
     @property
+    def may_fall_short(self) -> int:
+        """How many rehearsals may leave a service short while the plan still counts as met."""
+        return allowed_late(self.rehearsals, (1 + self.level) / 2)
+
+    @property
     def window_hours(self) -> float:
         return sum(sum(s.open) * (s.end - s.start) / 3600 for s in self.slots)
 
@@ -93,6 +98,7 @@ class Plan:
         return {
             "day": self.day.isoformat(), "history": [d.isoformat() for d in self.history],
             "rehearsals": self.rehearsals, "level": self.level, "met": self.met,
+            "may_fall_short": self.may_fall_short,
             "kinds": [{"key": k.key, "counters": list(k.counters)} for k in self.kinds],
             "hours": [{"start": s.label, "open": dict(zip([k.key for k in self.kinds], s.open,
                                                            strict=True)),

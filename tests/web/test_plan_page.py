@@ -59,6 +59,14 @@ async def test_the_plan_page_shows_the_table_and_chart_of_the_api(
     assert plan["history"] == ["2026-11-16", "2026-11-09", "2026-11-02"]
     hours = plan["hours"]
     assert [h["start"] for h in hours] == [f"{h:02d}:30" for h in range(8, 16)]
+    verdict = page.locator("#plan-verdict")
+    if plan["met"]:
+        assert plan["may_fall_short"] == plan["rehearsals"] // 20
+        await expect(verdict).to_contain_text(
+            f"Of {plan['rehearsals']} rehearsals at most {plan['may_fall_short']} left a service "
+            "short")
+    else:
+        await expect(verdict).to_contain_text("In some rehearsals a service still missed")
     assert [k["key"] for k in plan["kinds"]] == ["*", "A+B", "E", "C+D", "F+G"]
     rows = table.locator("tbody tr")
     await expect(rows).to_have_count(len(hours))
