@@ -13,6 +13,12 @@ Its schema (tables, and each event kind's model in hall/engine/events.py) has a 
 ``PRAGMA user_version``; opening an older journal migrates it step by step (``STEPS``), a
 newer one is refused. hall/README.md says what each version changed.
 
+The command path (``commit``, ``reply_for``) runs on a plain sqlite3 connection in the
+writer's own thread: every command waits for its commit anyway, and each hop to a connection
+thread and back cost more than the work (bench.readers, alone: the handler's p50 2.9 -> 2.2
+ms, p99 12.9 -> 9.9 ms). Everything else (start-up checks, migrations, erasures, day replays)
+runs on an aiosqlite connection, off the loop. The single writer uses one at a time.
+
 Residents' hashes are kept only while the hall needs them: ``erase_identities`` blanks the
 ``id_hash`` of every day before today (and the digests of the replies to commands that
 carried one), with SQLite's secure delete on and the WAL truncated, so the file keeps no copy.
@@ -111,8 +117,10 @@ class CommandRecord:
 class Journal:
     """An append-only event log in one SQLite file (WAL, fsync on every commit)."""
 
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, db: aiosqlite.Connection, writer: sqlite3.Connection,
+                 path: Path) -> None:
         self._db = db
+        self._writer = writer
         self.path = path
 
     @classmethod
@@ -134,14 +142,16 @@ class Journal:
             await db.execute("PRAGMA secure_delete=ON")  # erased hashes are overwritten
             await db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             await _migrate(db, path)
+            writer = _command_connection(path, durable)
         except BaseException:
             await db.close()
             raise
         if not marker.exists():
             marker.write_text("this state directory holds the hall's journal\n", encoding="utf-8")
-        return cls(db, path)
+        return cls(db, writer, path)
 
     async def close(self) -> None:
+        self._writer.close()
         await self._db.close()
 
     async def commit(self, day: date, at: float, events: list[Event],
@@ -152,23 +162,24 @@ class Journal:
         rows = [to_row(e) for e in events]
         if not events and command is None:
             return rows
+        writer = self._writer
         try:
-            await self._db.execute("BEGIN IMMEDIATE")
-            await self._db.executemany(
+            writer.execute("BEGIN IMMEDIATE")
+            writer.executemany(
                 "INSERT INTO events(day, at, kind, data) VALUES (?, ?, ?, ?)",
                 [(stored_day(day, e), r[1], r[0], r[2]) for e, r in zip(events, rows, strict=True)])
             if command is not None:
-                await self._db.execute(
+                writer.execute(
                     "INSERT INTO replies(device, id, name, digest, day, at, reply) "
                     "VALUES (?,?,?,?,?,?,?)",
                     (command.device, command.id, command.name, command.digest,
                      day.isoformat(), at, command.reply))
-            await self._db.execute("COMMIT")
+            writer.execute("COMMIT")
         except sqlite3.IntegrityError as exc:
-            await self._rollback()
+            _rollback(writer)
             raise DuplicateCommand(str(exc)) from exc
         except sqlite3.Error as exc:
-            await self._rollback()
+            _rollback(writer)
             raise StorageUnavailable(str(exc)) from exc
         return rows
 
@@ -272,11 +283,10 @@ class Journal:
 
     async def reply_for(self, device: str, command_id: str) -> CommandRecord | None:
         """The stored reply of a device's command, from any day."""
-        async with self._db.execute(
-                "SELECT device, id, name, digest, reply FROM replies WHERE device = ? AND id = ?",
-                (device, command_id)) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else CommandRecord(*row)
+        rows = self._writer.execute(  # fetchall: the statement ends, no read is left open
+            "SELECT device, id, name, digest, reply FROM replies WHERE device = ? AND id = ?",
+            (device, command_id)).fetchall()
+        return CommandRecord(*rows[0]) if rows else None
 
     async def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Read-only query for reports."""
@@ -287,6 +297,27 @@ class Journal:
         """A consistent copy of the journal at ``target`` (SQLite's online backup), made on a
         connection of its own so the writer's commits go on meanwhile."""
         await asyncio.to_thread(_copy, self.path, target)
+
+
+def _command_connection(path: Path, durable: bool) -> sqlite3.Connection:
+    """The connection the command path commits on, in the writer's thread."""
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("PRAGMA secure_delete=ON")
+        writer.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+    except BaseException:
+        writer.close()
+        raise
+    return writer
+
+
+def _rollback(writer: sqlite3.Connection) -> None:
+    """Undo a failed commit (SQLite may already have rolled back a full disk's)."""
+    if writer.in_transaction:
+        try:
+            writer.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            log.error("journal rollback failed: %s", exc)
 
 
 def backup_dir(path: Path) -> Path:
