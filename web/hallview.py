@@ -140,10 +140,12 @@ class HallView:
             self._projected_at = time.monotonic()
         return self._projection
 
-    async def settled(self, rev: int, timeout: float = 5.0) -> None:
-        """Wait until the replica holds at least ``rev`` of today's events."""
+    async def settled(self, rev: int, timeout: float = 5.0,
+                      also: Callable[[], bool] = lambda: True) -> None:
+        """Wait until the replica holds at least ``rev`` of today's events and ``also`` holds
+        (checked again after each message from the hall is taken in)."""
         async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(lambda: self._applied >= rev)
+            await self._changed.wait_for(lambda: self._applied >= rev and also())
 
     # ------------------------------------------------------------ acting
     async def execute(self, name: str, command: m.Command, by: str | None = None) -> m.Reply:

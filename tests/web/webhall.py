@@ -40,8 +40,10 @@ class WebHall:
     managers: Path
 
     async def settle(self) -> None:
-        """Wait until the web apps have read everything the controller committed."""
-        await self.view.settled(self.controller.rev)
+        """Wait until the web apps have read everything the controller committed, and its
+        alert board (a message of its own, which may come after the events it follows)."""
+        await self.view.settled(self.controller.rev, also=lambda: set(
+            self.view.alerts.active) == set(self.controller.alerts.active))
 
     async def execute(self, name: str, command: m.Command, device: str = "manager") -> m.Reply:
         """Run a command on the controller (as ``device``), then let the web apps catch up."""
