@@ -176,10 +176,10 @@ class Journal:
                      day.isoformat(), at, command.reply))
             writer.execute("COMMIT")
         except sqlite3.IntegrityError as exc:
-            _rollback(writer)
+            _undo_commit(writer)
             raise DuplicateCommand(str(exc)) from exc
         except sqlite3.Error as exc:
-            _rollback(writer)
+            _undo_commit(writer)
             raise StorageUnavailable(str(exc)) from exc
         return rows
 
@@ -311,7 +311,7 @@ def _command_connection(path: Path, durable: bool) -> sqlite3.Connection:
     return writer
 
 
-def _rollback(writer: sqlite3.Connection) -> None:
+def _undo_commit(writer: sqlite3.Connection) -> None:
     """Undo a failed commit (SQLite may already have rolled back a full disk's)."""
     if writer.in_transaction:
         try:

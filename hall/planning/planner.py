@@ -79,7 +79,7 @@ class Plan:
     @property
     def may_fall_short(self) -> int:
         """How many rehearsals may leave a service short while the plan still counts as met."""
-        return allowed_late(self.rehearsals, (1 + self.level) / 2)
+        return may_fall_short(self.rehearsals, self.level)
 
     @property
     def window_hours(self) -> float:
@@ -110,6 +110,12 @@ class Plan:
             "window_hours": round(self.window_hours, 2),
             "all_open_window_hours": round(self.all_open_window_hours, 2),
             "evaluations": self.evaluations}
+
+
+def may_fall_short(rehearsals: int, level: float) -> int:
+    """How many of ``rehearsals`` may leave a service short of its target: half the share
+    ``level`` leaves to miss (the day itself is a new draw)."""
+    return allowed_late(rehearsals, (1 + level) / 2)
 
 
 def plan_day(config: HallConfig, day: date, demand: Demand, rehearsals: int = REHEARSALS,
@@ -251,7 +257,7 @@ class _Search:
         itself is a new draw)."""
         plan = list(staffing)
         tallies = self.evaluate(staffing)
-        spare = allowed_late(len(tallies), (1 + level) / 2)
+        spare = may_fall_short(len(tallies), level)
         while True:
             cells = self.late_cells(tallies, len(plan))
             short = [found for found in self.late_days(tallies) if found]
