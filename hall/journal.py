@@ -139,8 +139,8 @@ class Journal:
         try:
             await _check(db, path)
             await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA secure_delete=ON")  # erased hashes are overwritten
-            await db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            for pragma in _connection_pragmas(durable):
+                await db.execute(pragma)
             await _migrate(db, path)
             writer = _command_connection(path, durable)
         except BaseException:
@@ -299,12 +299,18 @@ class Journal:
         await asyncio.to_thread(_copy, self.path, target)
 
 
+def _connection_pragmas(durable: bool) -> tuple[str, ...]:
+    """What each of the journal's connections sets: erased hashes are overwritten, and a
+    commit is on disk (FULL) before it is answered."""
+    return ("PRAGMA secure_delete=ON", f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+
+
 def _command_connection(path: Path, durable: bool) -> sqlite3.Connection:
     """The connection the command path commits on, in the writer's thread."""
     writer = sqlite3.connect(path, isolation_level=None)
     try:
-        writer.execute("PRAGMA secure_delete=ON")
-        writer.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        for pragma in _connection_pragmas(durable):
+            writer.execute(pragma)
     except BaseException:
         writer.close()
         raise
