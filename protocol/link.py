@@ -1,8 +1,10 @@
 """The MQTT link every process uses: connects, reconnects by itself, requests with a
 timeout, follows retained state and events, and keeps its presence up to date.
 
-paho runs its network loop on its own thread; everything it receives is handed to the
-asyncio loop that created the link, so handlers never run on paho's thread.
+The link runs on the asyncio loop that started it, with no thread of its own (aiomqtt's
+model): the loop watches paho's socket and calls paho's read, write and keepalive steps, and
+only the blocking connect runs on a worker thread. A process's commands, replies and
+publishes never wait for another thread to hand over the GIL.
 
 This is the project's only paho user: tools, benchmarks and tests that need a blocking
 client, raw payloads or the broker's reason codes use ``SyncClient`` below.
@@ -132,6 +134,7 @@ class Link:
         self.follow = list(self.follow)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client = self._make_client()
+        self._io: _LoopIO | None = None
         self._handler_tasks: set[asyncio.Future[None]] = set()
 
     # ------------------------------------------------------------ lifecycle
@@ -142,8 +145,6 @@ class Link:
         client.will_set(self.topics.presence(self.device),
                         m.encode(m.Presence(state=m.PresenceState.OFFLINE, role=self.role)),
                         qos=1, retain=True)
-        client.reconnect_delay_set(min_delay=1, max_delay=5)
-        client.on_socket_open = _set_nodelay  # type: ignore[assignment]
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -158,7 +159,7 @@ class Link:
             props.SessionExpiryInterval = self.session_expiry
         self._client.connect_async(self.broker.host, self.broker.port, self.broker.keepalive,
                                    clean_start=not self.session_expiry, properties=props)
-        self._client.loop_start()
+        self._io = _LoopIO(self._client, self._loop, self.device)
         if wait:
             waits = {asyncio.ensure_future(e.wait()) for e in (self._connected, self._refusal)}
             try:  # a refused account is fatal: no use waiting out ``wait``
@@ -179,9 +180,10 @@ class Link:
                 self.topics.presence(self.device),
                 m.encode(m.Presence(state=m.PresenceState.STOPPED, role=self.role)),
                 qos=1, retain=True)
-            await asyncio.get_running_loop().run_in_executor(None, info.wait_for_publish, 2.0)
-        self._client.disconnect()
-        self._client.loop_stop()
+            await self.delivered(info, 2.0)
+        if self._io is not None:
+            await self._io.close()
+        self._set_connected(False)
         for fut in self._pending.values():
             if not fut.done():
                 fut.set_exception(NotConnected("link closed"))
@@ -219,6 +221,10 @@ class Link:
         payload = m.encode(message) if message is not None else b""
         return self._client.publish(topic, payload, qos=1, retain=retain, properties=props)
 
+    async def delivered(self, info: mqtt.MQTTMessageInfo, timeout: float) -> bool:
+        """Whether the broker acknowledged a ``publish`` within ``timeout`` seconds."""
+        return self._io is not None and await self._io.published(info, timeout)
+
     async def request(self, command_name: str, command: m.Command,
                       timeout: float = 3.0) -> m.Reply:
         """Send a command and wait for its reply; raise NotConnected or RequestTimeout."""
@@ -250,7 +256,7 @@ class Link:
         finally:
             self._pending.pop(correlation, None)
 
-    # ------------------------------------------------------------ paho thread -> asyncio
+    # ------------------------------------------------------------ paho's callbacks
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
             log.warning("broker refused %s: %s", self.device, reason)
@@ -268,18 +274,24 @@ class Link:
             client.publish(self.topics.presence(self.device),
                            m.encode(m.Presence(state=m.PresenceState.ONLINE, role=self.role)),
                            qos=1, retain=True)
+        if self._io is not None:
+            self._io.up()
         self._post(self._set_connected, True)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         log.info("link %s disconnected: %s", self.device, reason)
+        if self._io is not None:
+            self._io.lost()
         self._post(self._set_connected, False)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         self._post(self._dispatch, msg)
 
     def _post(self, fn: Callable[..., None], *args: Any) -> None:
+        """Run ``fn`` once paho's current step is over: paho calls back on the loop, but
+        inside its own read or write."""
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(fn, *args)
+            self._loop.call_soon(fn, *args)
 
     # ------------------------------------------------------------ asyncio side
     def _set_connected(self, up: bool) -> None:
@@ -361,7 +373,136 @@ def new_command_id() -> str:
     return uuid.uuid4().hex
 
 
-def _set_nodelay(_c: mqtt.Client, _u: Any, sock: socket.socket) -> None:
+RECONNECT_MIN_S = 1.0  # the first wait after a lost connection, doubling up to the max
+RECONNECT_MAX_S = 5.0
+MISC_EVERY_S = 1.0  # how often paho's keepalive step runs (as its own loop would)
+
+
+class _LoopIO:
+    """Serves one paho client on an asyncio loop: the loop watches its socket, a task keeps
+    it connected (reconnecting after 1 s, doubling to 5 s) and runs its keepalive.
+
+    paho calls the socket callbacks on the loop's thread, except while connecting, which
+    runs on a worker thread so that a broker out of reach never blocks the loop; those are
+    handed to the loop."""
+
+    def __init__(self, client: mqtt.Client, loop: asyncio.AbstractEventLoop,
+                 name: str) -> None:
+        self._client = client
+        self._loop = loop
+        self._thread = threading.get_ident()
+        self._lost = asyncio.Event()
+        self._acked: dict[int, asyncio.Future[None]] = {}
+        self._connecting: asyncio.Future[Any] | None = None
+        self._up = False
+        client.on_socket_open = self._opened
+        client.on_socket_close = self._closed
+        client.on_socket_register_write = self._want_write
+        client.on_socket_unregister_write = self._wrote
+        client.on_publish = self._on_publish
+        self._task = loop.create_task(self._stay_connected(), name=f"mqtt {name}")
+
+    def up(self) -> None:
+        """The broker accepted the connection: the next loss waits the shortest time."""
+        self._up = True
+
+    def lost(self) -> None:
+        """paho reported the connection gone: connect again."""
+        self._lost.set()
+
+    async def published(self, info: mqtt.MQTTMessageInfo, timeout: float) -> bool:
+        """Wait up to ``timeout`` for the broker's PUBACK of a QoS 1 message."""
+        if info.is_published():
+            return True
+        done = self._acked.setdefault(info.mid, self._loop.create_future())
+        try:
+            async with asyncio.timeout(timeout):
+                await done
+        except TimeoutError:
+            return False
+        finally:
+            self._acked.pop(info.mid, None)
+        return True
+
+    async def close(self) -> None:
+        """Stop reconnecting and disconnect cleanly (a connect under way is waited out)."""
+        connecting = self._connecting
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        if connecting is not None:
+            with contextlib.suppress(Exception):
+                await connecting
+        self._client.disconnect()
+        self._client.loop_write()  # sends DISCONNECT and closes the socket
+        sock = self._client.socket()
+        if sock is not None:  # the DISCONNECT could not be written: close all the same
+            self._closed(self._client, None, sock)
+            sock.close()
+
+    async def _stay_connected(self) -> None:
+        delay = RECONNECT_MIN_S
+        while True:
+            self._lost.clear()
+            self._connecting = self._loop.run_in_executor(None, self._client.reconnect)
+            try:
+                await self._connecting
+            except OSError as exc:
+                log.debug("connecting failed: %s", exc)
+            except Exception:  # e.g. a host name paho refuses: logged, and tried again
+                log.exception("connecting failed")
+            else:
+                await self._serve_until_lost()
+            finally:
+                self._connecting = None
+            if self._up:
+                self._up, delay = False, RECONNECT_MIN_S
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_MAX_S)
+
+    async def _serve_until_lost(self) -> None:
+        """paho's keepalive step every second (it closes a connection gone silent)."""
+        while not self._lost.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(MISC_EVERY_S):
+                    await self._lost.wait()
+            self._client.loop_misc()
+
+    # ------------------------------------------------------------ paho's socket callbacks
+    def _on_loop(self, fn: Callable[..., object], *args: Any) -> None:
+        if threading.get_ident() == self._thread:
+            fn(*args)
+        elif not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(fn, *args)
+
+    def _opened(self, _c: mqtt.Client, _u: Any, sock: Any) -> None:
+        _set_nodelay(sock)
+        self._on_loop(self._loop.add_reader, sock.fileno(), self._readable)
+
+    def _closed(self, _c: mqtt.Client, _u: Any, sock: Any) -> None:
+        fd = sock.fileno()
+        self._on_loop(self._forget, fd)
+
+    def _forget(self, fd: int) -> None:
+        self._loop.remove_reader(fd)
+        self._loop.remove_writer(fd)
+
+    def _want_write(self, _c: mqtt.Client, _u: Any, sock: Any) -> None:
+        self._on_loop(self._loop.add_writer, sock.fileno(), self._client.loop_write)
+
+    def _wrote(self, _c: mqtt.Client, _u: Any, sock: Any) -> None:
+        self._on_loop(self._loop.remove_writer, sock.fileno())
+
+    def _readable(self) -> None:
+        self._client.loop_read()
+
+    def _on_publish(self, _c: mqtt.Client, _u: Any, mid: int, _r: Any, _p: Any) -> None:
+        done = self._acked.get(mid)
+        if done is not None and not done.done():
+            done.set_result(None)
+
+
+def _set_nodelay(sock: Any) -> None:
     """Nagle's algorithm costs ~87 ms a round trip on loopback (field notes)."""
     with contextlib.suppress(OSError):  # not a TCP socket (e.g. a websocket wrapper)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -464,7 +605,7 @@ class SyncClient:
         if will is not None:
             self.client.will_set(will[0], will[1], qos=1, retain=True)
         self.client.reconnect_delay_set(*reconnect_s)
-        self.client.on_socket_open = _set_nodelay  # type: ignore[assignment]
+        self.client.on_socket_open = lambda _c, _u, sock: _set_nodelay(sock)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_publish = self._on_publish

@@ -514,8 +514,7 @@ async def test_a_flood_of_refusals_is_neither_journaled_nor_logged_line_by_line(
             reply = await caller.request("recall", m.Recall(id=new_command_id()))
             assert reply.error is not None
         for _ in range(200):
-            publish = caller.publish(T.command("caller-3", "done"), None)
-            publish.wait_for_publish(5)
+            assert await caller.delivered(caller.publish(T.command("caller-3", "done"), None), 5)
         assert (await caller.request("recall", m.Recall(id=new_command_id()))).error
     finally:
         await caller.close()
