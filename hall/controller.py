@@ -11,6 +11,11 @@ memory, compact: hall/committed.py), so it is exactly as it was, and the sender 
 ``storage_unavailable``. A retried command's reply is looked up in the journal. Nothing
 a device sends can stop the command worker: every failure of one command becomes that
 command's error reply, and the watchdog is fed only while the worker makes progress.
+
+The projection (the waits) is brought up to date after a reply has gone, not before the
+next command: a cheap one right away, a costly one (thousands waiting) in the background,
+within ~1% of the loop. While it costs under 2 ms, a command always runs on a projection
+that includes every change before it.
 """
 
 from __future__ import annotations
@@ -124,6 +129,7 @@ class Controller:
         self._published: dict[str, m.Message] = {}
         self._summary_sent: datetime | None = None
         self._projection_cost = 0.0
+        self._behind = False  # the projection lags the engine's committed changes
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -272,6 +278,7 @@ class Controller:
                     log.exception("command %s from %s failed", request.name, request.device)
                     reply = internal(request)
                 self._answer(request, reply)
+            self._catch_up()
             self._progress = time.monotonic()
 
     def healthy(self) -> bool:
@@ -303,7 +310,7 @@ class Controller:
     async def _run(self, request: Request, device: Device, command: m.Command,
                    now: datetime) -> m.Reply:
         """Run a command on the engine, commit what it did, and only then apply it."""
-        if self._dirty.is_set() and self._projection_cost < SYNC_PROJECTION_S:
+        if self._behind and self._projection_cost < SYNC_PROJECTION_S:
             self._reproject(now)
         ctx = Context(self.engine, device, now, self.projection, request.clerk)
         try:
@@ -381,6 +388,7 @@ class Controller:
             self._after(events, now)
         except Exception:
             log.exception("publishing after %d events failed", len(events))
+            self._behind = True
             self._dirty.set()
 
     def _after(self, events: list[Event], now: datetime) -> None:
@@ -408,6 +416,7 @@ class Controller:
                                         self.rev))
         self._publish_services(now)  # counts now; estimates follow from the next projection
         self._publish_alerts()
+        self._behind = True
         self._dirty.set()
 
     def _counters_of(self, event: Event) -> Iterable[str]:
@@ -501,6 +510,13 @@ class Controller:
         began = time.perf_counter()
         self.projection = project(self.engine, now.timestamp())
         self._projection_cost = time.perf_counter() - began
+        self._behind = False
+
+    def _catch_up(self) -> None:
+        """After a reply has gone: bring a cheap projection up to date with what the command
+        changed, so the next command finds it current rather than paying for it first."""
+        if self._behind and self._projection_cost < SYNC_PROJECTION_S:
+            self._reproject(self.clock.now())
 
     async def _tick(self) -> None:
         while True:
