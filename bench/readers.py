@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import statistics
@@ -171,11 +172,13 @@ class Rig:
         self.config_path.write_text(text, encoding="utf-8")
 
     def _spawn(self, name: str, module: str) -> None:
+        """``python -m module`` at the CPU priority its systemd unit gives it."""
+        nice = unit_nice(f"lobby-{module}.service")
         with (self.workdir / f"{name}.log").open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", module, "--config", str(self.config_path),
-                 "--log-level", "WARNING"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                env=self.env)
+                [*(["nice", "-n", str(nice)] if nice else []), sys.executable, "-m", module,
+                 "--config", str(self.config_path), "--log-level", "WARNING"],
+                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=self.env)
         self.children.append(Child(name, process))
 
     async def _answered(self) -> None:
@@ -319,6 +322,13 @@ class Rig:
             await driver.done()
         self.memory.sample({c.name: c.process.pid for c in self.children})
         return driver.results()
+
+
+def unit_nice(unit: str) -> int:
+    """The ``Nice=`` of one of the project's systemd units (0 without one)."""
+    found = re.search(r"^Nice=(-?\d+)$", (ROOT / "systemd" / unit).read_text(encoding="utf-8"),
+                      re.MULTILINE)
+    return int(found.group(1)) if found else 0
 
 
 def _summary(values: list[float]) -> dict[str, float]:

@@ -124,3 +124,6 @@ def test_the_web_service_is_a_reader_of_its_own() -> None:
         assert f"\n{line}\n" in text, f"lobby-web.service lacks {line}"
     limit = re.search(r"^LimitNOFILE=(\d+)$", text, re.MULTILINE)
     assert limit is not None and int(limit.group(1)) >= 2000 + 50 + 256  # the default caps
+    nice = re.search(r"^Nice=(\d+)$", text, re.MULTILINE)  # yields the CPU to the writer
+    assert nice is not None and int(nice.group(1)) > 0
+    assert "Nice=" not in (UNITS_DIR / "lobby-hall.service").read_text()
