@@ -132,7 +132,7 @@ class Journal:
         self._checkpointer = checkpointer
         self._checkpoints = ThreadPoolExecutor(1, thread_name_prefix="journal-checkpoint")
         self._since_checkpoint = 0
-        self._checkpoint: Future[None] | None = None
+        self._checkpointing: Future[None] | None = None
         self.path = path
 
     @classmethod
@@ -172,16 +172,16 @@ class Journal:
 
     async def checkpointed(self) -> None:
         """Wait for a checkpoint under way, if any."""
-        if self._checkpoint is not None:
-            await asyncio.shield(asyncio.wrap_future(self._checkpoint))
+        if self._checkpointing is not None:
+            await asyncio.shield(asyncio.wrap_future(self._checkpointing))
 
     def _count_commit(self) -> None:
         """Start a checkpoint beside the command path every ``CHECKPOINT_EVERY`` commits."""
         self._since_checkpoint += 1
         if self._since_checkpoint >= CHECKPOINT_EVERY and (
-                self._checkpoint is None or self._checkpoint.done()):
+                self._checkpointing is None or self._checkpointing.done()):
             self._since_checkpoint = 0
-            self._checkpoint = self._checkpoints.submit(_checkpoint, self._checkpointer)
+            self._checkpointing = self._checkpoints.submit(_checkpoint, self._checkpointer)
 
     async def commit(self, day: date, at: float, events: list[Event],
                      command: CommandRecord | None = None) -> list[Row]:
