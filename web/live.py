@@ -74,7 +74,8 @@ class Hub:
         if self.version != seen or self.closed:
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
+            async with asyncio.timeout(timeout):  # no task a wait, unlike wait_for: 1,000
+                await self._event.wait()  # streams wake at every change
 
     def close(self) -> None:
         self.closed = True

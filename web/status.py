@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 TOKEN = re.compile(r"^[0-9a-f]{30}$")
 NEAR = 3  # this many ahead or fewer: "almost your turn", in large text, with a sound
+_WAITING = (TicketStatus.WAITING, TicketStatus.PENDING_PRINT)
 
 _STATUS_TEXT: dict[TicketStatus, tuple[str, str]] = {
     TicketStatus.PENDING_PRINT: ("等候中", "Waiting"),
@@ -75,17 +76,26 @@ class Ranks:
         return bisect_left(order, (mine, ticket.seq))
 
 
+def standing(view: HallView, ticket: Ticket, ranks: Ranks,
+             version: int) -> tuple[int | None, int | None]:
+    """A waiting ticket's place: how many are ahead of it, and its wait in whole minutes
+    (None: not known); (None, None) once it is no longer waiting."""
+    if ticket.status not in _WAITING:
+        return None, None
+    ahead = ranks.ahead(view.engine, view.projection, version, ticket)
+    wait_s = view.projection.wait_seconds(ticket)
+    return ahead, None if wait_s is None else round(round(wait_s / 60, 1))  # as the kiosk's
+
+
 def status_view(view: HallView, ticket: Ticket, ranks: Ranks, version: int) -> dict[str, Any]:
     """What the status page shows, texts in Chinese and English."""
-    engine, projection = view.engine, view.projection
+    engine = view.engine
     service = engine.services[ticket.service]
     counter = next((c for c in engine.config.counters if c.id == ticket.counter), None)
     zh, en = _STATUS_TEXT[ticket.status]
-    waiting = ticket.status in (TicketStatus.WAITING, TicketStatus.PENDING_PRINT)
+    waiting = ticket.status in _WAITING
     at_counter = ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING)
-    ahead = ranks.ahead(engine, projection, version, ticket) if waiting else None
-    wait_s = projection.wait_seconds(ticket) if waiting else None
-    minutes = None if wait_s is None else round(round(wait_s / 60, 1))  # as the kiosk's
+    ahead, minutes = standing(view, ticket, ranks, version)
     alert, alert_zh, alert_en = "", "", ""
     if ticket.status is TicketStatus.CALLED and counter is not None:
         alert = "called"
@@ -113,6 +123,32 @@ def status_view(view: HallView, ticket: Ticket, ranks: Ranks, version: int) -> d
     }
 
 
+class StatusRenders:
+    """One status stream's pages: built again only when what the page shows changed. Every
+    change in the hall wakes every open stream; with 1,000 open, building each page anew
+    kept a core of the web service busy (bench.readers, column d)."""
+
+    def __init__(self, view: HallView, token: str, ranks: Ranks, hub: Hub) -> None:
+        self._view, self._token, self._ranks, self._hub = view, token, ranks, hub
+        self._ticket: Ticket | None = None
+        self._engine: HallEngine | None = None
+        self._shown: tuple[object, ...] = ()
+        self._page: dict[str, Any] = {}
+
+    def __call__(self) -> dict[str, Any] | None:
+        """The page now; None once the ticket is gone (the day rolled over)."""
+        view, version = self._view, self._hub.version
+        ticket = find_ticket(view, self._token)
+        if ticket is None:
+            return None
+        shown = (ticket.status, ticket.counter, ticket.recalls,
+                 *standing(view, ticket, self._ranks, version))
+        if ticket is not self._ticket or view.engine is not self._engine or shown != self._shown:
+            self._ticket, self._engine, self._shown = ticket, view.engine, shown
+            self._page = status_view(view, ticket, self._ranks, version)
+        return self._page
+
+
 def routes(view: HallView, hub: Hub, limits: StreamLimits) -> list[web.RouteDef]:
     """The status page and its event stream (within ``limits``)."""
     ranks = Ranks()
@@ -130,10 +166,6 @@ def routes(view: HallView, hub: Hub, limits: StreamLimits) -> list[web.RouteDef]
         if find_ticket(view, token) is None:
             return not_found_page()
 
-        def render() -> dict[str, Any] | None:
-            ticket = find_ticket(view, token)  # None once the day rolled over
-            return None if ticket is None else status_view(view, ticket, ranks, hub.version)
-
-        return await event_stream(request, hub, limits, render)
+        return await event_stream(request, hub, limits, StatusRenders(view, token, ranks, hub))
 
     return [web.get("/t/{token}", status_page), web.get("/t/{token}/events", status_events)]
