@@ -376,6 +376,7 @@ def new_command_id() -> str:
 RECONNECT_MIN_S = 1.0  # the first wait after a lost connection, doubling up to the max
 RECONNECT_MAX_S = 5.0
 MISC_EVERY_S = 1.0  # how often paho's keepalive step runs (as its own loop would)
+CLOSE_WAIT_S = 1.0  # how long closing waits for a connect under way
 
 
 class _LoopIO:
@@ -395,6 +396,7 @@ class _LoopIO:
         self._acked: dict[int, asyncio.Future[None]] = {}
         self._connecting: asyncio.Future[Any] | None = None
         self._up = False
+        self._done = False  # closed: a late connect's socket is not watched
         client.on_socket_open = self._opened
         client.on_socket_close = self._closed
         client.on_socket_register_write = self._want_write
@@ -425,14 +427,18 @@ class _LoopIO:
         return True
 
     async def close(self) -> None:
-        """Stop reconnecting and disconnect cleanly (a connect under way is waited out)."""
+        """Stop reconnecting and disconnect cleanly. A connect still under way after
+        ``CLOSE_WAIT_S`` (a broker that never answers) is left to its daemon thread, whose
+        socket is then never watched."""
+        self._done = True
         connecting = self._connecting
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         if connecting is not None:
-            with contextlib.suppress(Exception):
-                await connecting
+            await asyncio.wait([connecting], timeout=CLOSE_WAIT_S)
+            if not connecting.done():
+                return
         self._client.disconnect()
         self._client.loop_write()  # sends DISCONNECT and closes the socket
         sock = self._client.socket()
@@ -444,9 +450,9 @@ class _LoopIO:
         delay = RECONNECT_MIN_S
         while True:
             self._lost.clear()
-            self._connecting = self._loop.run_in_executor(None, self._client.reconnect)
+            self._connecting = self._connect()
             try:
-                await self._connecting
+                await asyncio.shield(self._connecting)
             except OSError as exc:
                 log.debug("connecting failed: %s", exc)
             except Exception:  # e.g. a host name paho refuses: logged, and tried again
@@ -460,6 +466,26 @@ class _LoopIO:
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_MAX_S)
 
+    def _connect(self) -> asyncio.Future[None]:
+        """paho's blocking connect, on a daemon thread: a broker out of reach blocks neither
+        the loop nor the process's exit."""
+        done: asyncio.Future[None] = self._loop.create_future()
+
+        def settle(error: BaseException | None) -> None:
+            if not done.done():
+                done.set_result(None) if error is None else done.set_exception(error)
+
+        def connect() -> None:
+            try:
+                self._client.reconnect()
+            except BaseException as exc:  # handed to the loop, which logs it
+                self._on_loop(settle, exc)
+            else:
+                self._on_loop(settle, None)
+
+        threading.Thread(target=connect, name="mqtt-connect", daemon=True).start()
+        return done
+
     async def _serve_until_lost(self) -> None:
         """paho's keepalive step every second (it closes a connection gone silent)."""
         while not self._lost.is_set():
@@ -472,12 +498,14 @@ class _LoopIO:
     def _on_loop(self, fn: Callable[..., object], *args: Any) -> None:
         if threading.get_ident() == self._thread:
             fn(*args)
-        elif not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(fn, *args)
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop has closed meanwhile
+                self._loop.call_soon_threadsafe(fn, *args)
 
     def _opened(self, _c: mqtt.Client, _u: Any, sock: Any) -> None:
         _set_nodelay(sock)
-        self._on_loop(self._loop.add_reader, sock.fileno(), self._readable)
+        if not self._done:
+            self._on_loop(self._loop.add_reader, sock.fileno(), self._readable)
 
     def _closed(self, _c: mqtt.Client, _u: Any, sock: Any) -> None:
         fd = sock.fileno()
@@ -488,7 +516,8 @@ class _LoopIO:
         self._loop.remove_writer(fd)
 
     def _want_write(self, _c: mqtt.Client, _u: Any, sock: Any) -> None:
-        self._on_loop(self._loop.add_writer, sock.fileno(), self._client.loop_write)
+        if not self._done:
+            self._on_loop(self._loop.add_writer, sock.fileno(), self._client.loop_write)
 
     def _wrote(self, _c: mqtt.Client, _u: Any, sock: Any) -> None:
         self._on_loop(self._loop.remove_writer, sock.fileno())
