@@ -388,8 +388,8 @@ class Controller:
             self._after(events, now)
         except Exception:
             log.exception("publishing after %d events failed", len(events))
-            self._behind = True
-            self._dirty.set()
+        self._behind = True  # the projection catches up after the reply
+        self._dirty.set()
 
     def _after(self, events: list[Event], now: datetime) -> None:
         counters: set[str] = set()
@@ -416,8 +416,6 @@ class Controller:
                                         self.rev))
         self._publish_services(now)  # counts now; estimates follow from the next projection
         self._publish_alerts()
-        self._behind = True
-        self._dirty.set()
 
     def _counters_of(self, event: Event) -> Iterable[str]:
         data = event.data

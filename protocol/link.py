@@ -394,7 +394,7 @@ class _LoopIO:
         self._thread = threading.get_ident()
         self._lost = asyncio.Event()
         self._acked: dict[int, asyncio.Future[None]] = {}
-        self._connecting: asyncio.Future[Any] | None = None
+        self._connecting: asyncio.Future[None] | None = None
         self._up = False
         self._done = False  # closed: a late connect's socket is not watched
         client.on_socket_open = self._opened
