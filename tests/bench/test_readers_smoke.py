@@ -44,11 +44,12 @@ def test_readers_benchmark_prints_its_figures_and_every_command_is_answered(
         for op in ops:
             assert loads[phase][op]["statuses"].get("200", 0) >= 1, (phase, op)
     assert loads["year_report"]["csv"]["lines"] > 1  # the header and the tickets
+    assert loads["warm"]["report"]["statuses"] == {"200": 1}  # the cache filled before (a)
     for phase in ("streams", "all"):
         assert loads[phase]["streams"]["statuses"] == {"200": STREAMS}
         assert loads[phase]["streams"]["open_at_end"] == STREAMS
-    for key in ("year_report_s", "year_csv_s", "month_report_s", "reader_peak_rss_mb",
-                "writer_rss_mb"):
+    for key in ("year_report_s", "year_report_first_s", "year_csv_s", "month_report_s",
+                "reader_peak_rss_mb", "writer_rss_mb"):
         assert isinstance(result[key], float) and result[key] > 0, key
     assert result["machine"]["cpus"] >= 1
     assert result["history"]["tickets"] > 100
