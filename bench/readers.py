@@ -12,7 +12,8 @@ the year report twice. Before the phases, the month report is measured alone, th
 year report once: that first one fills the reader's cache of past days
 (``year_report_first_s``), which the web service would otherwise fill at its start while
 phase (a) runs; a hall's web service has filled it long before (``year_report_s``: the
-report as the manager gets it from then on).
+report as the manager gets it from then on). ``host_pace``: how fast the shared host was
+going at the run's start and end (bench/machine.py), to tell a slow hour from a slow change.
 
 ``python -m bench.readers [--days 250] [--per-day 2000] [--counters 50] [--waiting 2000]
 [--streams 1000] [--rounds 300] [--web auto|service|controller] --json``
@@ -44,7 +45,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from bench.machine import machine, percentile
+from bench.machine import host_pace, machine, percentile
 from bench.proc_memory import Memory
 from bench.reader_load import LoadProcess
 from bench.year_history import CACHE, History, Spec, ensure
@@ -354,6 +355,7 @@ async def run(opts: Options, workdir: Path) -> dict[str, Any]:
     print(f"history: {history.tickets} tickets, {history.events} events, {made}",
           file=sys.stderr, flush=True)
     rng = random.Random(opts.seed)
+    pace = {"start": host_pace(workdir)}
     rig = Rig(workdir, history, opts)
     _warn_of_midnight(rig.config)
     phases: dict[str, dict[str, Any]] = {}
@@ -367,7 +369,8 @@ async def run(opts: Options, workdir: Path) -> dict[str, Any]:
             print(f"phase {name}: {json.dumps(phases[name])}", file=sys.stderr, flush=True)
     finally:
         await rig.close()
-    return _result(opts, rig, history, phases, month, warm)
+    pace["end"] = host_pace(workdir)
+    return _result(opts, rig, history, phases, month, warm) | {"host_pace": pace}
 
 
 def _result(opts: Options, rig: Rig, history: History, phases: dict[str, dict[str, Any]],

@@ -52,6 +52,9 @@ def test_readers_benchmark_prints_its_figures_and_every_command_is_answered(
                 "reader_peak_rss_mb", "writer_rss_mb"):
         assert isinstance(result[key], float) and result[key] > 0, key
     assert result["machine"]["cpus"] >= 1
+    for when in ("start", "end"):
+        pace = result["host_pace"][when]
+        assert pace["python_ms"] > 0 and 0 < pace["fsync_ms"] <= pace["fsync_max_ms"], when
     assert result["history"]["tickets"] > 100
 
 
