@@ -8,6 +8,7 @@ is its own, and chromium drives the page with its keyboard shortcuts.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -17,7 +18,7 @@ import aiohttp
 import pytest
 from browser import axe_violations, launch
 from PIL import Image
-from playwright.async_api import expect
+from playwright.async_api import Route, expect
 from support.hall import TEST_PIN, clerk_of
 from support.ocr import ocr
 from webhall import JSON, MANAGER, WebHall, client
@@ -193,6 +194,11 @@ async def test_the_page_in_chromium_by_its_keys(web_hall: WebHall) -> None:
     async with launch() as browser:
         page = await browser.new_page(viewport={"width": 1180, "height": 820},
                                       bypass_csp=True)  # for axe, injected
+
+        async def slow_picture(route: Route) -> None:  # a slow hall network: each key's reply
+            await asyncio.sleep(0.3)  # comes back after the stream has redrawn the screen
+            await route.continue_()
+        await page.route(f"**/api/window/{COUNTER}", slow_picture)
         await page.goto(f"{hall.url}/window/{COUNTER}")
         await page.get_by_label("工号").fill(clerk_of(COUNTER))
         await page.get_by_label("密码").fill("0000")
@@ -205,21 +211,28 @@ async def test_the_page_in_chromium_by_its_keys(web_hall: WebHall) -> None:
         hand = page.locator("#hand-number")
         first = await listed.all_inner_texts()
         assert set(first) == issued
+        # each key waits for its outcome line: the stream can redraw the screen before the
+        # key's own reply is back, and a key pressed meanwhile is refused as still sending
+        outcome = page.locator("#outcome")
         await page.locator("body").press("n")  # calls the first of the list, as listed
+        await expect(outcome).to_contain_text("已叫号")
         await expect(hand).to_have_text(first[0])
         assert await listed.all_inner_texts() == first[1:]
         await page.keyboard.press("r")
+        await expect(outcome).to_contain_text("已重呼")
         await expect(page.locator("#history")).to_contain_text("重呼")
         await page.keyboard.press("t")
         await page.locator("#transfer-panel").wait_for(state="visible")
         await page.keyboard.press("g")
-        await expect(page.locator("#outcome")).to_contain_text("已转移")
+        await expect(outcome).to_contain_text("已转移")
         await expect(hand).to_have_text("—")
         after = await listed.all_inner_texts()
         assert set(after) == issued
         await page.keyboard.press("n")
+        await expect(outcome).to_contain_text("已叫号")
         await expect(hand).to_have_text(after[0])
         await page.keyboard.press("s")
+        await expect(outcome).to_contain_text("开始办理")
         await expect(page.locator("#hand-service")).to_contain_text("办理中")
         served = await hand.inner_text()
         late = await issue(hall, "F", green=True)  # arrives live, ahead of the others
@@ -242,11 +255,13 @@ async def test_the_page_in_chromium_by_its_keys(web_hall: WebHall) -> None:
         finally:
             number.unlink()
         await page.keyboard.press("d")
-        await expect(page.locator("#outcome")).to_contain_text("已办结")
+        await expect(outcome).to_contain_text("已办结")
         await page.keyboard.press("p")
         await page.keyboard.press("1")
+        await expect(outcome).to_contain_text("已暂停")
         await expect(page.locator("#status")).to_contain_text("暂停")
         await page.keyboard.press("p")
+        await expect(outcome).to_contain_text("已恢复")
         await expect(page.locator("#status")).to_contain_text("开放")
         await page.keyboard.press("o")
         await page.locator("#sign-in").wait_for(state="visible")
