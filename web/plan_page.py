@@ -3,20 +3,16 @@ hour by hour, by kind, and a chart) and ``GET /api/plan`` (the same as JSON), fo
 ``?day=YYYY-MM-DD``.
 
 The plan (hall/planning/) is made from the journal's past same weekdays by rehearsing the
-day on the hall's engine: seconds of CPU, so it runs in a worker process of its own (one,
-spawned at the first plan and stopped with the web apps), which opens the journal read-only
-itself. A day's plan depends only on the days before it, so it is made once and kept;
-requests for a plan being made wait for that one.
+day on the hall's engine: seconds of CPU, so it runs in a worker process (web/worker.py),
+which opens the journal read-only itself. A day's plan depends only on the days before it, so
+it is made once and kept; requests for a plan being made wait for that one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 from typing import Protocol
@@ -31,6 +27,7 @@ from web.auth import Auth
 from web.charts import Series, columns
 from web.errors import ApiError
 from web.pages import Raw, esc, page
+from web.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +69,7 @@ class MorningPlan:
     def __init__(self, view: PlanView, auth: Auth) -> None:
         self.view = view
         self.auth = auth
-        self._pool: ProcessPoolExecutor | None = None
+        self.worker = Worker("the plan's worker")
         self._plans: dict[date, asyncio.Future[Plan]] = {}
 
     def routes(self) -> list[web.RouteDef]:
@@ -120,33 +117,19 @@ class MorningPlan:
         return await asyncio.shield(made)
 
     async def _make(self, day: date) -> Plan:
-        loop = asyncio.get_running_loop()
         try:
-            plan, seconds = await loop.run_in_executor(
-                self._worker(), make_plan, self.view.journal_path, self.view.config, day)
-        except BrokenProcessPool as exc:
-            self.close()
-            log.error("the plan's worker stopped: %s", exc)
-            raise ApiError(503, "worker_stopped", "the plan's worker stopped; try again") \
-                from exc
+            plan, seconds = await self.worker.run(make_plan, self.view.journal_path,
+                                                  self.view.config, day)
+        except ApiError:
+            self.close()  # the worker died: every plan being made with it is gone
+            raise
         log.info("morning plan of %s made in %.1f s from %d past days (%d staffings "
                  "rehearsed)", day, seconds, len(plan.history), plan.evaluations)
         return plan
 
-    def _worker(self) -> ProcessPoolExecutor:
-        if self._pool is None:  # spawned: nothing of this process (sockets, loop) is shared
-            self._pool = ProcessPoolExecutor(max_workers=1,
-                                             mp_context=multiprocessing.get_context("spawn"))
-        return self._pool
-
     def close(self) -> None:
         """Stop the worker at once (a plan being made is abandoned)."""
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        for worker in list(pool._processes.values()):  # the executor can only wait for a task
-            worker.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+        self.worker.close()
         for made in self._plans.values():
             made.cancel()  # (a plan already made stays)
         self._plans = {d: p for d, p in self._plans.items() if not p.cancelled()}

@@ -16,11 +16,12 @@ import aiohttp
 import pytest
 from webhall import MANAGER, WebHall, client, command, start_web_hall
 
+import web.app
 from broker_config.process import MosquittoProcess
 from protocol import messages as m
 from protocol.link import new_command_id
-from web.tidal import WORKER_NICE
 from web.whatif_worker import outlook_rows
+from web.worker import WORKER_NICE
 
 
 async def signed_in(hall: WebHall) -> aiohttp.ClientSession:
@@ -29,6 +30,25 @@ async def signed_in(hall: WebHall) -> aiohttp.ClientSession:
                                json={"name": MANAGER[0], "password": MANAGER[1]})
     assert login.status == 200
     return session
+
+
+async def started_workers() -> list[multiprocessing.process.BaseProcess]:
+    """The worker a request starts, once started (it then ignores its group's signals)."""
+    async with asyncio.timeout(10):
+        while not (workers := multiprocessing.active_children()):
+            await asyncio.sleep(0.01)
+        for worker in workers:
+            while not {signal.SIGTERM, signal.SIGINT} <= ignored(worker.pid or 0):
+                await asyncio.sleep(0.01)
+    return workers
+
+
+def ignored(pid: int) -> set[signal.Signals]:
+    """The signals a process ignores, from its SigIgn mask."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    mask = int(next(line.split()[1] for line in status.splitlines()
+                    if line.startswith("SigIgn:")), 16)
+    return {s for s in signal.Signals if mask >> (s.value - 1) & 1}
 
 
 async def busy_hall(hall: WebHall, manager: aiohttp.ClientSession, tickets: int) -> None:
@@ -99,13 +119,59 @@ async def test_a_worker_that_dies_is_told_and_replaced(web_hall: WebHall) -> Non
         await busy_hall(web_hall, manager, 40)
         url = f"{web_hall.url}/api/whatif"
         asking = asyncio.create_task(manager.get(url))
-        async with asyncio.timeout(10):
-            while not (workers := multiprocessing.active_children()):
-                await asyncio.sleep(0.01)  # polling for the worker the request starts
-        for worker in workers:
+        for worker in await started_workers():
             os.kill(worker.pid or 0, signal.SIGKILL)
         response = await asking
         assert response.status == 503
         assert (await response.json())["error"]["code"] == "worker_stopped"
         again = await manager.get(url)
         assert again.status == 200 and len((await again.json())["outlooks"]) == 4
+
+
+async def test_the_stop_signals_of_the_service_s_group_leave_a_what_if_be(
+        fresh_broker: MosquittoProcess, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """As systemd stops the unit: SIGTERM to every process of its group at once, the worker
+    too. The worker ignores it (and a terminal's SIGINT): a what-if under way is answered,
+    the service's own stop ends the worker, and no stop is logged as a fault."""
+    hall = await start_web_hall(fresh_broker, tmp_path)
+    try:
+        caplog.set_level(logging.INFO, logger="web")
+        async with await signed_in(hall) as manager:
+            await busy_hall(hall, manager, 40)
+            asking = asyncio.create_task(manager.get(f"{hall.url}/api/whatif"))
+            workers = await started_workers()
+            for worker in workers:
+                os.kill(worker.pid or 0, signal.SIGTERM)
+                os.kill(worker.pid or 0, signal.SIGINT)
+            response = await asking
+            assert response.status == 200, await response.text()
+            assert len((await response.json())["outlooks"]) == 4
+    finally:
+        await hall.stop()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    for worker in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(worker.pid or 0, 0)  # stopped and reaped
+
+
+async def test_a_what_if_left_running_when_the_service_stops_is_abandoned_not_a_fault(
+        fresh_broker: MosquittoProcess, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The manager closed the tablet while a what-if ran (its handler goes on: aiohttp does
+    not cancel it), then the service stops, past its grace for requests (SHUTDOWN_S, 10 ms
+    here), and ends the worker: said so, not logged as the worker failing."""
+    monkeypatch.setattr(web.app, "SHUTDOWN_S", 0.01)
+    hall = await start_web_hall(fresh_broker, tmp_path)
+    try:
+        caplog.set_level(logging.INFO, logger="web")
+        async with await signed_in(hall) as manager:
+            await busy_hall(hall, manager, 40)
+            asking = asyncio.create_task(manager.get(f"{hall.url}/api/whatif"))
+            await started_workers()
+            asking.cancel()
+        await hall.servers.cleanup()
+    finally:
+        await hall.stop()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    assert "the what-if worker: its task is abandoned, the web service is stopping" in \
+        caplog.text
