@@ -14,6 +14,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from support.procs import ignored
 from webhall import MANAGER, WebHall, client, command, start_web_hall
 
 import web.app
@@ -32,6 +33,15 @@ async def signed_in(hall: WebHall) -> aiohttp.ClientSession:
     return session
 
 
+async def what_if_under_way(
+        hall: WebHall, manager: aiohttp.ClientSession
+) -> tuple[asyncio.Task[aiohttp.ClientResponse], list[multiprocessing.process.BaseProcess]]:
+    """A what-if asked of a busy hall; the worker rehearsing it."""
+    await busy_hall(hall, manager, 40)
+    asking = asyncio.create_task(manager.get(f"{hall.url}/api/whatif"))
+    return asking, await started_workers()
+
+
 async def started_workers() -> list[multiprocessing.process.BaseProcess]:
     """The worker a request starts, once started (it then ignores its group's signals)."""
     async with asyncio.timeout(10):
@@ -41,14 +51,6 @@ async def started_workers() -> list[multiprocessing.process.BaseProcess]:
             while not {signal.SIGTERM, signal.SIGINT} <= ignored(worker.pid or 0):
                 await asyncio.sleep(0.01)
     return workers
-
-
-def ignored(pid: int) -> set[signal.Signals]:
-    """The signals a process ignores, from its SigIgn mask."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    mask = int(next(line.split()[1] for line in status.splitlines()
-                    if line.startswith("SigIgn:")), 16)
-    return {s for s in signal.Signals if mask >> (s.value - 1) & 1}
 
 
 async def busy_hall(hall: WebHall, manager: aiohttp.ClientSession, tickets: int) -> None:
@@ -137,9 +139,7 @@ async def test_the_stop_signals_of_the_service_s_group_leave_a_what_if_be(
     try:
         caplog.set_level(logging.INFO, logger="web")
         async with await signed_in(hall) as manager:
-            await busy_hall(hall, manager, 40)
-            asking = asyncio.create_task(manager.get(f"{hall.url}/api/whatif"))
-            workers = await started_workers()
+            asking, workers = await what_if_under_way(hall, manager)
             for worker in workers:
                 os.kill(worker.pid or 0, signal.SIGTERM)
                 os.kill(worker.pid or 0, signal.SIGINT)
@@ -165,9 +165,7 @@ async def test_a_what_if_left_running_when_the_service_stops_is_abandoned_not_a_
     try:
         caplog.set_level(logging.INFO, logger="web")
         async with await signed_in(hall) as manager:
-            await busy_hall(hall, manager, 40)
-            asking = asyncio.create_task(manager.get(f"{hall.url}/api/whatif"))
-            await started_workers()
+            asking, _ = await what_if_under_way(hall, manager)
             asking.cancel()
         await hall.servers.cleanup()
     finally:

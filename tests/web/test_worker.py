@@ -11,17 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+from support.procs import ignored
 
 from web.errors import ApiError
 from web.worker import WORKER_NICE, Worker
-
-
-def ignored(pid: int) -> set[signal.Signals]:
-    """The signals a process ignores, from its SigIgn mask."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    mask = int(next(line.split()[1] for line in status.splitlines()
-                    if line.startswith("SigIgn:")), 16)
-    return {s for s in signal.Signals if mask >> (s.value - 1) & 1}
 
 
 async def test_a_task_runs_apart_at_a_lower_priority_deaf_to_stop_signals() -> None:
