@@ -121,7 +121,7 @@ class MorningPlan:
             plan, seconds = await self.worker.run(make_plan, self.view.journal_path,
                                                   self.view.config, day)
         except ApiError:
-            self.close()  # the worker died: every plan being made with it is gone
+            self.close()  # the worker is gone (died, or stopped): so are the plans it was making
             raise
         log.info("morning plan of %s made in %.1f s from %d past days (%d staffings "
                  "rehearsed)", day, seconds, len(plan.history), plan.evaluations)
