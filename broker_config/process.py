@@ -12,6 +12,7 @@ import errno
 import logging
 import os
 import pwd
+import random
 import shutil
 import socket
 import subprocess
@@ -33,13 +34,34 @@ LOOPBACK = "127.0.0.1"
 LOG_NAME = "mosquitto.log"
 _SBIN = "/usr/sbin:/usr/local/sbin"
 _POLL_S = 0.02
+FREE_PORTS_FROM = 20000  # free_port() picks from here up to the outgoing range
 
 
 def free_port(host: str = LOOPBACK) -> int:
-    """A TCP port nothing listens on right now, chosen by the OS."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    """A TCP port nothing listens on right now, below the kernel's range for outgoing
+    connections: a port the OS hands out itself can be taken by any client's connection
+    (a link to the broker, say) before the listener binds it."""
+    low = _ephemeral_low()
+    for _ in range(200):
+        port = random.randrange(FREE_PORTS_FROM, low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # all taken: the OS's
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def _ephemeral_low(path: Path = Path("/proc/sys/net/ipv4/ip_local_port_range")) -> int:
+    """The lowest port the kernel gives outgoing connections (32768 if unknown)."""
+    try:
+        low = int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+    return low if low > FREE_PORTS_FROM + 1000 else 32768
 
 
 def find_mosquitto(executable: str = "mosquitto") -> str:
