@@ -130,6 +130,8 @@ class Controller:
         self._summary_sent: datetime | None = None
         self._projection_cost = 0.0
         self._behind = False  # the projection lags the engine's committed changes
+        self._unpublished: tuple[list[Event], datetime] | None = None  # a command's, until
+        # its reply has gone
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -278,6 +280,7 @@ class Controller:
                     log.exception("command %s from %s failed", request.name, request.device)
                     reply = internal(request)
                 self._answer(request, reply)
+                self._publish_changes()
             self._catch_up()
             self._progress = time.monotonic()
 
@@ -344,7 +347,7 @@ class Controller:
                           "try again shortly")
         self._extend(events, rows)
         self._storage_recovered(now)
-        self._after_safely(events, now)
+        self._unpublished = (events, now)  # published as soon as the reply has gone
         return reply
 
     def _refused(self, request: Request, reply: m.Reply) -> m.Reply:
@@ -363,6 +366,7 @@ class Controller:
             self.link.publish(self.link.topics.reply(request.device),
                               reply.model_copy(update={"clock": time.time()}),
                               correlation=request.correlation)
+            self.link.flush()  # on the wire now, not after the work that follows
         except Exception:
             log.exception("reply to %s from %s not sent", request.name, request.device)
 
@@ -381,11 +385,20 @@ class Controller:
             self.alerts.clear(m.AlertKind.STORAGE, "journal")
 
     # ------------------------------------------------------------ after a change
+    def _publish_changes(self) -> None:
+        """What the last command changed, published just after its reply: the sender waits
+        for nothing but the commit."""
+        if self._unpublished is not None:
+            events, now = self._unpublished
+            self._unpublished = None
+            self._after_safely(events, now)
+
     def _after_safely(self, events: list[Event], now: datetime) -> None:
         """Publish what committed events changed; a failure here is logged, as the change
-        itself is already durable and its reply must still go out."""
+        itself is already durable (and a command's answered)."""
         try:
             self._after(events, now)
+            self.link.flush()  # calls and state on the wire before the projection catches up
         except Exception:
             log.exception("publishing after %d events failed", len(events))
         self._behind = True  # the projection catches up after the reply
@@ -430,6 +443,7 @@ class Controller:
         seq, ticket, counter, recall, at = self.engine.calls[0]
         call = call_event(self.engine, seq, ticket, counter, recall, at)
         self.link.publish(self.link.topics.event(EventKind.CALL), call)
+        self.link.flush()  # the displays announce it: ahead of the state that follows
         self._publish(self.link.topics.state(StateKind.CALLS), recent_calls(self.engine, self.rev))
 
     def _publish(self, topic: str, message: m.Message, force: bool = False) -> bool:

@@ -221,6 +221,12 @@ class Link:
         payload = m.encode(message) if message is not None else b""
         return self._client.publish(topic, payload, qos=1, retain=retain, properties=props)
 
+    def flush(self) -> None:
+        """Write what ``publish`` has queued now, not at the loop's next turn: for a sender
+        with more work to do before it yields (the controller, after a reply)."""
+        if self._io is not None:
+            self._io.flush()
+
     async def delivered(self, info: mqtt.MQTTMessageInfo, timeout: float) -> bool:
         """Whether the broker acknowledged a ``publish`` within ``timeout`` seconds."""
         return self._io is not None and await self._io.published(info, timeout)
@@ -411,6 +417,12 @@ class _LoopIO:
     def lost(self) -> None:
         """paho reported the connection gone: connect again."""
         self._lost.set()
+
+    def flush(self) -> None:
+        """Write the queued packets now, on the loop's thread (paho leaves the socket watched
+        for what does not fit)."""
+        if threading.get_ident() == self._thread and self._client.want_write():
+            self._client.loop_write()
 
     async def published(self, info: mqtt.MQTTMessageInfo, timeout: float) -> bool:
         """Wait up to ``timeout`` for the broker's PUBACK of a QoS 1 message."""
