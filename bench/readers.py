@@ -14,6 +14,8 @@ year report once: that first one fills the reader's cache of past days
 phase (a) runs; a hall's web service has filled it long before (``year_report_s``: the
 report as the manager gets it from then on). ``host_pace``: how fast the shared host was
 going at the run's start and end (bench/machine.py), to tell a slow hour from a slow change.
+The broker, the controller and the web service run at the CPU priorities their systemd units
+give them (a raised one needs root); ``nice`` says which each had.
 
 ``python -m bench.readers [--days 250] [--per-day 2000] [--counters 50] [--waiting 2000]
 [--streams 1000] [--rounds 300] [--web auto|service|controller] --json``
@@ -122,6 +124,10 @@ class Rig:
         source = self._source()
         self.broker = MosquittoProcess(load_hall_config(source), workdir / "broker")
         self.broker.start()
+        assert self.broker.pid is not None
+        with suppress(PermissionError):  # a raised priority needs root: the run says (nice)
+            os.setpriority(os.PRIO_PROCESS, self.broker.pid,
+                           os.nice(0) + unit_nice("mosquitto.service.d/lobby.conf"))
         self.config_path = write_hall_config(workdir / "hall", self.broker, source=source,
                                              all_day=True)
         self.config: HallConfig = load_hall_config(self.config_path)
@@ -159,6 +165,9 @@ class Rig:
             self._web_account()
             self._spawn("web", "web")
         await self._web_up()
+        self.facts["nice"] = {name: os.getpriority(os.PRIO_PROCESS, pid or 0) for name, pid in (
+            ("broker", self.broker.pid), *((c.name, c.process.pid) for c in self.children),
+            ("devices", os.getpid()))}
 
     def _web_account(self) -> None:
         """The web service's device and broker password in its [web] section (the ones
@@ -328,7 +337,7 @@ class Rig:
 
 
 def unit_nice(unit: str) -> int:
-    """The ``Nice=`` of one of the project's systemd units (0 without one)."""
+    """The ``Nice=`` of one of the project's systemd units or drop-ins (0 without one)."""
     found = re.search(r"^Nice=(-?\d+)$", (ROOT / "systemd" / unit).read_text(encoding="utf-8"),
                       re.MULTILINE)
     return int(found.group(1)) if found else 0

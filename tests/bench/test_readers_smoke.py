@@ -11,6 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bench.readers import unit_nice
 from bench.year_history import Spec, ensure
 from hall.engine.engine import HallEngine
 from hall.engine.events import Kind, event_from_row
@@ -56,6 +57,11 @@ def test_readers_benchmark_prints_its_figures_and_every_command_is_answered(
         pace = result["host_pace"][when]
         assert pace["python_ms"] > 0 and 0 < pace["fsync_ms"] <= pace["fsync_max_ms"], when
     assert result["history"]["tickets"] > 100
+    units = {"broker": "mosquitto.service.d/lobby.conf", "controller": "lobby-hall.service",
+             "web": "lobby-web.service"}
+    if os.geteuid() == 0:  # a raised priority needs root
+        assert {name: result["nice"][name] for name in units} == {
+            name: os.nice(0) + unit_nice(unit) for name, unit in units.items()}
 
 
 def test_generated_history_is_a_journal_of_closed_days(tmp_path: Path) -> None:

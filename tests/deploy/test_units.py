@@ -126,4 +126,12 @@ def test_the_web_service_is_a_reader_of_its_own() -> None:
     assert limit is not None and int(limit.group(1)) >= 2000 + 50 + 256  # the default caps
     nice = re.search(r"^Nice=(\d+)$", text, re.MULTILINE)  # yields the CPU to the writer
     assert nice is not None and int(nice.group(1)) > 0
-    assert "Nice=" not in (UNITS_DIR / "lobby-hall.service").read_text()
+
+
+def test_the_writer_and_the_broker_answer_first() -> None:
+    """Every command waits for the writer and the broker: both run above the default CPU
+    priority, the same one (the web service's is below it, above)."""
+    priorities = [re.findall(r"^Nice=(-?\d+)$", (UNITS_DIR / unit).read_text(), re.MULTILINE)
+                  for unit in ("lobby-hall.service", "mosquitto.service.d/lobby.conf")]
+    assert priorities[0] == priorities[1] and len(priorities[0]) == 1
+    assert int(priorities[0][0]) < 0
