@@ -2,10 +2,10 @@
 they never hold the web service's loop.
 
 One process, spawned (nothing of this one, sockets or loop, is shared) at the first task and
-stopped with the apps. It runs at a lower CPU priority, so the writer, the broker and the
-pages keep the CPU first, and it ignores the stop signals its process group gets (systemd's
-SIGTERM to the unit, a terminal's Ctrl-C): the web service ends it, so a stop is told from a
-crash.
+stopped with the apps. It runs at a lower CPU priority, in Linux's SCHED_IDLE class: the
+writer, the broker and the pages keep the CPU first, and any of them waking takes it from the
+worker at once. It ignores the stop signals its process group gets (systemd's SIGTERM to the
+unit, a terminal's Ctrl-C): the web service ends it, so a stop is told from a crash.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def _start() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         os.nice(WORKER_NICE)
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     except OSError as exc:  # e.g. a unit's SystemCallFilter=~@resources
         log.warning("the worker keeps its priority: %s", exc)
 

@@ -23,6 +23,8 @@ async def test_a_task_runs_apart_at_a_lower_priority_deaf_to_stop_signals() -> N
         pid = await worker.run(os.getpid)
         assert pid != os.getpid()
         assert await worker.run(os.nice, 0) == min(19, os.nice(0) + WORKER_NICE)
+        assert await worker.run(os.sched_getscheduler, 0) == os.SCHED_IDLE  # any wakeup
+        # of the hall's processes takes its CPU at once
         assert {signal.SIGTERM, signal.SIGINT} <= ignored(pid)
         os.kill(pid, signal.SIGTERM)  # as systemd stops the unit: the whole group
         os.kill(pid, signal.SIGINT)  # as Ctrl-C in a terminal
