@@ -15,7 +15,8 @@ phase (a) runs; a hall's web service has filled it long before (``year_report_s`
 report as the manager gets it from then on). ``host_pace``: how fast the shared host was
 going at the run's start and end (bench/machine.py), to tell a slow hour from a slow change.
 The broker, the controller and the web service run at the CPU priorities their systemd units
-give them (a raised one needs root); ``nice`` says which each had.
+give them, the measuring devices at the controller's (``DEVICES_UNIT``), the load at the
+bench's own (a raised priority needs root); ``nice`` says which each had.
 
 ``python -m bench.readers [--days 250] [--per-day 2000] [--counters 50] [--waiting 2000]
 [--streams 1000] [--rounds 300] [--web auto|service|controller] --json``
@@ -69,6 +70,11 @@ TIMEOUT_S = 60.0  # a command's wait for its reply here (a kiosk gives up after 
 GIVES_UP_MS = 3000.0
 PACE_S = 0.02  # mean pause between commands
 STREAMS_PER_ADDRESS = 10
+# The measuring devices stand for kiosks and callers, each on a Pi of its own: once the hall
+# runs, this process takes the writer's priority, so the contention on the controller's
+# machine is not charged to them. The readers' load (tablets and phones, also elsewhere, but
+# it must run somewhere) keeps the bench's first priority.
+DEVICES_UNIT = "lobby-hall.service"
 
 
 @dataclass(frozen=True)
@@ -121,13 +127,14 @@ class Rig:
         self.facts: dict[str, Any] = {"web": opts.mode}
         self.tokens: list[str] = []
         self.next_service = "A"
+        self.base_nice = os.nice(0)  # every priority below is relative to the bench's own
         source = self._source()
         self.broker = MosquittoProcess(load_hall_config(source), workdir / "broker")
         self.broker.start()
         assert self.broker.pid is not None
         with suppress(PermissionError):  # a raised priority needs root: the run says (nice)
             os.setpriority(os.PRIO_PROCESS, self.broker.pid,
-                           os.nice(0) + unit_nice("mosquitto.service.d/lobby.conf"))
+                           self.base_nice + unit_nice("mosquitto.service.d/lobby.conf"))
         self.config_path = write_hall_config(workdir / "hall", self.broker, source=source,
                                              all_day=True)
         self.config: HallConfig = load_hall_config(self.config_path)
@@ -165,6 +172,8 @@ class Rig:
             self._web_account()
             self._spawn("web", "web")
         await self._web_up()
+        with suppress(PermissionError):  # see DEVICES_UNIT
+            os.setpriority(os.PRIO_PROCESS, 0, self.base_nice + unit_nice(DEVICES_UNIT))
         self.facts["nice"] = {name: os.getpriority(os.PRIO_PROCESS, pid or 0) for name, pid in (
             ("broker", self.broker.pid), *((c.name, c.process.pid) for c in self.children),
             ("devices", os.getpid()))}
@@ -188,10 +197,15 @@ class Rig:
         nice = unit_nice(f"lobby-{module}.service")
         with (self.workdir / f"{name}.log").open("ab") as log:
             process = subprocess.Popen(
-                [*(["nice", "-n", str(nice)] if nice else []), sys.executable, "-m", module,
+                [*self._at(nice), sys.executable, "-m", module,
                  "--config", str(self.config_path), "--log-level", "WARNING"],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=self.env)
         self.children.append(Child(name, process))
+
+    def _at(self, nice: int) -> list[str]:
+        """The command prefix that runs a child at ``nice`` above the bench's first priority."""
+        change = self.base_nice + nice - os.nice(0)
+        return ["nice", "-n", str(change)] if change else []
 
     async def _answered(self) -> None:
         """Wait until the controller answers (it may still be opening the journal)."""
@@ -311,6 +325,8 @@ class Rig:
         driver = LoadProcess(loads)
         if loads:
             await driver.start(self._load_argv(loads, rounds), self.env)
+            assert driver.process is not None
+            self.facts["nice"]["load"] = os.getpriority(os.PRIO_PROCESS, driver.process.pid)
         try:
             yield driver
         finally:
@@ -319,7 +335,8 @@ class Rig:
     def _load_argv(self, loads: tuple[str, ...], rounds: int) -> list[str]:
         first = max(self.history.first, self.today - timedelta(days=365))
         streams = min(self.opts.streams, len(self.tokens))
-        return [sys.executable, "-m", "bench.reader_load", "--config", str(self.config_path),
+        return [*self._at(0), sys.executable, "-m", "bench.reader_load",
+                "--config", str(self.config_path),
                 "--user", USER, "--password-file", str(self.workdir / "password"),
                 "--loads", ",".join(loads), "--first", first.isoformat(),
                 "--last", self.today.isoformat(),

@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bench.readers import unit_nice
+from bench.readers import DEVICES_UNIT, unit_nice
 from bench.year_history import Spec, ensure
 from hall.engine.engine import HallEngine
 from hall.engine.events import Kind, event_from_row
@@ -59,9 +59,11 @@ def test_readers_benchmark_prints_its_figures_and_every_command_is_answered(
     assert result["history"]["tickets"] > 100
     units = {"broker": "mosquitto.service.d/lobby.conf", "controller": "lobby-hall.service",
              "web": "lobby-web.service"}
+    units["devices"] = DEVICES_UNIT  # kiosks and callers on Pis of their own
     if os.geteuid() == 0:  # a raised priority needs root
         assert {name: result["nice"][name] for name in units} == {
             name: os.nice(0) + unit_nice(unit) for name, unit in units.items()}
+    assert result["nice"]["load"] == os.nice(0)
 
 
 def test_generated_history_is_a_journal_of_closed_days(tmp_path: Path) -> None:
