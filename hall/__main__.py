@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -63,6 +64,10 @@ async def _serve(config: HallConfig, secret: bytes, journal: Path) -> None:
     except asyncio.CancelledError:
         log.info("stopped while starting")
         return
+    # What the start made (modules, models, the day's engine) lives as long as the process:
+    # out of the collector's sight, a full collection during the day scans only what came
+    # after (bench.latency: 4 ms, not 25, each time it runs between two commands).
+    gc.freeze()
     try:
         async with supervised(controller.healthy):
             await asyncio.Event().wait()
