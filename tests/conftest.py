@@ -1,14 +1,17 @@
-"""Fixtures every test may use: the example hall's config and a real Mosquitto broker."""
+"""Fixtures every test may use: the example hall's config, a real Mosquitto broker and the
+example hall's controller on it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
 from support.broker import SyncClient, connect, start_broker
+from support.hall import start_controller
 
 from broker_config.process import MosquittoProcess
+from hall.controller import Controller
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -34,6 +37,15 @@ def fresh_broker(tmp_path: Path, hall_config_path: Path) -> Iterator[MosquittoPr
     process = start_broker(hall_config_path, tmp_path / "broker")
     yield process
     process.stop()
+
+
+@pytest.fixture
+async def controller(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIterator[Controller]:
+    """The example hall's controller on this test's own broker, Monday 09:00 (virtual), a clerk
+    signed in at each counter; a module may define its own."""
+    started = await start_controller(fresh_broker, tmp_path)
+    yield started
+    await started.stop()
 
 
 @pytest.fixture

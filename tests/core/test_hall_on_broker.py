@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,13 +17,6 @@ from protocol.link import Inbound, Link, RequestTimeout, new_command_id
 from protocol.topics import EventKind, HallTopics, StateKind
 
 HALL = "tianping"
-
-
-@pytest.fixture
-async def controller(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIterator[Controller]:
-    started = await start_controller(fresh_broker, tmp_path)
-    yield started
-    await started.stop()
 
 
 async def device(broker: MosquittoProcess, device_id: str, role: m.Role,

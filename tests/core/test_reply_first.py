@@ -9,11 +9,8 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import threading
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from support.hall import start_controller
 
 from broker_config.process import MosquittoProcess
 from hall import controller as controller_module
@@ -28,13 +25,6 @@ from protocol.topics import CONTROLLER_ID, EventKind, HallTopics, StateKind
 HALL = "tianping"
 T = HallTopics(HALL)
 WAIT_S = 10
-
-
-@pytest.fixture
-async def controller(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIterator[Controller]:
-    started = await start_controller(fresh_broker, tmp_path)
-    yield started
-    await started.stop()
 
 
 class Observer:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -78,14 +77,6 @@ def retained_presence(broker: MosquittoProcess) -> m.Presence:
         return m.decode(m.Presence, message.payload)
     finally:
         client.close()
-
-
-@pytest.fixture
-async def controller(fresh_broker: MosquittoProcess,
-                     tmp_path: Path) -> AsyncIterator[Controller]:
-    started = await start_controller(fresh_broker, tmp_path)
-    yield started
-    await started.stop()
 
 
 async def test_a_sign_started_after_a_kill_nine_shows_the_true_current_call(

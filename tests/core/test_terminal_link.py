@@ -5,22 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from support.broker import settings_file
-from support.hall import ROOT, start_controller
+from support.hall import ROOT
 
 from broker_config.process import MosquittoProcess
 from hall.controller import Controller
-
-
-@pytest.fixture
-async def controller(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIterator[Controller]:
-    started = await start_controller(fresh_broker, tmp_path)
-    yield started
-    await started.stop()
 
 
 async def tool(*args: str) -> asyncio.subprocess.Process:

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -29,13 +29,6 @@ from protocol.topics import CONTROLLER_ID, HallTopics
 
 HALL = "tianping"
 T = HallTopics(HALL)
-
-
-@pytest.fixture
-async def controller(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIterator[Controller]:
-    started = await start_controller(fresh_broker, tmp_path)
-    yield started
-    await started.stop()
 
 
 async def device(broker: MosquittoProcess, device_id: str, role: m.Role) -> Link:

@@ -44,13 +44,6 @@ async def started(feed: DisplayFeed, controller: Controller) -> DisplayFeed:
     return feed
 
 
-@pytest.fixture
-async def controller(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIterator[Controller]:
-    running = await start_controller(fresh_broker, tmp_path)
-    yield running
-    await running.stop()
-
-
 class Mirror:
     """Everything the controller publishes, as the manager's account hears it, folded: what a
     display catches up with."""

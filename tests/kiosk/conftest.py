@@ -1,13 +1,13 @@
-"""Kiosk tests on a real broker: the example hall's controller and a kiosk runtime for kiosk-1."""
+"""Kiosk tests on a real broker: a kiosk runtime for kiosk-1 beside the example hall's controller
+(tests/conftest.py)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import pytest
 from kiosk_support import HALL, KIOSK, MakeKiosk
-from support.hall import SECRET, start_controller
+from support.hall import SECRET
 
 from broker_config.process import MosquittoProcess
 from hall.controller import Controller
@@ -18,14 +18,6 @@ from kiosk.flow import FlowSettings
 from kiosk.runtime import KioskRuntime
 from protocol.link import Link
 from protocol.messages import Role
-
-
-@pytest.fixture
-async def controller(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIterator[Controller]:
-    """The example hall's controller on this test's own broker, Monday 09:00 (virtual)."""
-    started = await start_controller(fresh_broker, tmp_path)
-    yield started
-    await started.stop()
 
 
 @pytest.fixture

@@ -6,25 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from support.broker import connect, settings_file
-from support.hall import ROOT, start_controller
+from support.hall import ROOT
 
 from broker_config.process import MosquittoProcess
 from hall.controller import Controller
 from protocol import messages as m
 from protocol.link import new_command_id
 from protocol.topics import StateKind
-
-
-@pytest.fixture
-async def controller(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIterator[Controller]:
-    started = await start_controller(fresh_broker, tmp_path)
-    yield started
-    await started.stop()
 
 
 async def settled(broker: MosquittoProcess, topic: str, **fields: object) -> None:

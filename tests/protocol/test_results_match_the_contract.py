@@ -5,28 +5,18 @@ the README's examples of each command are accepted by the controller's own decod
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from support.hall import SHANGHAI, start_controller
+from support.hall import SHANGHAI
 
-from broker_config.process import MosquittoProcess
 from hall.controller import Controller
 from protocol import asyncapi
 from protocol import messages as m
 from protocol.link import new_command_id
 
 HASH = "ab" * 32
-
-
-@pytest.fixture
-async def controller(fresh_broker: MosquittoProcess, tmp_path: Path) -> AsyncIterator[Controller]:
-    started = await start_controller(fresh_broker, tmp_path)
-    yield started
-    await started.stop()
 
 
 async def test_every_command_answers_with_its_documented_result(controller: Controller) -> None:
