@@ -15,8 +15,10 @@ phase (a) runs; a hall's web service has filled it long before (``year_report_s`
 report as the manager gets it from then on). ``host_pace``: how fast the shared host was
 going at the run's start and end (bench/machine.py), to tell a slow hour from a slow change.
 The broker, the controller and the web service run at the CPU priorities their systemd units
-give them, the measuring devices at the controller's (``DEVICES_UNIT``), the load at the
-bench's own (a raised priority needs root); ``nice`` says which each had.
+give them (``Nice=``, and the real-time class the units' ``chrt`` gives the broker and the
+writer's thread once they are up), the measuring devices at the controller's
+(``DEVICES_UNIT``), the load at the bench's own (a raised priority needs root); ``nice`` and
+``policy`` say which each had.
 
 ``python -m bench.readers [--days 250] [--per-day 2000] [--counters 50] [--waiting 2000]
 [--streams 1000] [--rounds 300] [--web auto|service|controller] --json``
@@ -75,6 +77,7 @@ STREAMS_PER_ADDRESS = 10
 # machine is not charged to them. The readers' load (tablets and phones, also elsewhere, but
 # it must run somewhere) keeps the bench's first priority.
 DEVICES_UNIT = "lobby-hall.service"
+BROKER_UNIT = "mosquitto.service.d/lobby.conf"
 
 
 @dataclass(frozen=True)
@@ -132,9 +135,7 @@ class Rig:
         self.broker = MosquittoProcess(load_hall_config(source), workdir / "broker")
         self.broker.start()
         assert self.broker.pid is not None
-        with suppress(PermissionError):  # a raised priority needs root: the run says (nice)
-            os.setpriority(os.PRIO_PROCESS, self.broker.pid,
-                           self.base_nice + unit_nice("mosquitto.service.d/lobby.conf"))
+        self._as_unit(BROKER_UNIT, self.broker.pid)
         self.config_path = write_hall_config(workdir / "hall", self.broker, source=source,
                                              all_day=True)
         self.config: HallConfig = load_hall_config(self.config_path)
@@ -160,7 +161,7 @@ class Rig:
         save_accounts(hall / "managers.toml", {USER: Account(USER, WebRole.MANAGER,
                                                              hash_password(PASSWORD))})
         (self.workdir / "password").write_text(PASSWORD, encoding="utf-8")
-        self._spawn("controller", "hall")
+        controller = self._spawn("controller", "hall")
         for device, role in [("kiosk-1", m.Role.KIOSK), ("manager", m.Role.MANAGER),
                              *((f"caller-{n}", m.Role.CALLER)
                                for n in range(1, self.opts.counters + 1))]:
@@ -168,15 +169,17 @@ class Rig:
                                       device, role)
             await self.links[device].start()
         await self._answered()
+        unit_class("lobby-hall.service", controller.process.pid)
         if self.opts.mode == "service":
             self._web_account()
             self._spawn("web", "web")
         await self._web_up()
-        with suppress(PermissionError):  # see DEVICES_UNIT
-            os.setpriority(os.PRIO_PROCESS, 0, self.base_nice + unit_nice(DEVICES_UNIT))
-        self.facts["nice"] = {name: os.getpriority(os.PRIO_PROCESS, pid or 0) for name, pid in (
-            ("broker", self.broker.pid), *((c.name, c.process.pid) for c in self.children),
-            ("devices", os.getpid()))}
+        self._as_unit(DEVICES_UNIT, os.getpid())  # see DEVICES_UNIT
+        pids = {"broker": self.broker.pid, **{c.name: c.process.pid for c in self.children},
+                "devices": os.getpid()}
+        self.facts["nice"] = {name: os.getpriority(os.PRIO_PROCESS, pid or 0)
+                              for name, pid in pids.items()}
+        self.facts["policy"] = {name: policy_of(pid or 0) for name, pid in pids.items()}
 
     def _web_account(self) -> None:
         """The web service's device and broker password in its [web] section (the ones
@@ -192,7 +195,7 @@ class Rig:
             "[web]\n", "[web]\n" + "".join(f"{line}\n" for line in lines), 1)
         self.config_path.write_text(text, encoding="utf-8")
 
-    def _spawn(self, name: str, module: str) -> None:
+    def _spawn(self, name: str, module: str) -> Child:
         """``python -m module`` at the CPU priority its systemd unit gives it."""
         nice = unit_nice(f"lobby-{module}.service")
         with (self.workdir / f"{name}.log").open("ab") as log:
@@ -200,11 +203,23 @@ class Rig:
                 [*self._at(nice), sys.executable, "-m", module,
                  "--config", str(self.config_path), "--log-level", "WARNING"],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=self.env)
-        self.children.append(Child(name, process))
+        child = Child(name, process)
+        self.children.append(child)
+        return child
+
+    def _as_unit(self, unit: str, pid: int) -> None:
+        """Give a running process the CPU priority ``unit`` gives its service: its ``Nice=``
+        (a raised one needs root: the run says, ``nice``) and its real-time class."""
+        with suppress(PermissionError):
+            os.setpriority(os.PRIO_PROCESS, pid, self.base_nice + unit_nice(unit))
+        unit_class(unit, pid)
 
     def _at(self, nice: int) -> list[str]:
         """The command prefix that runs a child at ``nice`` above the bench's first priority."""
-        change = self.base_nice + nice - os.nice(0)
+        inherited = os.nice(0)
+        if inherited < 0 and os.sched_getscheduler(0) & os.SCHED_RESET_ON_FORK:
+            inherited = 0  # sched(7): the child of such a thread starts at 0, not below
+        change = self.base_nice + nice - inherited
         return ["nice", "-n", str(change)] if change else []
 
     async def _answered(self) -> None:
@@ -327,6 +342,7 @@ class Rig:
             await driver.start(self._load_argv(loads, rounds), self.env)
             assert driver.process is not None
             self.facts["nice"]["load"] = os.getpriority(os.PRIO_PROCESS, driver.process.pid)
+            self.facts["policy"]["load"] = policy_of(driver.process.pid)
         try:
             yield driver
         finally:
@@ -358,6 +374,30 @@ def unit_nice(unit: str) -> int:
     found = re.search(r"^Nice=(-?\d+)$", (ROOT / "systemd" / unit).read_text(encoding="utf-8"),
                       re.MULTILINE)
     return int(found.group(1)) if found else 0
+
+
+def unit_chrt(unit: str) -> list[str] | None:
+    """The ``chrt`` command a unit runs on its main process once it is up (None: none)."""
+    found = re.search(r"^ExecStartPost=[-+]*(\S*chrt .*) \$MAINPID$",
+                      (ROOT / "systemd" / unit).read_text(encoding="utf-8"), re.MULTILINE)
+    return found.group(1).split() if found else None
+
+
+def unit_class(unit: str, pid: int) -> None:
+    """Give ``pid``'s main thread the scheduling class the unit gives its main process.
+    As in the unit, a refusal (not root, or the kernel's) leaves it as it was: the run says
+    (``policy``)."""
+    chrt = unit_chrt(unit)
+    if chrt is not None:
+        subprocess.run([*chrt, str(pid)], capture_output=True, check=False)
+
+
+def policy_of(pid: int) -> str:
+    """The scheduling class of ``pid``'s main thread: "other", "rr", "idle"..."""
+    policy = os.sched_getscheduler(pid) & ~os.SCHED_RESET_ON_FORK
+    names = {os.SCHED_OTHER: "other", os.SCHED_RR: "rr", os.SCHED_FIFO: "fifo",
+             os.SCHED_BATCH: "batch", os.SCHED_IDLE: "idle"}
+    return names.get(policy, str(policy))
 
 
 def _summary(values: list[float]) -> dict[str, float]:

@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bench.readers import DEVICES_UNIT, unit_nice
+from bench.readers import BROKER_UNIT, DEVICES_UNIT, unit_chrt, unit_nice
 from bench.year_history import Spec, ensure
 from hall.engine.engine import HallEngine
 from hall.engine.events import Kind, event_from_row
@@ -64,6 +64,12 @@ def test_readers_benchmark_prints_its_figures_and_every_command_is_answered(
         assert {name: result["nice"][name] for name in units} == {
             name: os.nice(0) + unit_nice(unit) for name, unit in units.items()}
     assert result["nice"]["load"] == os.nice(0)
+    classes = {"broker": BROKER_UNIT, "controller": "lobby-hall.service",
+               "devices": DEVICES_UNIT, "web": "lobby-web.service"}
+    if os.geteuid() == 0:  # the units' chrt runs as root
+        assert {name: result["policy"][name] for name in classes} == {
+            name: "rr" if unit_chrt(unit) else "other" for name, unit in classes.items()}
+    assert result["policy"]["load"] == "other"
 
 
 def test_generated_history_is_a_journal_of_closed_days(tmp_path: Path) -> None:

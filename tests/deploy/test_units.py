@@ -9,9 +9,11 @@ stand-in for every command they start that only exists once installed (/opt/lobb
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,10 +58,12 @@ def unit_root(tmp_path: Path) -> Path:
     _stub(root, VENV_PYTHON)
     mosquitto = HOST_UNITS / "mosquitto.service"
     assert mosquitto.is_file(), "mosquitto is not installed: apt-get install mosquitto"
-    for text in (mosquitto.read_text(), DROP_IN.read_text()):
+    ours = [(UNITS_DIR / unit).read_text() for unit in UNITS]
+    for text in (mosquitto.read_text(), DROP_IN.read_text(), *ours):
         for command in EXEC_RE.findall(text):
-            assert Path(command).exists(), f"{command} does not exist on this machine"
-            _stub(root, command)
+            if command != VENV_PYTHON:
+                assert Path(command).exists(), f"{command} does not exist on this machine"
+                _stub(root, command)
     return root
 
 
@@ -145,3 +149,57 @@ def test_the_writer_and_the_broker_answer_first() -> None:
     assert setting(writer, "CPUWeight") == setting(broker, "CPUWeight") > 100  # the default
     assert setting(web, "CPUWeight") < 100
     assert setting(writer, "Nice") == setting(broker, "Nice") < 0 < setting(web, "Nice")
+
+
+CHRT_RE = re.compile(r"^ExecStartPost=([-+]*)(/\S*chrt .*) \$MAINPID$", re.MULTILINE)
+
+
+def realtime(unit: str) -> list[str]:
+    """The unit's command that puts its main process in a real-time class, checked to run
+    as root (+) with a refusal ignored (-): the service starts either way."""
+    found: list[tuple[str, str]] = CHRT_RE.findall((UNITS_DIR / unit).read_text())
+    assert len(found) == 1, f"{unit}: {found}"
+    prefix, command = found[0]
+    assert sorted(prefix) == ["+", "-"], f"{unit}: ExecStartPost={prefix}"
+    return command.split()
+
+
+def test_the_writer_and_the_broker_take_the_cpu_at_once() -> None:
+    """Both run in the same round-robin class, only their main thread (reset on fork); the
+    web service and the devices stay in the ordinary one."""
+    writer, broker = "lobby-hall.service", "mosquitto.service.d/lobby.conf"
+    assert realtime(writer) == realtime(broker)
+    assert {"--rr", "--reset-on-fork", "--pid"} <= set(realtime(writer))
+    for unit in ("lobby-web.service", "lobby-kiosk.service", "lobby-caller.service",
+                 "lobby-display.service"):
+        assert not CHRT_RE.search((UNITS_DIR / unit).read_text()), unit
+
+
+_THREADS = """
+import os, sys, threading, subprocess
+sys.stdin.readline()  # the unit's chrt has run
+seen = {}
+thread = threading.Thread(target=lambda: seen.update(thread=os.sched_getscheduler(0)))
+thread.start(); thread.join()
+child = subprocess.run([sys.executable, "-c", "import os; print(os.sched_getscheduler(0))"],
+                       capture_output=True, text=True, check=True)
+print(os.sched_getscheduler(0) & ~os.SCHED_RESET_ON_FORK, seen["thread"], child.stdout.strip())
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a real-time class needs root, as systemd's +")
+def test_only_the_main_thread_becomes_real_time() -> None:
+    """The hall unit's own chrt command, run on a live process as systemd would once it is
+    up: its main thread (the controller's event loop) turns round-robin; a thread or a
+    process it starts afterwards (a backup, a journal thread) is an ordinary one."""
+    process = subprocess.Popen([sys.executable, "-c", _THREADS], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        subprocess.run([*realtime("lobby-hall.service"), str(process.pid)], check=True,
+                       timeout=10)
+        out, _ = process.communicate("go\n", timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    main, thread, child = map(int, out.split())
+    assert (main, thread, child) == (os.SCHED_RR, os.SCHED_OTHER, os.SCHED_OTHER)
