@@ -369,18 +369,22 @@ class Rig:
         return driver.results()
 
 
+def _unit_line(unit: str, pattern: str) -> str | None:
+    """The group of ``pattern`` on a line of one of the project's systemd units or drop-ins."""
+    found = re.search(pattern, (ROOT / "systemd" / unit).read_text(encoding="utf-8"),
+                      re.MULTILINE)
+    return found.group(1) if found else None
+
+
 def unit_nice(unit: str) -> int:
     """The ``Nice=`` of one of the project's systemd units or drop-ins (0 without one)."""
-    found = re.search(r"^Nice=(-?\d+)$", (ROOT / "systemd" / unit).read_text(encoding="utf-8"),
-                      re.MULTILINE)
-    return int(found.group(1)) if found else 0
+    return int(_unit_line(unit, r"^Nice=(-?\d+)$") or 0)
 
 
 def unit_chrt(unit: str) -> list[str] | None:
     """The ``chrt`` command a unit runs on its main process once it is up (None: none)."""
-    found = re.search(r"^ExecStartPost=[-+]*(\S*chrt .*) \$MAINPID$",
-                      (ROOT / "systemd" / unit).read_text(encoding="utf-8"), re.MULTILINE)
-    return found.group(1).split() if found else None
+    command = _unit_line(unit, r"^ExecStartPost=[-+]*(\S*chrt .*) \$MAINPID$")
+    return command.split() if command else None
 
 
 def unit_class(unit: str, pid: int) -> None:
